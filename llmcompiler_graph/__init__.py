@@ -1,0 +1,32 @@
+"""LLMCompiler as a LangGraph graph: plan tool calls at once, run them in parallel, join or replan.
+
+>>> from llmcompiler_graph import create_llm_compiler
+>>> app = create_llm_compiler(model, [search, math])  # doctest: +SKIP
+>>> app.invoke({"messages": [("user", "question")]})["messages"][-1].content  # doctest: +SKIP
+"""
+
+from llmcompiler_graph.context import Context
+from llmcompiler_graph.graph import create_llm_compiler
+from llmcompiler_graph.joiner import Decision, parse_decision
+from llmcompiler_graph.planner import PlannedTask, PlanParser, ToolSpec, parse_plan
+from llmcompiler_graph.scheduler import Job, Outcome, SchedulerError, TaskEvent, TaskFetchingUnit
+from llmcompiler_graph.state import State
+
+__all__ = [
+    "Context",
+    "Decision",
+    "Job",
+    "Outcome",
+    "PlanParser",
+    "PlannedTask",
+    "SchedulerError",
+    "State",
+    "TaskEvent",
+    "TaskFetchingUnit",
+    "ToolSpec",
+    "create_llm_compiler",
+    "parse_decision",
+    "parse_plan",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,84 @@
+"""Turn a model name from configuration into a chat model.
+
+Names are ``"provider:model"`` or a bare model name:
+
+* ``openai:gpt-4o-mini`` or ``gpt-4o-mini``: :class:`langchain_openai.ChatOpenAI`, which
+  reads ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``. With ``OPENAI_BASE_URL`` set and no key,
+  a placeholder key is used, since local servers (vLLM, Ollama, llama.cpp) need none.
+* ``scripted:<name>``: a scripted model registered with :func:`register_model`, for
+  offline demos and tests (see :mod:`llmcompiler_graph.sim`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+from langchain_core.language_models import BaseChatModel
+
+__all__ = ["ModelNotConfiguredError", "register_model", "resolve_model"]
+
+DEFAULT_MODEL = "openai:gpt-4o-mini"
+
+_registry: dict[str, Callable[[], BaseChatModel]] = {}
+_lock = threading.Lock()
+
+
+class ModelNotConfiguredError(RuntimeError):
+    """Raise when no usable model is configured; the message says what to set."""
+
+
+def register_model(name: str, factory: Callable[[], BaseChatModel]) -> None:
+    """Make ``scripted:<name>`` resolve to ``factory()`` (called once per run)."""
+    with _lock:
+        _registry[name] = factory
+
+
+def resolve_model(spec: str | None) -> BaseChatModel:
+    """Build the chat model named by ``spec`` (``None``: ``LLMCOMPILER_MODEL`` or the default).
+
+    Raises:
+        ModelNotConfiguredError: If the model needs a key or server that is not configured.
+    """
+    spec = spec or os.environ.get("LLMCOMPILER_MODEL") or DEFAULT_MODEL
+    provider, _, name = spec.partition(":") if ":" in spec else ("openai", "", spec)
+    if provider == "scripted":
+        with _lock:
+            factory = _registry.get(name)
+        if factory is None:
+            _load_builtin_scripts()
+            with _lock:
+                factory = _registry.get(name)
+        if factory is None:
+            known = ", ".join(sorted(_registry)) or "none"
+            raise ModelNotConfiguredError(
+                f"no scripted model named {name!r}; registered: {known}. "
+                "Register one with llmcompiler_graph.models.register_model()."
+            )
+        return factory()
+    if provider != "openai":
+        raise ModelNotConfiguredError(
+            f"unknown model provider {provider!r} in {spec!r}: use 'openai:<model>' (any "
+            "OpenAI-compatible server via OPENAI_BASE_URL) or pass a chat model object to "
+            "create_llm_compiler(model=...)"
+        )
+    key = os.environ.get("OPENAI_API_KEY")
+    base_url = os.environ.get("OPENAI_BASE_URL")
+    if not key and not base_url:
+        raise ModelNotConfiguredError(
+            "No model is configured. Set OPENAI_API_KEY for OpenAI, or OPENAI_BASE_URL for an "
+            "OpenAI-compatible server (vLLM, Ollama, llama.cpp), and optionally "
+            f"LLMCOMPILER_MODEL (now {spec!r}). See .env.example."
+        )
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(model=name, api_key=key or "not-needed", base_url=base_url, temperature=0)
+
+
+def _load_builtin_scripts() -> None:
+    # The simulation registers its demo scripts on import; imported lazily to keep start-up light.
+    try:
+        import llmcompiler_graph.sim.demo  # noqa: F401
+    except ImportError:
+        pass

@@ -1,0 +1,71 @@
+"""Prompts for the planner and the joiner.
+
+Each is a plain string constant; pass your own to :func:`create_llm_compiler`
+(``planner_prompt=``, ``joiner_prompt=``) or through the runtime context. Fields in
+braces are filled with :meth:`str.replace`, so braces elsewhere in a prompt are safe:
+
+* planner: ``{tools}``, ``{num_tools}``, ``{examples}``, ``{next_index}``
+* joiner: ``{must_finish}``
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "JOINER_MUST_FINISH",
+    "JOINER_PROMPT",
+    "PLANNER_PROMPT",
+    "REPLAN_PROMPT",
+    "fill",
+]
+
+PLANNER_PROMPT = """\
+Given a user query, create a plan to solve it with the utmost parallelizability. \
+Each plan step is one call to one of the following {num_tools} tools:
+
+{tools}
+{num_tools_plus_one}. join(): Collects and combines results from prior actions.
+
+Rules:
+- Write one numbered step per line: `N. tool_name(arg=value, ...)`. Arguments are Python \
+literals (quoted strings, numbers, lists, dicts, True/False/None), by keyword or in the \
+order the tool lists them.
+- Use `$N` (or `${N}`) to use the result of step N in a later step, e.g. \
+`3. math(problem="$1 / $2")`. A step may only use results of steps listed above it.
+- Make steps independent whenever possible, so they run in parallel.
+- Each step must be one of the tools above; never invent tools.
+- You may write a line starting with `Thought:` before a step to reason about it.
+- Start numbering at {next_index}. End the plan with `join()` as its last numbered step, \
+then write <END_OF_PLAN>.
+- Write nothing after <END_OF_PLAN>. Do not answer the question yourself: plan only.
+{examples}"""
+
+REPLAN_PROMPT = """\
+The plan above has already been executed; its results are shown. Do not repeat steps \
+whose results are already known: refer to them with $N instead. Using the feedback, \
+write a new plan for what is still missing, numbered from {next_index}."""
+
+JOINER_PROMPT = """\
+Solve the question using the results of the executed plan below. First think step by step \
+about what the results show, then choose one action:
+
+Thought: <your reasoning>
+Action: Finish(<the final answer to the user>)
+
+or, only when the results are missing something essential that another plan could find:
+
+Thought: <your reasoning>
+Action: Replan(<what is missing and why>)
+
+If a step failed, say so in your reasoning; replan only if retrying could help.
+{must_finish}"""
+
+JOINER_MUST_FINISH = """\
+You cannot replan any more: answer with Finish(...), giving the best answer the results \
+support and saying what could not be found."""
+
+
+def fill(template: str, **fields: object) -> str:
+    """Fill ``{field}`` placeholders without touching any other braces."""
+    for key, value in fields.items():
+        template = template.replace("{" + key + "}", str(value))
+    return template

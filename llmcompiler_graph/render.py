@@ -1,0 +1,109 @@
+"""Render tools, plans and results as prompt text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel
+
+from llmcompiler_graph.planner import ToolSpec
+from llmcompiler_graph.state import Round, planned_tasks
+
+__all__ = [
+    "MAX_OBSERVATION_CHARS",
+    "clip",
+    "describe_tools",
+    "render_rounds",
+    "tool_schema",
+    "tool_spec",
+]
+
+MAX_OBSERVATION_CHARS = 8_000
+"""Longest result text put in a prompt or a ToolMessage; the rest is cut with a note."""
+
+_JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool",
+               "array": "list", "object": "dict", "null": "None"}
+
+
+def clip(text: str, limit: int = MAX_OBSERVATION_CHARS) -> str:
+    """Cut ``text`` to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n[... {len(text) - limit} more characters not shown]"
+
+
+def tool_schema(tool: BaseTool) -> dict[str, Any]:
+    """Return the JSON schema of the arguments the model fills in (injected ones excluded)."""
+    schema = tool.tool_call_schema
+    if isinstance(schema, dict):
+        return schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return schema.model_json_schema()
+    return {"properties": tool.args}
+
+
+def tool_spec(tool: BaseTool) -> ToolSpec:
+    """Describe a tool's parameters to the plan parser."""
+    schema = tool_schema(tool)
+    params = tuple(schema.get("properties", {}))
+    return ToolSpec(tool.name, params, frozenset(schema.get("required", ())))
+
+
+def _type_name(prop: dict[str, Any]) -> str:
+    if "anyOf" in prop:
+        return " | ".join(_type_name(p) for p in prop["anyOf"])
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        return " | ".join(_JSON_TYPES.get(k, str(k)) for k in kind)
+    if kind == "array" and isinstance(prop.get("items"), dict) and "type" in prop["items"]:
+        return f"list[{_type_name(prop['items'])}]"
+    return _JSON_TYPES.get(str(kind), str(kind)) if kind else "any"
+
+
+def describe_tools(tools: list[BaseTool]) -> str:
+    """Render numbered tool signatures with descriptions for the planner prompt."""
+    lines = []
+    for number, tool in enumerate(tools, start=1):
+        schema = tool_schema(tool)
+        required = set(schema.get("required", ()))
+        params = []
+        for name, prop in schema.get("properties", {}).items():
+            text = f"{name}: {_type_name(prop)}"
+            if name not in required:
+                text += f" = {json.dumps(prop.get('default'))}" if "default" in prop else " = None"
+            params.append(text)
+        description = " ".join((tool.description or "").split())
+        lines.append(f"{number}. {tool.name}({', '.join(params)}): {description}")
+    return "\n".join(lines)
+
+
+def render_rounds(rounds: list[Round]) -> str:
+    """Render each round's plan with its results and the joiner's feedback."""
+    parts: list[str] = []
+    results: dict[str, ToolMessage] = {}
+    for round_ in rounds:
+        results.update({m.tool_call_id: m for m in round_.results})
+    for number, round_ in enumerate(rounds, start=1):
+        parts.append(f"Plan {number}:")
+        for task in planned_tasks(round_.plan):
+            if task.get("thought"):
+                parts.append(f"Thought: {task['thought']}")
+            parts.append(str(task.get("line") or f"{task['index']}. {task['name']}(...)"))
+            result = results.get(str(task.get("id")))
+            if result is None:
+                parts.append("Observation: (no result)")
+            else:
+                prefix = "ERROR: " if result.status == "error" else ""
+                parts.append(f"Observation: {prefix}{result.content}")
+        marker = round_.plan.additional_kwargs.get("llmcompiler", {})
+        if isinstance(marker, dict) and marker.get("error"):
+            parts.append(f"Planner error: {marker['error']}")
+        if isinstance(marker, dict) and marker.get("thought"):
+            parts.append(f"Thought: {marker['thought']}")
+        if round_.feedback:
+            parts.append(f"Feedback: {round_.feedback}")
+        parts.append("")
+    return "\n".join(parts).strip()

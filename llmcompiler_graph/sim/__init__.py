@@ -1,0 +1,42 @@
+"""Offline simulation layer: scripted chat models, simulated tools, a shared tokenizer.
+
+Used by the benchmarks, the offline demo and the tests to run every approach
+deterministically, with realistic model and tool latencies and token costs.
+"""
+
+from llmcompiler_graph.sim.models import (
+    PROFILES,
+    CallRecord,
+    LatencyProfile,
+    Responder,
+    ScriptedChatModel,
+    ScriptExhaustedError,
+    cost_of,
+    get_profile,
+    prompt_tokens,
+)
+from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
+from llmcompiler_graph.sim.tools import (
+    ToolCallRecord,
+    make_math_tool,
+    make_search_tool,
+    simulated_latency,
+)
+
+__all__ = [
+    "PROFILES",
+    "CallRecord",
+    "LatencyProfile",
+    "Responder",
+    "ScriptExhaustedError",
+    "ScriptedChatModel",
+    "ToolCallRecord",
+    "cost_of",
+    "count_tokens",
+    "get_profile",
+    "make_math_tool",
+    "make_search_tool",
+    "prompt_tokens",
+    "simulated_latency",
+    "tokenize",
+]

@@ -1,0 +1,343 @@
+"""Latency-faithful scripted chat model and latency/price profiles.
+
+:class:`ScriptedChatModel` replays scripted replies (or asks a responder
+callable) and streams them token by token with a simulated time to first token
+and output rate, so graphs built on it show the same overlap of streaming,
+planning and tool execution as with a hosted model, deterministically and
+offline. ``langchain_core``'s ``GenericFakeChatModel`` is not used because it
+drops scripted tool calls when streaming and has no latency model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models.chat_models import (
+    BaseChatModel,
+    agenerate_from_stream,
+    generate_from_stream,
+)
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import ToolCallChunk, tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
+
+__all__ = [
+    "PROFILES",
+    "CallRecord",
+    "LatencyProfile",
+    "Responder",
+    "ScriptExhaustedError",
+    "ScriptedChatModel",
+    "cost_of",
+    "get_profile",
+    "prompt_tokens",
+]
+
+
+@dataclass(frozen=True)
+class LatencyProfile:
+    """Latency and price figures of a simulated model.
+
+    A rate of 0 tokens/s means tokens are emitted without delay.
+    """
+
+    name: str
+    ttft_s: float
+    output_tokens_per_s: float
+    input_cost_per_mtok: float
+    output_cost_per_mtok: float
+    source: str = ""
+    """Where the figures come from; they are approximations."""
+
+
+# Figures are approximations of publicly reported measurements (OpenAI pricing pages
+# and third-party latency trackers such as artificialanalysis.ai, 2023-2024); they set
+# the relative speed/cost of the simulation, not a claim about any live endpoint.
+PROFILES: dict[str, LatencyProfile] = {
+    "instant": LatencyProfile("instant", 0.0, 0.0, 0.0, 0.0, "No latency, no cost (unit tests)."),
+    # gpt-3.5-turbo: ~0.4-0.6 s TTFT, ~60-90 output tok/s, $0.50 / $1.50 per Mtok.
+    "gpt-3.5-like": LatencyProfile(
+        "gpt-3.5-like", 0.5, 75.0, 0.50, 1.50, "Approximates gpt-3.5-turbo (public reports)."
+    ),
+    # gpt-4-turbo: ~0.8-1.0 s TTFT, ~20-35 output tok/s, $10 / $30 per Mtok.
+    "gpt-4-like": LatencyProfile(
+        "gpt-4-like", 0.9, 28.0, 10.0, 30.0, "Approximates gpt-4-turbo (public reports)."
+    ),
+}
+
+
+def get_profile(name: str) -> LatencyProfile:
+    """Return the profile called ``name``.
+
+    Raises:
+        ValueError: If there is no such profile; the message lists valid names.
+
+    """
+    try:
+        return PROFILES[name]
+    except KeyError:
+        msg = f"Unknown latency profile {name!r}; valid names: {', '.join(sorted(PROFILES))}"
+        raise ValueError(msg) from None
+
+
+def cost_of(profile: LatencyProfile, input_tokens: int, output_tokens: int) -> float:
+    """Return the USD cost of a call with the given token counts under ``profile``."""
+    return (
+        input_tokens * profile.input_cost_per_mtok + output_tokens * profile.output_cost_per_mtok
+    ) / 1e6
+
+
+def _text(message: BaseMessage) -> str:
+    return message.content if isinstance(message.content, str) else message.text
+
+
+def _tool_call_json(name: str, args: dict[str, Any]) -> str:
+    return json.dumps({"name": name, "args": args}, sort_keys=True, default=str)
+
+
+def prompt_tokens(messages: Sequence[BaseMessage], tools: Sequence[Any] = ()) -> int:
+    """Count the input tokens of a prompt: message texts, tool calls and tool schemas."""
+    total = sum(count_tokens(json.dumps(t, sort_keys=True, default=str)) for t in tools)
+    for m in messages:
+        total += count_tokens(_text(m))
+        if isinstance(m, AIMessage):
+            total += sum(count_tokens(_tool_call_json(c["name"], c["args"])) for c in m.tool_calls)
+    return total
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """Timing of one model call (``time.perf_counter`` seconds), for Gantt charts."""
+
+    index: int
+    thread: str
+    start: float
+    first_token: float
+    end: float
+    input_tokens: int
+    output_tokens: int
+
+
+class ScriptExhaustedError(RuntimeError):
+    """Raised when a scripted model is called more often than it has replies."""
+
+
+Responder = Callable[[list[BaseMessage]], str | AIMessage]
+"""Decides a reply from the prompt; safe for concurrent calls if it is pure."""
+
+
+@dataclass
+class _Turn:
+    index: int
+    start: float
+    text_tokens: list[str]
+    tool_chunks: list[ToolCallChunk]
+    usage: UsageMetadata
+    message_id: str | None
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Chat model that streams scripted replies with a simulated latency.
+
+    ``responses`` is either a list of replies (``str`` or ``AIMessage``) returned
+    in order, or a responder callable that picks a reply from the prompt (use it
+    when calls run concurrently). Each call waits ``latency.ttft_s``, then emits
+    the reply token by token at ``latency.output_tokens_per_s``; tool calls of a
+    scripted ``AIMessage`` come as ``tool_call_chunks`` in the last chunk, which
+    also carries ``usage_metadata``. ``profile=`` is accepted as an alias of
+    ``latency=`` at construction (``BaseChatModel.profile`` is LangChain's
+    capability profile, so the attribute itself is ``latency``).
+    """
+
+    responses: list[str | AIMessage] | Responder = Field(exclude=True)
+    latency: LatencyProfile = Field(default=PROFILES["instant"], exclude=True)
+    calls: list[list[BaseMessage]] = Field(default_factory=list, exclude=True)
+    """Every prompt received, in arrival order."""
+    events: list[CallRecord] = Field(default_factory=list, exclude=True)
+    """Timing of every completed call, in completion order."""
+
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _cursor: int = PrivateAttr(default=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("profile"), LatencyProfile | str):
+            data = {**data, "latency": data["profile"]}
+            del data["profile"]
+        return data
+
+    @field_validator("latency", mode="before")
+    @classmethod
+    def _latency_by_name(cls, value: Any) -> Any:
+        return get_profile(value) if isinstance(value, str) else value
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"latency_profile": self.latency.name}
+
+    def cost_usd(self, usage: UsageMetadata | None = None) -> float:
+        """Return the cost of ``usage``, or of all completed calls if omitted."""
+        if usage is not None:
+            return cost_of(self.latency, usage["input_tokens"], usage["output_tokens"])
+        with self._lock:
+            events = list(self.events)
+        return sum(cost_of(self.latency, e.input_tokens, e.output_tokens) for e in events)
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tool schemas; they are only used to count input tokens."""
+        schemas: list[Any] = []
+        for tool in tools:
+            try:
+                schemas.append(convert_to_openai_tool(tool))
+            except Exception:  # unknown tool formats are kept verbatim, never fatal
+                schemas.append({"name": getattr(tool, "name", repr(tool))})
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=schemas, **kwargs)
+
+    def _begin(self, messages: list[BaseMessage], stop: list[str] | None, tools: Any) -> _Turn:
+        start = time.perf_counter()
+        with self._lock:
+            index = len(self.calls)
+            self.calls.append(list(messages))
+            item: str | AIMessage | None = None
+            if isinstance(self.responses, list):
+                if self._cursor >= len(self.responses):
+                    msg = (
+                        f"ScriptedChatModel script exhausted: {len(self.responses)} response(s) "
+                        f"were scripted and all were consumed; call #{index + 1} has none left."
+                    )
+                    raise ScriptExhaustedError(msg)
+                item = self.responses[self._cursor]
+                self._cursor += 1
+        if item is None:
+            assert not isinstance(self.responses, list)
+            item = self.responses(list(messages))
+        reply = AIMessage(content=item) if isinstance(item, str) else item
+        text = _text(reply)
+        for s in stop or ():
+            text = text.split(s, 1)[0] if s else text
+        chunks, out = [], count_tokens(text)
+        for i, call in enumerate(reply.tool_calls):
+            out += count_tokens(_tool_call_json(call["name"], call["args"]))
+            args = json.dumps(call["args"])
+            call_id = call.get("id") or f"call_{index}_{i}"
+            chunks.append(tool_call_chunk(name=call["name"], args=args, id=call_id, index=i))
+        inp = prompt_tokens(messages, tools or ())
+        usage = UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
+        return _Turn(index, start, tokenize(text), chunks, usage, reply.id)
+
+    def _schedule(self, turn: _Turn) -> Iterator[tuple[float, ChatGenerationChunk]]:
+        """Yield ``(deadline, chunk)``; token k is due at start + ttft + k / rate."""
+        rate, n_out = self.latency.output_tokens_per_s, turn.usage["output_tokens"]
+        step = 1.0 / rate if rate > 0 else 0.0
+        base = turn.start + self.latency.ttft_s
+        texts = turn.text_tokens or [""]
+        for k, token in enumerate(texts[:-1]):
+            yield (
+                base + k * step,
+                ChatGenerationChunk(message=AIMessageChunk(content=token, id=turn.message_id)),
+            )
+        last = AIMessageChunk(
+            content=texts[-1],
+            id=turn.message_id,
+            tool_call_chunks=turn.tool_chunks,
+            usage_metadata=turn.usage,
+            chunk_position="last",
+        )
+        yield base + max(n_out - 1, 0) * step, ChatGenerationChunk(message=last)
+
+    def _finish(self, turn: _Turn, first_token: float) -> None:
+        record = CallRecord(
+            index=turn.index,
+            thread=threading.current_thread().name,
+            start=turn.start,
+            first_token=first_token,
+            end=time.perf_counter(),
+            input_tokens=turn.usage["input_tokens"],
+            output_tokens=turn.usage["output_tokens"],
+        )
+        with self._lock:
+            self.events.append(record)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        turn = self._begin(messages, stop, kwargs.get("tools"))
+        first: float | None = None
+        for deadline, chunk in self._schedule(turn):
+            if (delay := deadline - time.perf_counter()) > 0:
+                time.sleep(delay)
+            first = time.perf_counter() if first is None else first
+            if run_manager is not None:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+        self._finish(turn, first if first is not None else turn.start)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        turn = self._begin(messages, stop, kwargs.get("tools"))
+        first: float | None = None
+        for deadline, chunk in self._schedule(turn):
+            if (delay := deadline - time.perf_counter()) > 0:
+                await asyncio.sleep(delay)
+            first = time.perf_counter() if first is None else first
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+        self._finish(turn, first if first is not None else turn.start)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        # Tokens are not reported to callbacks here: LangChain routes calls through
+        # ``_stream`` itself whenever a streaming callback handler is attached.
+        return generate_from_stream(self._stream(messages, stop, None, **kwargs))
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return await agenerate_from_stream(self._astream(messages, stop, None, **kwargs))
