@@ -28,8 +28,13 @@ from llmcompiler_graph.sim import (
     tokenize,
 )
 
-FAST = LatencyProfile("test", ttft_s=0.05, output_tokens_per_s=100.0, input_cost_per_mtok=1.0,
-                      output_cost_per_mtok=2.0)  # fmt: skip
+FAST = LatencyProfile(
+    "test",
+    ttft_s=0.05,
+    output_tokens_per_s=100.0,
+    input_cost_per_mtok=1.0,
+    output_cost_per_mtok=2.0,
+)
 TOOL_REPLY = AIMessage(
     content="Searching.",
     tool_calls=[{"name": "search", "args": {"query": "capital of France"}, "id": "call_a"}],
@@ -48,9 +53,16 @@ def _aggregate(chunks: list[AIMessageChunk]) -> AIMessageChunk:
 
 @pytest.mark.parametrize(
     "text",
-    ["", " ", "hello world", "  lead\n\ttrail  ", "1. search(\"Obama\")\n2. join()",
-     "ünïcödé ß 東京 £5_000 $1,234.5", '{"a": [1, 2]}'],
-)  # fmt: skip
+    [
+        "",
+        " ",
+        "hello world",
+        "  lead\n\ttrail  ",
+        '1. search("Obama")\n2. join()',
+        "ünïcödé ß 東京 £5_000 $1,234.5",
+        '{"a": [1, 2]}',
+    ],
+)
 def test_tokenize_round_trips(text: str) -> None:
     assert "".join(tokenize(text)) == text
     assert count_tokens(text) == len(tokenize(text))
@@ -110,9 +122,13 @@ def test_tool_calls_survive_stream_and_invoke() -> None:
     for message in (streamed, invoked):
         assert message.content == "Searching."
         assert message.tool_calls == [
-            {"name": "search", "args": {"query": "capital of France"}, "id": "call_a",
-             "type": "tool_call"}
-        ]  # fmt: skip
+            {
+                "name": "search",
+                "args": {"query": "capital of France"},
+                "id": "call_a",
+                "type": "tool_call",
+            }
+        ]
 
 
 def test_missing_tool_call_ids_are_filled() -> None:
@@ -261,9 +277,14 @@ def test_parallel_tool_calls_overlap() -> None:
 
 @pytest.mark.parametrize(
     ("problem", "expected"),
-    [("(3 + 4) * 2", "14"), ("7 / 2", "3.5"), ("2 ** 10 - 24", "1000"), ("-(5 % 3)", "-2"),
-     ("1 / 0", "Error: division by zero")],
-)  # fmt: skip
+    [
+        ("(3 + 4) * 2", "14"),
+        ("7 / 2", "3.5"),
+        ("2 ** 10 - 24", "1000"),
+        ("-(5 % 3)", "-2"),
+        ("1 / 0", "Error: division by zero"),
+    ],
+)
 def test_math_tool_arithmetic(problem: str, expected: str) -> None:
     assert make_math_tool(latency_s=0.0).invoke({"problem": problem}) == expected
 
