@@ -5,6 +5,9 @@
 >>> app.invoke({"messages": [("user", "question")]})["messages"][-1].content  # doctest: +SKIP
 """
 
+# Set before the imports below: modules they load (the demo tools) read it.
+__version__ = "0.1.0"
+
 from llmcompiler_graph.context import Context
 from llmcompiler_graph.graph import create_llm_compiler
 from llmcompiler_graph.joiner import Decision, parse_decision
@@ -28,5 +31,3 @@ __all__ = [
     "parse_decision",
     "parse_plan",
 ]
-
-__version__ = "0.1.0"

@@ -8,6 +8,7 @@ left ``None`` keep the factory's value.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields, replace
 
 from llmcompiler_graph import prompts
@@ -36,6 +37,8 @@ class Context:
         max_replans: Planning rounds allowed after the first.
         max_concurrency: Most tool calls running at once.
         task_timeout: Seconds one tool call may take before it becomes a timeout error.
+        interrupt_before_tools: Tools whose calls wait for a human's approval (LangGraph
+            ``interrupt``) before they run; ``["*"]`` for every tool. Needs a checkpointer.
     """
 
     model: str | None = None
@@ -46,6 +49,7 @@ class Context:
     max_replans: int | None = None
     max_concurrency: int | None = None
     task_timeout: float | None = None
+    interrupt_before_tools: list[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +64,7 @@ class Settings:
     max_replans: int = 3
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     task_timeout: float | None = None
+    interrupt_before_tools: frozenset[str] = frozenset()
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -72,7 +77,20 @@ class Settings:
                 f"got {self.max_concurrency}"
             )
         if self.task_timeout is not None and self.task_timeout <= 0:
-            raise ValueError(f"task_timeout must be positive seconds or None, got {self.task_timeout}")
+            raise ValueError(
+                f"task_timeout must be positive seconds or None, got {self.task_timeout}"
+            )
+        if isinstance(self.interrupt_before_tools, str) or not all(
+            isinstance(name, str) for name in self.interrupt_before_tools
+        ):
+            raise ValueError(
+                "interrupt_before_tools must be a list of tool names (or ['*'] for all), "
+                f"got {self.interrupt_before_tools!r}"
+            )
+
+    def needs_approval(self, tool: str) -> bool:
+        """Tell whether calls of ``tool`` wait for a human's approval."""
+        return tool in self.interrupt_before_tools or "*" in self.interrupt_before_tools
 
     def override(self, context: Context | None) -> Settings:
         """Return these settings with the context's non-``None`` fields applied."""
@@ -83,9 +101,18 @@ class Settings:
             for f in fields(Context)
             if (value := getattr(context, f.name, None)) is not None
         }
+        if "interrupt_before_tools" in changes:
+            changes["interrupt_before_tools"] = _names(changes["interrupt_before_tools"])
         return replace(self, **changes) if changes else self
 
     @staticmethod
     def env_model() -> str | None:
         """Return the model named by ``LLMCOMPILER_MODEL``, if set."""
         return os.environ.get("LLMCOMPILER_MODEL") or None
+
+
+def _names(value: object) -> frozenset[str] | object:
+    # A list from the context becomes a frozenset; anything else is left for validation.
+    if isinstance(value, Collection) and not isinstance(value, str):
+        return frozenset(value)
+    return value

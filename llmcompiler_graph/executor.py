@@ -1,39 +1,59 @@
-"""The ``plan_and_schedule`` node: stream a plan and run each task as soon as it is parsed."""
+"""The ``plan_and_schedule`` round: stream a plan and run each task as soon as it is parsed.
+
+:class:`PlanRound` keeps one round's bookkeeping (parser, tasks held for approval, task
+events, transcript) and is shared by the sync round (:func:`run_round`: worker threads) and
+the async one (:func:`llmcompiler_graph.aexecutor.arun_round`: the event loop).
+"""
 
 from __future__ import annotations
 
 import contextvars
-import json
+import inspect
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import (
-    AIMessage,
-    BaseMessage,
-    HumanMessage,
-    SystemMessage,
-    ToolMessage,
-)
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import patch_config
 from langchain_core.tools import BaseTool
 
 from llmcompiler_graph import prompts
 from llmcompiler_graph.context import Settings
+from llmcompiler_graph.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.planner import PlannedTask, PlanParser, ToolSpec
-from llmcompiler_graph.references import substitute, to_text
+from llmcompiler_graph.references import substitute
 from llmcompiler_graph.render import clip, describe_tools, render_rounds
-from llmcompiler_graph.scheduler import Job, Outcome, TaskEvent, TaskFetchingUnit
-from llmcompiler_graph.state import KIND, Turn
+from llmcompiler_graph.scheduler import TaskFetchingUnit
+from llmcompiler_graph.state import Turn
+from llmcompiler_graph.transcript import (
+    jsonable,
+    message_text,
+    observation,
+    plan_message,
+    result_message,
+    result_text,
+)
 
-__all__ = ["EventSink", "build_planner_messages", "prior_outcomes", "run_round", "task_event"]
+__all__ = [
+    "EventRelay",
+    "EventSink",
+    "PlanRound",
+    "build_planner_messages",
+    "prior_outcomes",
+    "run_round",
+    "task_event",
+    "tool_job",
+]
 
 EventSink = Callable[[dict[str, Any]], None]
 
 
-def build_planner_messages(turn: Turn, tools: list[BaseTool], settings: Settings) -> list[BaseMessage]:
+def build_planner_messages(
+    turn: Turn, tools: list[BaseTool], settings: Settings
+) -> list[BaseMessage]:
     """Build the planner's prompt: system rules and tools, history, question, earlier rounds."""
     next_index = turn.next_index
     examples = f"\nExamples:\n{settings.examples.strip()}\n" if settings.examples else ""
@@ -55,7 +75,7 @@ def build_planner_messages(turn: Turn, tools: list[BaseTool], settings: Settings
 
 
 def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
-    """Rebuild outcomes of this question's earlier rounds, for ``$N`` references to them."""
+    """Rebuild outcomes of this question's earlier results, for ``$N`` references to them."""
     outcomes: dict[int, Outcome] = {}
     for round_ in turn.rounds:
         for message in round_.results:
@@ -69,6 +89,196 @@ def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
     return outcomes
 
 
+def task_event(
+    event: TaskEvent, *, deps: Collection[int] = (), extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Turn a scheduler event into a JSON-friendly custom stream event.
+
+    Keys: ``type`` (``"llmcompiler.task"``), ``event`` (``planned``/``started``/``finished``),
+    ``index``, ``tool``, ``args``, ``deps``, ``time`` (Unix seconds), and once finished
+    ``status``, ``ok``, ``duration`` (seconds), ``error`` and ``observation`` (clipped).
+    """
+    data: dict[str, Any] = {
+        "type": "llmcompiler.task",
+        "event": event.kind,
+        "index": event.index,
+        "tool": event.name,
+        "args": jsonable(event.args),
+        "deps": sorted(deps),
+        "time": round(time.time() - (time.perf_counter() - event.time), 6),
+    }
+    if event.outcome is not None:
+        data.update(
+            status=event.outcome.status,
+            ok=event.outcome.ok,
+            duration=round(event.outcome.duration, 6),
+            error=event.outcome.error,
+            observation=clip(observation(event.outcome), 500),
+        )
+    data.update(extra or {})
+    return data
+
+
+class EventRelay:
+    """Send task events to LangGraph's stream writer from any thread.
+
+    The writer reads the node's context (``get_config()``), which worker threads do not
+    have, so each event is sent inside a fresh copy of the node's context.
+    """
+
+    def __init__(self, sink: EventSink) -> None:
+        """Capture the calling node's context; create this on the node's thread."""
+        self._sink = sink
+        self._context = contextvars.copy_context()
+        self.deps: dict[int, Collection[int]] = {}
+
+    def send(self, data: dict[str, Any]) -> None:
+        """Send one event dict; a failing writer never breaks the run."""
+        try:
+            self._context.copy().run(self._sink, data)
+        except Exception:  # noqa: S110 - streaming is best effort; results still reach state
+            pass
+
+    def __call__(self, event: TaskEvent) -> None:
+        """Send a scheduler event (the scheduler's ``on_event``)."""
+        self.send(task_event(event, deps=self.deps.get(event.index, ())))
+
+
+def tool_job(
+    task: PlannedTask,
+    tools: Mapping[str, BaseTool],
+    config: RunnableConfig,
+    *,
+    asynchronous: bool = False,
+) -> Job:
+    """Make a scheduler job that calls ``task``'s tool with its references substituted.
+
+    The call gets the node's config (callbacks, tags) with ``run_name`` set to the tool and
+    ``metadata["llmcompiler_task"]`` set to the task number, so traces show each tool call
+    as a child of the node. With ``asynchronous``, tools that have a native async
+    implementation are awaited on the event loop; other tools always run on a thread.
+    """
+    tool = tools.get(task.name) if task.error is None else None
+    if tool is None:
+        error = task.error or f"task {task.index} '{task.name}': no tool named {task.name!r}"
+        return Job(task.index, task.name or "?", None, frozenset(), error, task.args)
+    tool_config = patch_config(config, run_name=tool.name)
+    tool_config["metadata"] = {**tool_config.get("metadata", {}), "llmcompiler_task": task.index}
+
+    def arguments(deps: Mapping[int, object]) -> object:
+        return substitute(task.args, task.deps, deps, result_text)
+
+    if asynchronous and has_async(tool):
+
+        async def acall(deps: Mapping[int, object]) -> object:
+            return await tool.ainvoke(arguments(deps), tool_config)  # type: ignore[arg-type]
+
+        return Job(task.index, task.name, acall, task.deps, None, task.args)
+    # The call runs in a copy of the node's context so LangGraph's stream writer and
+    # tracing context reach the tool on its worker thread.
+    context = contextvars.copy_context()
+
+    def call(deps: Mapping[int, object]) -> object:
+        return context.run(tool.invoke, arguments(deps), tool_config)  # type: ignore[arg-type]
+
+    return Job(task.index, task.name, call, task.deps, None, task.args)
+
+
+def has_async(tool: BaseTool) -> bool:
+    """Tell whether ``tool`` has a native async implementation (else it runs on a thread)."""
+    if getattr(tool, "coroutine", None) is not None:  # Tool / StructuredTool
+        return True
+    if hasattr(tool, "coroutine"):  # a Tool without one falls back to a thread pool
+        return False
+    return inspect.getattr_static(type(tool), "_arun") is not inspect.getattr_static(
+        BaseTool, "_arun"
+    )
+
+
+class PlanRound:
+    """One planning round's bookkeeping, independent of how its tasks are run."""
+
+    def __init__(
+        self,
+        *,
+        tools: Mapping[str, BaseTool],
+        specs: Mapping[str, ToolSpec],
+        turn: Turn,
+        settings: Settings,
+        config: RunnableConfig,
+        emit: EventSink,
+        asynchronous: bool = False,
+    ) -> None:
+        """Prepare a round; create it on the node's thread (see :class:`EventRelay`)."""
+        self.prior = prior_outcomes(turn)
+        self.parser = PlanParser(specs, planned=list(self.prior))
+        self.events = EventRelay(emit)
+        self.held: set[int] = set()
+        self.stream_error: str | None = None
+        self._tools = tools
+        self._settings = settings
+        self._config = config
+        self._asynchronous = asynchronous
+        self._text: list[str] = []
+        self._tag = uuid.uuid4().hex[:8]
+
+    @property
+    def done(self) -> bool:
+        """Tell whether the plan has ended (``join()`` or ``<END_OF_PLAN>``)."""
+        return self.parser.done
+
+    def feed(self, content: object) -> list[Job]:
+        """Add a streamed chunk's content; return the jobs to submit now."""
+        piece = message_text(content)
+        self._text.append(piece)
+        return self._jobs(self.parser.feed(piece))
+
+    def close(self) -> list[Job]:
+        """End the stream; return the jobs of any last task."""
+        return self._jobs(self.parser.close())
+
+    def fail(self, exc: Exception) -> None:
+        """Record that the planner's stream failed (it becomes part of the plan message)."""
+        self.stream_error = f"the planner's stream failed: {type(exc).__name__}: {exc}"
+
+    def transcript(self, outcomes: Mapping[int, Outcome]) -> list[BaseMessage]:
+        """Return the plan message and one result message per finished task."""
+        content = "".join(self._text)
+        if self.stream_error is not None:
+            content = f"{content}\n[{self.stream_error}]"
+        plan = plan_message(
+            self.parser.tasks,
+            content,
+            tag=self._tag,
+            thought=self.parser.final_thought,
+            error=self.stream_error,
+            held=sorted(self.held),
+        )
+        results = [
+            result_message(call["id"], task.name, outcomes[task.index])
+            for task, call in zip(self.parser.tasks, plan.tool_calls, strict=True)
+            if task.index in outcomes
+        ]
+        return [plan, *results]
+
+    def _jobs(self, tasks: Iterable[PlannedTask]) -> list[Job]:
+        jobs: list[Job] = []
+        for task in tasks:
+            self.events.deps[task.index] = sorted(task.deps)
+            approval = task.error is None and self._settings.needs_approval(task.name)
+            if approval or (task.error is None and task.deps & self.held):
+                # Held until a human approves (or until the task it needs is approved).
+                self.held.add(task.index)
+                planned = TaskEvent("planned", task.index, task.name, task.args)
+                self.events.send(
+                    task_event(planned, deps=task.deps, extra={"awaiting_approval": approval})
+                )
+                continue
+            job = tool_job(task, self._tools, self._config, asynchronous=self._asynchronous)
+            jobs.append(job)
+        return jobs
+
+
 def run_round(
     *,
     model: BaseChatModel,
@@ -80,145 +290,29 @@ def run_round(
     config: RunnableConfig,
     emit: EventSink,
 ) -> list[BaseMessage]:
-    """Stream one plan, run its tasks, and return the plan message and one result per task."""
-    prior = prior_outcomes(turn)
-    parser = PlanParser(specs, planned=list(prior))
-    text: list[str] = []
-    stream_error: str | None = None
-    run_tag = uuid.uuid4().hex[:8]
+    """Stream one plan, run its tasks on threads, and return the plan and its results.
 
-    def job(task: PlannedTask) -> Job:
-        return _job(task, tools, config, run_tag)
-
+    Tasks held for approval get no result here; the ``approve`` node runs them later.
+    """
+    round_ = PlanRound(
+        tools=tools, specs=specs, turn=turn, settings=settings, config=config, emit=emit
+    )
     with TaskFetchingUnit(
         max_concurrency=settings.max_concurrency,
         timeout=settings.task_timeout,
-        on_event=lambda event: emit(task_event(event)),
-        completed=prior,
+        on_event=round_.events,
+        completed=round_.prior,
     ) as tfu:
         try:
             for chunk in model.stream(messages, config):
-                piece = _text(chunk.content)
-                text.append(piece)
-                for task in parser.feed(piece):
-                    tfu.submit(job(task))
-                if parser.done:
+                for job in round_.feed(chunk.content):
+                    tfu.submit(job)
+                if round_.done:
                     break
         except Exception as exc:  # the model's failure is an observation, not a crash
-            stream_error = f"the planner's stream failed: {type(exc).__name__}: {exc}"
-        for task in parser.close():
-            tfu.submit(job(task))
+            round_.fail(exc)
+        for job in round_.close():
+            tfu.submit(job)
         tfu.close()
         outcomes = tfu.wait()
-    return _transcript(parser, outcomes, "".join(text), stream_error, run_tag)
-
-
-def task_event(event: TaskEvent) -> dict[str, Any]:
-    """Turn a scheduler event into a JSON-friendly custom stream event."""
-    data: dict[str, Any] = {
-        "type": "llmcompiler.task",
-        "event": event.kind,
-        "index": event.index,
-        "tool": event.name,
-        "args": _jsonable(event.args),
-    }
-    if event.outcome is not None:
-        data.update(
-            status=event.outcome.status,
-            ok=event.outcome.ok,
-            duration=round(event.outcome.duration, 6),
-            error=event.outcome.error,
-            observation=clip(_observation(event.outcome), 500),
-        )
-    return data
-
-
-def _job(task: PlannedTask, tools: Mapping[str, BaseTool], config: RunnableConfig, tag: str) -> Job:
-    if task.error is not None:
-        return Job(task.index, task.name or "?", None, task.deps, task.error, task.args)
-    tool = tools[task.name]
-    tool_config = patch_config(config, run_name=tool.name)
-    tool_config["metadata"] = {**tool_config.get("metadata", {}), "llmcompiler_task": task.index}
-    # Each call runs in a copy of the node's context, so LangGraph's stream writer and tracing
-    # context reach the tool on its worker thread.
-    context = contextvars.copy_context()
-
-    def call(deps: Mapping[int, object]) -> object:
-        args = substitute(task.args, task.deps, deps, _result_text)
-        return context.run(tool.invoke, args, tool_config)
-
-    return Job(task.index, task.name, call, task.deps, None, task.args)
-
-
-def _transcript(
-    parser: PlanParser,
-    outcomes: Mapping[int, Outcome],
-    text: str,
-    stream_error: str | None,
-    tag: str,
-) -> list[BaseMessage]:
-    records, calls, results = [], [], []
-    for task in parser.tasks:
-        call_id = f"llmc_{tag}_{task.index if task.index > 0 else f'x{-task.index}'}"
-        outcome = outcomes[task.index]
-        records.append(
-            {
-                "index": task.index,
-                "name": task.name,
-                "args": _jsonable(task.args),
-                "deps": sorted(task.deps),
-                "thought": task.thought,
-                "line": task.line,
-                "id": call_id,
-            }
-        )
-        calls.append({"name": task.name or "invalid_task", "args": _jsonable(task.args), "id": call_id, "type": "tool_call"})
-        artifact: dict[str, Any] = {"index": task.index, "status": outcome.status}
-        if outcome.ok and _small_json(outcome.value):
-            artifact["value"] = outcome.value
-        results.append(
-            ToolMessage(
-                content=clip(_observation(outcome)),
-                tool_call_id=call_id,
-                name=task.name or "invalid_task",
-                status="success" if outcome.ok else "error",
-                artifact=artifact,
-            )
-        )
-    content = text if stream_error is None else f"{text}\n[{stream_error}]"
-    marker = {"kind": "plan", "tasks": records, "thought": parser.final_thought, "error": stream_error}
-    plan = AIMessage(content=content, tool_calls=calls, name="planner", additional_kwargs={KIND: marker})
-    return [plan, *results]
-
-
-def _observation(outcome: Outcome) -> str:
-    return _result_text(outcome.value) if outcome.ok else str(outcome.error)
-
-
-def _result_text(value: object) -> str:
-    if isinstance(value, ToolMessage | AIMessage):
-        return _text(value.content)
-    return to_text(value)
-
-
-def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content blocks
-        return "".join(b if isinstance(b, str) else str(b.get("text", "")) for b in content if isinstance(b, str | dict))
-    return str(content)
-
-
-def _small_json(value: object, limit: int = 20_000) -> bool:
-    try:
-        return len(json.dumps(value)) <= limit
-    except (TypeError, ValueError, RecursionError):
-        return False
-
-
-def _jsonable(value: object) -> Any:
-    try:
-        return json.loads(json.dumps(value, default=str))
-    except (TypeError, ValueError, RecursionError):
-        return str(value)
-
+    return round_.transcript(outcomes)

@@ -1,33 +1,29 @@
-"""Wire the LLMCompiler graph: ``plan_and_schedule`` -> ``join`` -> (answer | replan).
+"""Wire the LLMCompiler graph: ``plan_and_schedule`` -> [``approve``] -> ``join`` -> (answer | replan).
 
 ``graph`` at the bottom is the module-level graph that ``langgraph.json`` serves: its model
 comes from the run's context or ``LLMCOMPILER_MODEL``, resolved per run, so importing this
-module never needs an API key.
+module never needs an API key; its tools are chosen by ``LLMCOMPILER_TOOLS`` (see
+:mod:`llmcompiler_graph.server_config`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool as as_tool
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.config import get_stream_writer
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.runtime import Runtime
 
 from llmcompiler_graph.context import DEFAULT_MAX_CONCURRENCY, Context, Settings
-from llmcompiler_graph.executor import build_planner_messages, run_round
-from llmcompiler_graph.joiner import decide
-from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
+from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
 from llmcompiler_graph.render import tool_spec
-from llmcompiler_graph.state import KIND, State, current_turn, kind_of
+from llmcompiler_graph.server_config import served_tools
+from llmcompiler_graph.state import State
 
-__all__ = ["create_llm_compiler"]
+__all__ = ["create_llm_compiler", "graph"]
 
 ModelLike = BaseChatModel | str | None
 
@@ -44,6 +40,7 @@ def create_llm_compiler(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     planner_prompt: str | None = None,
     joiner_prompt: str | None = None,
+    interrupt_before_tools: Collection[str] = (),
     name: str = "LLMCompiler",
 ) -> CompiledStateGraph[State, Context, State, State]:
     """Build an LLMCompiler agent as a compiled LangGraph graph.
@@ -62,13 +59,17 @@ def create_llm_compiler(
         checkpointer: Passed to ``compile()`` for persistence.
         planner_prompt: Replaces :data:`~llmcompiler_graph.prompts.PLANNER_PROMPT`.
         joiner_prompt: Replaces :data:`~llmcompiler_graph.prompts.JOINER_PROMPT`.
+        interrupt_before_tools: Names of tools whose calls wait for a human's approval
+            (LangGraph ``interrupt``); ``["*"]`` for all. Needs a checkpointer (``langgraph
+            dev`` and LangGraph Platform provide one). See :mod:`llmcompiler_graph.approval`.
         name: The compiled graph's name.
 
     Returns:
         The compiled graph; invoke it with ``{"messages": [("user", "question")]}``.
 
     Raises:
-        ValueError: For duplicate tool names or out-of-range settings.
+        ValueError: For duplicate or reserved tool names, unknown tools in
+            ``interrupt_before_tools``, or out-of-range settings.
         TypeError: For a tool that is neither a ``BaseTool`` nor a callable.
     """
     tool_list = [_as_tool(t) for t in tools]
@@ -78,7 +79,13 @@ def create_llm_compiler(
         raise ValueError(f"tool names must be unique; duplicated: {', '.join(dupes)}")
     if "join" in by_name:
         raise ValueError("a tool may not be named 'join': the plan format reserves it")
-    specs = {n: tool_spec(t) for n, t in by_name.items()}
+    approval = frozenset([interrupt_before_tools] if isinstance(interrupt_before_tools, str) else interrupt_before_tools)
+    unknown = sorted(approval - set(by_name) - {"*"})
+    if unknown:
+        raise ValueError(
+            f"interrupt_before_tools names unknown tool(s) {unknown}; "
+            f"the tools are: {', '.join(sorted(by_name)) or 'none'}"
+        )
     defaults = Settings(
         model=model if isinstance(model, str) else None,
         joiner_model=joiner_model if isinstance(joiner_model, str) else None,
@@ -86,59 +93,25 @@ def create_llm_compiler(
         max_replans=max_replans,
         max_concurrency=max_concurrency if max_concurrency is not None else DEFAULT_MAX_CONCURRENCY,
         task_timeout=task_timeout,
+        interrupt_before_tools=approval,
         **({"planner_prompt": planner_prompt} if planner_prompt is not None else {}),
         **({"joiner_prompt": joiner_prompt} if joiner_prompt is not None else {}),
     )
-
-    def models(settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
-        planner = model if isinstance(model, BaseChatModel) else resolve_model(settings.model)
-        if isinstance(joiner_model, BaseChatModel):
-            return planner, joiner_model
-        if settings.joiner_model is not None:
-            return planner, resolve_model(settings.joiner_model)
-        return planner, planner
-
-    def plan_and_schedule(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
-        settings = defaults.override(runtime.context)
-        try:
-            planner, _ = models(settings)
-        except ModelNotConfiguredError as exc:
-            return {"messages": [_notice(str(exc))]}
-        turn = current_turn(state["messages"])
-        messages = build_planner_messages(turn, tool_list, settings)
-        writer = get_stream_writer()
-        return {
-            "messages": run_round(
-                model=planner,
-                messages=messages,
-                tools=by_name,
-                specs=specs,
-                turn=turn,
-                settings=settings,
-                config=config,
-                emit=writer,
-            )
-        }
-
-    def join(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
-        settings = defaults.override(runtime.context)
-        try:
-            _, joiner = models(settings)
-        except ModelNotConfiguredError as exc:
-            return {"messages": [_notice(str(exc))]}
-        return {"messages": [decide(joiner, current_turn(state["messages"]), settings, config)]}
-
-    def after_plan(state: State) -> Literal["join", "__end__"]:
-        return END if kind_of(state["messages"][-1]) == "answer" else "join"
-
-    def after_join(state: State) -> Literal["plan_and_schedule", "__end__"]:
-        return "plan_and_schedule" if kind_of(state["messages"][-1]) == "replan" else END
-
+    nodes = Nodes(
+        tools=tool_list,
+        by_name=by_name,
+        specs={n: tool_spec(t) for n, t in by_name.items()},
+        defaults=defaults,
+        model=model if isinstance(model, BaseChatModel) else None,
+        joiner_model=joiner_model if isinstance(joiner_model, BaseChatModel) else None,
+    )
     builder = StateGraph(State, context_schema=Context)
-    builder.add_node("plan_and_schedule", plan_and_schedule)
-    builder.add_node("join", join)
+    builder.add_node("plan_and_schedule", DualNode(nodes.plan, nodes.aplan))
+    builder.add_node("approve", DualNode(nodes.approve, nodes.aapprove))
+    builder.add_node("join", DualNode(nodes.join, nodes.ajoin))
     builder.add_edge(START, "plan_and_schedule")
     builder.add_conditional_edges("plan_and_schedule", after_plan)
+    builder.add_conditional_edges("approve", after_approve)
     builder.add_conditional_edges("join", after_join)
     return builder.compile(checkpointer=checkpointer, name=name)
 
@@ -151,5 +124,6 @@ def _as_tool(candidate: BaseTool | Callable[..., Any]) -> BaseTool:
     raise TypeError(f"tools must be BaseTool objects or functions, got {type(candidate).__name__}")
 
 
-def _notice(text: str) -> AIMessage:
-    return AIMessage(content=text, name="joiner", additional_kwargs={KIND: {"kind": "answer", "thought": None}})
+graph = create_llm_compiler(None, served_tools())
+"""The graph ``langgraph.json`` serves: model per run from the context or the environment,
+tools from ``LLMCOMPILER_TOOLS`` (the demo tools by default)."""

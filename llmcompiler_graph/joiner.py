@@ -15,10 +15,16 @@ from llmcompiler_graph.context import Settings
 from llmcompiler_graph.render import render_rounds
 from llmcompiler_graph.state import KIND, Turn
 
-__all__ = ["Decision", "build_joiner_messages", "decide", "parse_decision"]
+__all__ = ["Decision", "adecide", "build_joiner_messages", "conclude", "decide", "parse_decision"]
 
-_ACTION = re.compile(r"Action\s*:\s*(Finish|Replan)\s*\(", re.IGNORECASE)
-_THOUGHT = re.compile(r"Thought\s*:\s*(.*?)(?=\n\s*Action\s*:|\Z)", re.IGNORECASE | re.DOTALL)
+# The action at the start of a line ("Action: Finish(", "**Action:** Replan(", "Finish("), else
+# an "Action: Finish(" anywhere. The first one counts: an answer may itself mention actions.
+_ACTION_LINE = re.compile(
+    r"^[ \t*]*(?:Action[ \t*]*:[ \t*]*)?(Finish|Replan)[ \t]*\(", re.IGNORECASE | re.MULTILINE
+)
+_ACTION_ANYWHERE = re.compile(r"Action[ \t*]*:[ \t*]*(Finish|Replan)[ \t]*\(", re.IGNORECASE)
+_THOUGHT = re.compile(r"Thought[ \t*]*:[ \t*]*(.*)", re.IGNORECASE | re.DOTALL)
+_ACTION_LABEL = re.compile(r"[\s*]*Action[ \t*]*:[\s*]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -33,23 +39,27 @@ class Decision:
 def parse_decision(reply: str) -> Decision:
     """Parse ``Thought: ...`` / ``Action: Finish(...)`` or ``Replan(...)``.
 
-    The argument is everything between the opening parenthesis and the last ``)``. A reply
-    in neither format is taken as the final answer, whole.
+    The argument is everything between the opening parenthesis and the last ``)``, so it
+    may contain parentheses. A reply in neither format is taken as the final answer, whole.
     """
-    thought_match = _THOUGHT.search(reply)
-    thought = thought_match.group(1).strip() if thought_match else None
-    actions = list(_ACTION.finditer(reply))
-    if not actions:
-        return Decision("finish", reply.strip(), thought)
-    action = actions[-1]
+    action = _ACTION_LINE.search(reply) or _ACTION_ANYWHERE.search(reply)
+    before = reply if action is None else reply[: action.start()]
+    thought_match = _THOUGHT.search(before)
+    thought = _ACTION_LABEL.sub("", thought_match.group(1)).strip() if thought_match else None
+    if action is None:
+        return Decision("finish", reply.strip(), thought or None)
     rest = reply[action.end() :]
     close = rest.rfind(")")
     argument = (rest[:close] if close >= 0 else rest).strip()
-    kind: Literal["finish", "replan"] = "replan" if action.group(1).lower() == "replan" else "finish"
-    return Decision(kind, argument, thought)
+    kind: Literal["finish", "replan"] = "finish"
+    if action.group(1).lower() == "replan":
+        kind = "replan"
+    return Decision(kind, argument, thought or None)
 
 
-def build_joiner_messages(turn: Turn, settings: Settings, *, must_finish: bool) -> list[BaseMessage]:
+def build_joiner_messages(
+    turn: Turn, settings: Settings, *, must_finish: bool
+) -> list[BaseMessage]:
     """Build the joiner's prompt: the question and this question's plans and results only."""
     system = prompts.fill(
         settings.joiner_prompt, must_finish=prompts.JOINER_MUST_FINISH if must_finish else ""
@@ -68,18 +78,44 @@ def decide(
         reply = model.invoke(build_joiner_messages(turn, settings, must_finish=must_finish), config)
         text = reply.text if isinstance(reply.text, str) else str(reply.content)
     except Exception as exc:  # a failing joiner still ends the run with a clear answer
-        return _answer(
-            f"I could not finish: the joiner model failed ({type(exc).__name__}: {exc}). "
-            f"Results so far:\n{render_rounds(turn.rounds)}",
-            thought=None,
-        )
+        return _failed(exc, turn)
+    return conclude(text, turn, settings)
+
+
+async def adecide(
+    model: BaseChatModel, turn: Turn, settings: Settings, config: RunnableConfig
+) -> AIMessage:
+    """Do what :func:`decide` does, awaiting the model (for the graph's async nodes)."""
+    must_finish = turn.replans >= settings.max_replans
+    try:
+        messages = build_joiner_messages(turn, settings, must_finish=must_finish)
+        reply = await model.ainvoke(messages, config)
+        text = reply.text if isinstance(reply.text, str) else str(reply.content)
+    except Exception as exc:  # a failing joiner still ends the run with a clear answer
+        return _failed(exc, turn)
+    return conclude(text, turn, settings)
+
+
+def _failed(exc: Exception, turn: Turn) -> AIMessage:
+    return _answer(
+        f"I could not finish: the joiner model failed ({type(exc).__name__}: {exc}). "
+        f"Results so far:\n{render_rounds(turn.rounds)}",
+        thought=None,
+    )
+
+
+def conclude(text: str, turn: Turn, settings: Settings) -> AIMessage:
+    """Turn the joiner's reply text into an answer or a replan message."""
+    must_finish = turn.replans >= settings.max_replans
     decision = parse_decision(text)
     if decision.action == "replan" and not must_finish:
         feedback = decision.text or "the results were not sufficient"
         return AIMessage(
             content=f"Replanning: {feedback}",
             name="joiner",
-            additional_kwargs={KIND: {"kind": "replan", "feedback": feedback, "thought": decision.thought}},
+            additional_kwargs={
+                KIND: {"kind": "replan", "feedback": feedback, "thought": decision.thought}
+            },
         )
     if decision.action == "replan":
         best = decision.thought or "the results did not answer the question"
@@ -88,8 +124,13 @@ def decide(
             f"Best answer from the results: {best} (still missing: {decision.text})",
             thought=decision.thought,
         )
-    return _answer(decision.text, thought=decision.thought)
+    # An empty Finish() still answers: with the reasoning, or the whole reply.
+    return _answer(decision.text or decision.thought or text.strip(), thought=decision.thought)
 
 
 def _answer(text: str, *, thought: str | None) -> AIMessage:
-    return AIMessage(content=text, name="joiner", additional_kwargs={KIND: {"kind": "answer", "thought": thought}})
+    return AIMessage(
+        content=text,
+        name="joiner",
+        additional_kwargs={KIND: {"kind": "answer", "thought": thought}},
+    )

@@ -23,7 +23,7 @@ REF = re.compile(r"\$\{(\d+)\}|\$(\d+)(?![\d]|[.,]\d)")
 EXACT = re.compile(r"\s*(?:\$\{(\d+)\}|\$(\d+))\s*")
 
 
-class ReferenceError_(ValueError):  # noqa: N801 - avoid shadowing the builtin ReferenceError
+class ReferenceError_(ValueError):  # trailing _: the builtin ReferenceError is unrelated
     """Raise when an argument refers to a task that was not planned before it."""
 
 
@@ -37,11 +37,19 @@ def _walk_strings(value: object) -> list[str]:
     return []
 
 
-def dependencies(value: object, planned: Collection[int]) -> frozenset[int]:
+def dependencies(
+    value: object, planned: Collection[int], *, own: int | None = None
+) -> frozenset[int]:
     """Return the tasks ``value`` depends on, given the tasks planned before it.
+
+    Args:
+        value: A task's arguments (strings, possibly inside lists and dicts).
+        planned: Numbers of the tasks planned before this one.
+        own: This task's number, to say so when a task refers to itself.
 
     Raises:
         ReferenceError_: For ``${N}`` or an exact ``$N`` naming a task not in ``planned``.
+
     """
     deps: set[int] = set()
     for text in _walk_strings(value):
@@ -52,8 +60,11 @@ def dependencies(value: object, planned: Collection[int]) -> frozenset[int]:
             if index in planned:
                 deps.add(index)
             elif braced is not None or exact is not None:
+                what = (
+                    "itself" if index == own else f"task {index}, which was not planned before it"
+                )
                 raise ReferenceError_(
-                    f"{match.group(0)} refers to task {index}, which was not planned before it; "
+                    f"{match.group(0)} refers to {what}; "
                     "a task may only use results of tasks listed above it"
                 )
     return frozenset(deps)

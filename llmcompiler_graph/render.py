@@ -24,8 +24,15 @@ __all__ = [
 MAX_OBSERVATION_CHARS = 8_000
 """Longest result text put in a prompt or a ToolMessage; the rest is cut with a note."""
 
-_JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool",
-               "array": "list", "object": "dict", "null": "None"}
+_JSON_TYPES = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "array": "list",
+    "object": "dict",
+    "null": "None",
+}
 
 
 def clip(text: str, limit: int = MAX_OBSERVATION_CHARS) -> str:

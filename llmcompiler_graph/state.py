@@ -75,7 +75,7 @@ def current_turn(messages: Sequence[BaseMessage]) -> Turn:
     start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
     question = messages[start] if start >= 0 else None
     # Earlier questions count only by their question and answer, not their tasks.
-    history = [
+    history: list[BaseMessage] = [
         m
         for m in messages[: max(start, 0)]
         if isinstance(m, HumanMessage)

@@ -1,4 +1,4 @@
-"""A minimal on-demand pool of daemon worker threads.
+"""Threads for the task fetching unit: a daemon worker pool and a deadline watchdog.
 
 Why not :class:`concurrent.futures.ThreadPoolExecutor`: a tool that hangs past its
 timeout keeps its worker busy forever. The executor would then run with one worker
@@ -10,12 +10,14 @@ and its threads are daemons.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable
 
-__all__ = ["WorkerPool"]
+__all__ = ["Watchdog", "WorkerPool"]
 
 _STOP = None
 
@@ -34,7 +36,15 @@ class WorkerPool:
         self._closed = False
 
     def submit(self, fn: Callable[[], object]) -> None:
-        """Run ``fn`` on an idle thread, or on a new one if none is idle."""
+        """Run ``fn`` on an idle thread, or on a new one if none is idle.
+
+        ``fn`` must not raise: the pool does not report errors (the scheduler's runner
+        catches everything).
+
+        Raises:
+            RuntimeError: If the pool was shut down.
+
+        """
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"worker pool {self.name!r} is shut down")
@@ -69,8 +79,81 @@ class WorkerPool:
             fn = self._queue.get()
             if fn is _STOP:
                 return
-            fn()
+            try:
+                fn()
+            except BaseException:  # keep the worker alive whatever fn does
+                pass
             with self._lock:
                 if self._closed:
                     return
                 self._idle += 1
+
+
+class Watchdog:
+    """Call ``on_expire(key)`` on a daemon thread when a key's deadline passes.
+
+    The thread sleeps on a condition until the nearest deadline (no polling) and is
+    started on the first :meth:`arm`. ``on_expire`` runs without the watchdog's lock
+    held, so it may take other locks; it must not raise.
+    """
+
+    def __init__(
+        self, on_expire: Callable[[int], None], name: str = "llmcompiler-watchdog"
+    ) -> None:
+        """Create a stopped watchdog that will report expired keys to ``on_expire``."""
+        self.name = name
+        self._on_expire = on_expire
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int]] = []
+        self._armed: dict[int, float] = {}  # key -> its live deadline
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def arm(self, key: int, deadline: float) -> None:
+        """Expire ``key`` at ``deadline`` (a ``time.perf_counter()`` value) unless cancelled."""
+        with self._cond:
+            if self._stopped:
+                return
+            self._armed[key] = deadline
+            heapq.heappush(self._heap, (deadline, key))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def cancel(self, key: int) -> None:
+        """Forget ``key``'s deadline (its heap entry is dropped when it comes up)."""
+        with self._cond:
+            self._armed.pop(key, None)
+
+    def stop(self) -> None:
+        """Stop the thread; pending deadlines never fire."""
+        with self._cond:
+            self._stopped = True
+            self._heap.clear()
+            self._armed.clear()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                deadline, key = self._heap[0]
+                if self._armed.get(key) != deadline:  # cancelled or re-armed
+                    heapq.heappop(self._heap)
+                    continue
+                remaining = deadline - time.perf_counter()
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                heapq.heappop(self._heap)
+                del self._armed[key]
+                self._cond.release()
+                try:
+                    self._on_expire(key)
+                except Exception:  # a failing callback must not stop the watchdog
+                    pass
+                finally:
+                    self._cond.acquire()

@@ -81,7 +81,7 @@ def test_tokenize_pieces() -> None:
 def test_profiles_and_cost() -> None:
     assert {"instant", "gpt-3.5-like", "gpt-4-like"} <= set(PROFILES)
     assert get_profile("gpt-4-like").output_cost_per_mtok == 30.0
-    with pytest.raises(ValueError, match="gpt-3.5-like"):
+    with pytest.raises(ValueError, match=r"gpt-3\.5-like, gpt-4-like, instant"):
         get_profile("nope")
     assert cost_of(get_profile("gpt-3.5-like"), 1_000_000, 1_000_000) == pytest.approx(2.0)
 
@@ -102,7 +102,7 @@ def test_stream_yields_one_chunk_per_token() -> None:
 def test_ttft_and_rate_are_honoured() -> None:
     text = "one two three four five six seven eight nine ten eleven twelve"
     n = count_tokens(text)
-    model = ScriptedChatModel(responses=[text], profile=FAST)
+    model = ScriptedChatModel(responses=[text], latency=FAST)
     assert model.latency is FAST
     start = time.perf_counter()
     stamps = [time.perf_counter() - start for _ in model.stream("go")]
@@ -113,6 +113,14 @@ def test_ttft_and_rate_are_honoured() -> None:
     assert event.first_token - event.start >= 0.045
     assert event.end >= event.first_token >= event.start
     assert event.output_tokens == n
+
+
+def test_profile_alias_and_profile_names() -> None:
+    assert ScriptedChatModel(responses=[], profile=FAST).latency is FAST  # type: ignore[arg-type]
+    assert ScriptedChatModel(responses=[], latency="gpt-4-like").latency.ttft_s == 0.9  # type: ignore[arg-type]
+    assert ScriptedChatModel(responses=[]).profile is None  # LangChain's capability profile
+    with pytest.raises(ValueError, match="valid names"):
+        ScriptedChatModel(responses=[], latency="nope")  # type: ignore[arg-type]
 
 
 def test_tool_calls_survive_stream_and_invoke() -> None:
@@ -138,7 +146,7 @@ def test_missing_tool_call_ids_are_filled() -> None:
 
 
 def test_usage_metadata_counts() -> None:
-    model = ScriptedChatModel(responses=[TOOL_REPLY], profile=FAST)
+    model = ScriptedChatModel(responses=[TOOL_REPLY], latency=FAST)
     prompt: list[BaseMessage] = [HumanMessage("What is the capital of France?")]
     message = model.invoke(prompt)
     usage = message.usage_metadata
@@ -164,7 +172,7 @@ def test_responder_callable_is_thread_safe() -> None:
     def responder(messages: list[BaseMessage]) -> str:
         return f"echo: {messages[-1].content}"
 
-    model = ScriptedChatModel(responses=responder, profile=FAST)
+    model = ScriptedChatModel(responses=responder, latency=FAST)
     with ThreadPoolExecutor(8) as pool:
         replies = list(pool.map(lambda i: model.invoke(f"q{i}").content, range(8)))
     assert replies == [f"echo: q{i}" for i in range(8)]
@@ -185,7 +193,7 @@ def test_stream_fires_new_token_callbacks() -> None:
         def __init__(self) -> None:
             self.tokens: list[str] = []
 
-        def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
             self.tokens.append(token)
 
     handler = Collect()
@@ -211,9 +219,24 @@ def test_create_agent_runs_scripted_react_loop() -> None:
     assert len(model.calls) == 2 and model.calls[1][-1].content == "Paris."
 
 
+def test_langgraph_messages_stream_mode_sees_each_token_once() -> None:
+    from langchain.agents import create_agent
+
+    search = make_search_tool(latency_s=0.0, jitter_s=0.0)
+    model = ScriptedChatModel(responses=[TOOL_REPLY, "Paris it is."])
+    agent = create_agent(model, [search])
+    chunks = [
+        message
+        for message, _ in agent.stream({"messages": [HumanMessage("q")]}, stream_mode="messages")
+        if isinstance(message, AIMessageChunk)
+    ]
+    assert [c.content for c in chunks] == tokenize("Searching.") + tokenize("Paris it is.")
+    assert [tc["name"] for c in chunks for tc in c.tool_call_chunks] == ["search"]
+
+
 def test_async_ainvoke_and_astream() -> None:
     async def run() -> tuple[AIMessage, list[AIMessageChunk]]:
-        model = ScriptedChatModel(responses=[TOOL_REPLY, "async tokens here"], profile=FAST)
+        model = ScriptedChatModel(responses=[TOOL_REPLY, "async tokens here"], latency=FAST)
         invoked = await model.ainvoke("q")
         chunks = [c async for c in model.astream("q")]
         return invoked, chunks
@@ -225,7 +248,7 @@ def test_async_ainvoke_and_astream() -> None:
 
 
 def test_async_calls_overlap() -> None:
-    model = ScriptedChatModel(responses=lambda _: "x y", profile=FAST)
+    model = ScriptedChatModel(responses=lambda _: "x y", latency=FAST)
 
     async def run() -> None:
         await asyncio.gather(*(model.ainvoke(str(i)) for i in range(5)))

@@ -149,6 +149,7 @@ class _Turn:
     tool_chunks: list[ToolCallChunk]
     usage: UsageMetadata
     message_id: str | None
+    first_token: float = 0.0
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -273,16 +274,10 @@ class ScriptedChatModel(BaseChatModel):
         )
         yield base + max(n_out - 1, 0) * step, ChatGenerationChunk(message=last)
 
-    def _finish(self, turn: _Turn, first_token: float) -> None:
-        record = CallRecord(
-            index=turn.index,
-            thread=threading.current_thread().name,
-            start=turn.start,
-            first_token=first_token,
-            end=time.perf_counter(),
-            input_tokens=turn.usage["input_tokens"],
-            output_tokens=turn.usage["output_tokens"],
-        )
+    def _finish(self, turn: _Turn) -> None:
+        thread, usage = threading.current_thread().name, turn.usage
+        end, inp, out = time.perf_counter(), usage["input_tokens"], usage["output_tokens"]
+        record = CallRecord(turn.index, thread, turn.start, turn.first_token, end, inp, out)
         with self._lock:
             self.events.append(record)
 
@@ -294,15 +289,14 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         turn = self._begin(messages, stop, kwargs.get("tools"))
-        first: float | None = None
         for deadline, chunk in self._schedule(turn):
             if (delay := deadline - time.perf_counter()) > 0:
                 time.sleep(delay)
-            first = time.perf_counter() if first is None else first
+            turn.first_token = turn.first_token or time.perf_counter()
             if run_manager is not None:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
-        self._finish(turn, first if first is not None else turn.start)
+        self._finish(turn)
 
     async def _astream(
         self,
@@ -312,15 +306,14 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         turn = self._begin(messages, stop, kwargs.get("tools"))
-        first: float | None = None
         for deadline, chunk in self._schedule(turn):
             if (delay := deadline - time.perf_counter()) > 0:
                 await asyncio.sleep(delay)
-            first = time.perf_counter() if first is None else first
+            turn.first_token = turn.first_token or time.perf_counter()
             if run_manager is not None:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
-        self._finish(turn, first if first is not None else turn.start)
+        self._finish(turn)
 
     def _generate(
         self,

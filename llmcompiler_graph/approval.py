@@ -1,0 +1,230 @@
+"""Human approval of tool calls: which tasks wait, what the reviewer sees, what they answer.
+
+Design (see the README's approval section). A task whose tool is listed in
+``interrupt_before_tools`` is *held*, and so is every task that needs its result:
+
+1. ``plan_and_schedule`` streams the whole plan once and runs every task that is not held,
+   to completion. Its plan message lists the held tasks; they get no result yet.
+2. The ``approve`` node then calls LangGraph's ``interrupt`` *first*, before doing anything
+   else, with the held tasks whose inputs are all known (arguments shown with ``$N``
+   already substituted). The run pauses there and the checkpoint keeps everything done so
+   far, because it was written by the earlier node.
+3. On resume LangGraph re-runs ``approve`` from its start; ``interrupt`` now returns the
+   reviewer's answer, and the node runs the approved tasks and everything that only waited
+   for them. A rejected task becomes an error observation; its dependents are skipped.
+   Tasks that needed another approved task's result are reviewed in a next ``approve``
+   pass, with their real arguments.
+
+Nothing that ran is ever run again: a node that is re-executed either did nothing before
+its interrupt, or had finished and written its results to the checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+
+from llmcompiler_graph.context import Settings
+from llmcompiler_graph.executor import EventRelay, EventSink, prior_outcomes, tool_job
+from llmcompiler_graph.jobs import Job, Outcome
+from llmcompiler_graph.planner import PlannedTask
+from llmcompiler_graph.references import substitute
+from llmcompiler_graph.state import Turn, planned_tasks
+from llmcompiler_graph.transcript import jsonable, result_message, result_text
+
+__all__ = ["APPROVAL_TYPE", "ApprovalPass", "Verdict", "parse_verdicts", "pending_tasks"]
+
+APPROVAL_TYPE = "llmcompiler.approval"
+"""The ``type`` of the interrupt value the ``approve`` node raises."""
+
+_YES = {"approve", "approved", "accept", "accepted", "yes", "y", "ok", "allow", "run"}
+_NO = {"reject", "rejected", "deny", "denied", "no", "n", "cancel", "skip"}
+
+HOW_TO_ANSWER = (
+    "Resume with Command(resume=...): 'approve' or 'reject' for all tasks shown; or a dict "
+    "{task index: 'approve' | 'reject' | {'action': 'reject', 'reason': '...'}}; tasks "
+    "left out are asked again."
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A reviewer's decision on one task."""
+
+    approved: bool
+    reason: str | None = None
+
+
+def pending_tasks(turn: Turn) -> list[PlannedTask]:
+    """Return the latest round's held tasks that have no result yet, in plan order."""
+    if not turn.rounds:
+        return []
+    round_ = turn.rounds[-1]
+    answered = {m.tool_call_id for m in round_.results}
+    marker = round_.plan.additional_kwargs.get("llmcompiler", {})
+    held = set(marker.get("held", ())) if isinstance(marker, dict) else set()
+    return [
+        PlannedTask(
+            index=int(record["index"]),
+            name=str(record.get("name") or ""),
+            args=dict(record.get("args") or {}),
+            deps=frozenset(int(d) for d in record.get("deps", ())),
+            thought=record.get("thought"),
+            line=str(record.get("line") or ""),
+        )
+        for record in planned_tasks(round_.plan)
+        if record.get("index") in held and record.get("id") not in answered
+    ]
+
+
+def parse_verdicts(value: object, indices: Sequence[int]) -> dict[int, Verdict]:
+    """Read a resume value into verdicts for the tasks ``indices`` (those shown).
+
+    Accepted: ``"approve"``/``True`` or ``"reject"``/``False`` for all; a dict
+    ``{"action": "approve" | "reject", "reason": ...}`` for all; a list in the order shown;
+    or a dict from task index (int or str) to any of these. A task not mentioned gets no
+    verdict and is asked about again. A value that cannot be read rejects every task, with
+    a reason saying so (the joiner sees it), rather than failing the run.
+    """
+    shown = list(indices)
+    single = _verdict(value)
+    if single is not None:
+        return dict.fromkeys(shown, single)
+    if isinstance(value, list | tuple):
+        pairs = zip(shown, value, strict=False)
+        return {i: v for i, item in pairs if (v := _verdict(item)) is not None}
+    if isinstance(value, Mapping):
+        verdicts: dict[int, Verdict] = {}
+        for key, item in value.items():
+            try:
+                index = int(key)
+            except (TypeError, ValueError):
+                continue
+            verdict = _verdict(item)
+            if index in shown and verdict is not None:
+                verdicts[index] = verdict
+        if verdicts or not value:
+            return verdicts
+    reason = f"the reviewer's reply {value!r} was not understood. {HOW_TO_ANSWER}"
+    return dict.fromkeys(shown, Verdict(False, reason))
+
+
+def _verdict(item: object) -> Verdict | None:
+    if isinstance(item, bool):
+        return Verdict(item)
+    if isinstance(item, str) and item.strip().lower() in _YES | _NO:
+        return Verdict(item.strip().lower() in _YES)
+    if isinstance(item, Mapping):
+        action = item.get("action", item.get("type", item.get("decision")))
+        if isinstance(action, str) and action.strip().lower() in _YES | _NO:
+            reason = item.get("reason", item.get("message"))
+            return Verdict(action.strip().lower() in _YES, str(reason) if reason else None)
+    return None
+
+
+class ApprovalPass:
+    """One pass of the ``approve`` node over the latest round's held tasks."""
+
+    def __init__(
+        self,
+        *,
+        turn: Turn,
+        settings: Settings,
+        tools: Mapping[str, BaseTool],
+        config: RunnableConfig,
+        emit: EventSink,
+        asynchronous: bool = False,
+    ) -> None:
+        """Work out which held tasks can be reviewed now; create it on the node's thread."""
+        self.prior = prior_outcomes(turn)
+        self.pending = pending_tasks(turn)
+        self.events = EventRelay(emit)
+        self._settings = settings
+        self._tools = tools
+        self._config = config
+        self._asynchronous = asynchronous
+        self._ids = {
+            int(r["index"]): str(r["id"]) for r in planned_tasks(turn.rounds[-1].plan)
+        } if turn.rounds else {}
+        self.verdicts: dict[int, Verdict] = {}
+        self.review = [
+            t
+            for t in self.pending
+            if settings.needs_approval(t.name)
+            and all(d in self.prior and self.prior[d].ok for d in t.deps)
+        ]
+
+    def request(self) -> dict[str, Any]:
+        """Return the interrupt value: the tasks to review, with their actual arguments."""
+        tasks = []
+        for task in self.review:
+            deps = {d: self.prior[d].value for d in task.deps}
+            tasks.append(
+                {
+                    "index": task.index,
+                    "tool": task.name,
+                    "args": jsonable(substitute(task.args, task.deps, deps, result_text)),
+                    "planned_args": task.args,
+                    "deps": sorted(task.deps),
+                    "thought": task.thought,
+                    "line": task.line,
+                }
+            )
+        names = ", ".join(f"{t['index']}. {t['tool']}" for t in tasks)
+        return {
+            "type": APPROVAL_TYPE,
+            "question": f"Approve running {names}?",
+            "tasks": tasks,
+            "how_to_answer": HOW_TO_ANSWER,
+        }
+
+    def decide(self, value: object) -> None:
+        """Record the reviewer's answer (the value ``interrupt`` returned)."""
+        self.verdicts = parse_verdicts(value, [t.index for t in self.review])
+
+    def jobs(self) -> list[Job]:
+        """Return the jobs this pass runs: approved and rejected tasks, and what they unblock."""
+        held: set[int] = set()
+        known = set(self.prior)
+        jobs: list[Job] = []
+        for task in self.pending:
+            if task.deps & held:
+                held.add(task.index)
+                continue
+            missing = sorted(task.deps - known)
+            verdict = self.verdicts.get(task.index)
+            failed_dep = any(d in self.prior and not self.prior[d].ok for d in task.deps)
+            if missing:
+                error = f"task {task.index} '{task.name}': results of task(s) {missing} are missing"
+                job = Job(task.index, task.name, None, frozenset(), error, task.args)
+            elif not self._settings.needs_approval(task.name) or failed_dep:
+                job = self._job(task)  # the scheduler skips it if a dependency failed
+            elif verdict is None:
+                held.add(task.index)
+                continue
+            elif verdict.approved:
+                job = self._job(task)
+            else:
+                reason = f": {verdict.reason}" if verdict.reason else ""
+                error = f"task {task.index} '{task.name}' was not run: the reviewer rejected it{reason}"
+                job = Job(task.index, task.name, None, frozenset(), error, task.args)
+            self.events.deps[task.index] = sorted(task.deps)
+            known.add(task.index)
+            jobs.append(job)
+        return jobs
+
+    def transcript(self, outcomes: Mapping[int, Outcome]) -> list[BaseMessage]:
+        """Return one result message per task this pass finished, in plan order."""
+        return [
+            result_message(self._ids.get(t.index, f"llmc_approval_{t.index}"), t.name, outcomes[t.index])
+            for t in self.pending
+            if t.index in outcomes
+        ]
+
+    def _job(self, task: PlannedTask) -> Job:
+        return tool_job(task, self._tools, self._config, asynchronous=self._asynchronous)

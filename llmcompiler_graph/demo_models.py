@@ -1,0 +1,166 @@
+"""Built-in scripted models for serving and testing the graph offline, with no key.
+
+Importing this module registers, for :func:`llmcompiler_graph.models.resolve_model`:
+
+* ``scripted:demo``: a rule-based planner and joiner that stream like gpt-3.5 (about half a
+  second to the first token, 75 tokens/s). The planner plans one ``search`` per capitalised
+  name in the question and one ``math`` per arithmetic expression, all in parallel; the
+  joiner answers from the observations (and compares nationalities when asked).
+* ``scripted:demo-instant``: the same rules without latency (tests).
+* ``scripted:echo``: plans a single ``search`` for the whole question and answers
+  ``Echo: <observation>``, to check that a model chosen by configuration is the one used.
+
+The rules read only the prompt, so concurrent runs are independent. The models are
+:class:`~llmcompiler_graph.sim.ScriptedChatModel` instances: they stream token by token and
+report usage, so streaming and tracing behave as with a hosted model.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from llmcompiler_graph.models import register_model
+from llmcompiler_graph.sim import ScriptedChatModel
+
+__all__ = ["demo_reply", "echo_reply"]
+
+_NAMES = re.compile(r"\b[A-Z][\w'.-]*(?:\s+(?:(?:of|de|van|von|der)\s+)?[A-Z][\w'.-]*)*")
+_ARITHMETIC = re.compile(r"[\d.(][\d.\s()+\-*/^%]*[\d)]")
+_START_AT = re.compile(r"(?:Start numbering at|numbered from)\s+(\d+)")
+_QUESTION_WORDS = {
+    "were", "was", "what", "who", "whom", "which", "is", "are", "did", "does", "do", "how",
+    "when", "where", "why", "compare", "find", "tell", "the", "and", "in", "of", "and",
+    "please", "give", "list", "name", "also", "then", "now", "a", "an", "can", "could",
+}  # fmt: skip
+_NATIONALITIES = (
+    "American", "British", "English", "French", "German", "Belgian", "Canadian", "Italian",
+    "Spanish", "Japanese", "Chinese", "Indian", "Australian", "Irish", "Mexican", "Russian",
+)  # fmt: skip
+
+
+def demo_reply(messages: list[BaseMessage]) -> str:
+    """Reply as the planner or the joiner, depending on the prompt."""
+    if _is_joiner(messages):
+        return _join(messages)
+    question, replanning = _question(messages)
+    start = _next_index(messages)
+    if replanning:
+        steps = [("search", {"query": question})]
+        thought = "The first plan was not enough; search for the whole question."
+    else:
+        steps = [("math", {"problem": e}) for e in _expressions(question)]
+        steps += [("search", {"query": name}) for name in _names(question)]
+        if not steps:
+            steps = [("search", {"query": question})]
+        thought = "These lookups are independent, so they run in parallel."
+    return _plan(steps, start, thought)
+
+
+def echo_reply(messages: list[BaseMessage]) -> str:
+    """Plan one search for the whole question, then answer with its observation."""
+    if _is_joiner(messages):
+        found = _observations(messages)
+        return f"Thought: echo.\nAction: Finish(Echo: {found[0] if found else 'nothing'})"
+    question, _ = _question(messages)
+    return _plan([("search", {"query": question})], _next_index(messages), None)
+
+
+def _is_joiner(messages: list[BaseMessage]) -> bool:
+    system = next((m.text for m in messages if isinstance(m, SystemMessage)), "")
+    return "Finish(" in system
+
+
+def _question(messages: list[BaseMessage]) -> tuple[str, bool]:
+    humans = [m.text for m in messages if isinstance(m, HumanMessage)]
+    replanning = len(humans) >= 2 and humans[-1].lstrip().startswith("Plan 1:")
+    question = humans[-2] if replanning else (humans[-1] if humans else "")
+    return question.strip(), replanning
+
+
+def _next_index(messages: list[BaseMessage]) -> int:
+    for message in reversed(messages):
+        if found := _START_AT.search(message.text):
+            return int(found.group(1))
+    return 1
+
+
+def _names(question: str) -> list[str]:
+    names: list[str] = []
+    for match in _NAMES.finditer(question):
+        words = match.group(0).rstrip(".'").split()
+        while words and words[0].lower() in _QUESTION_WORDS:
+            words.pop(0)
+        name = " ".join(words)
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _expressions(question: str) -> list[str]:
+    found = []
+    for match in _ARITHMETIC.finditer(question):
+        text = match.group(0).strip()
+        if re.search(r"\d\s*[-+*/^%]\s*[\d(]", text) and _parses(text):
+            found.append(text)
+    return found
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text.replace("^", "**"), mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def _plan(steps: list[tuple[str, dict[str, str]]], start: int, thought: str | None) -> str:
+    lines = [f"Thought: {thought}"] if thought else []
+    for number, (tool, args) in enumerate(steps, start=start):
+        rendered = ", ".join(f"{key}={json.dumps(value)}" for key, value in args.items())
+        lines.append(f"{number}. {tool}({rendered})")
+    lines.append(f"{start + len(steps)}. join()<END_OF_PLAN>")
+    return "\n".join(lines)
+
+
+def _observations(messages: list[BaseMessage]) -> list[str]:
+    body = messages[-1].text if messages else ""
+    return [line.removeprefix("Observation:").strip() for line in body.splitlines() if line.startswith("Observation:")]
+
+
+def _join(messages: list[BaseMessage]) -> str:
+    found = _observations(messages)
+    ok = [o for o in found if not o.startswith("ERROR:")]
+    must_finish = "cannot replan" in next((m.text for m in messages if isinstance(m, SystemMessage)), "")
+    if not ok and not must_finish:
+        return "Thought: Every step failed.\nAction: Replan(the tools returned only errors; try other inputs)"
+    question = next((m.text for m in messages if isinstance(m, HumanMessage)), "")
+    if "nationalit" in question.lower() and len(ok) >= 2:
+        kinds = [next((n for n in _NATIONALITIES if n in o), None) for o in ok]
+        if all(kinds) and len(set(kinds)) == 1:
+            answer = f"Yes, they are all {kinds[0]}."
+        else:
+            answer = "No: " + "; ".join(f"{o.split(' (')[0].split(' is ')[0]}: {k or 'unknown'}" for o, k in zip(ok, kinds, strict=True))
+        return f"Thought: I compared the nationalities in the results.\nAction: Finish({answer})"
+    if not ok:
+        return "Thought: Nothing worked.\nAction: Finish(I could not find an answer: every step failed.)"
+    answer = " ".join(_first_sentence(o) for o in ok)
+    return f"Thought: The results answer the question.\nAction: Finish({answer})"
+
+
+def _first_sentence(text: str) -> str:
+    head = re.split(r"(?<=[a-z0-9)])\.\s", text, maxsplit=1)[0].strip()
+    return head if head.endswith(".") else f"{head}."
+
+
+def _model(reply: Callable[[list[BaseMessage]], str], latency: str) -> Callable[[], ScriptedChatModel]:
+    return lambda: ScriptedChatModel(responses=reply, latency=latency)
+
+
+register_model("demo", _model(demo_reply, "gpt-3.5-like"))
+register_model("demo-instant", _model(demo_reply, "instant"))
+register_model("echo", _model(echo_reply, "instant"))

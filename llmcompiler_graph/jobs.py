@@ -1,0 +1,78 @@
+"""The task fetching unit's vocabulary: jobs, their outcomes and lifecycle events.
+
+Pure Python, no LangChain types; see :mod:`llmcompiler_graph.scheduler`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Job", "Outcome", "SchedulerError", "Status", "TaskEvent"]
+
+Status = Literal["ok", "error", "timeout", "skipped"]
+
+
+class SchedulerError(RuntimeError):
+    """Raise when the scheduler is used against its protocol (a caller bug, not a task failure)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One unit of work: a numbered task with the tasks it waits for.
+
+    Attributes:
+        index: The task number from the plan; unique within a run.
+        name: The tool name, used in messages and events.
+        fn: Called on a worker thread with the results of ``deps`` (index to value).
+            ``None`` for a task that failed before it could run (see ``error``).
+        deps: Indices this job needs; all must be submitted (or pre-completed) first.
+        error: A planning error: the job is not run and ends with this message.
+        args: Free-form description of the arguments, passed through to events.
+
+    """
+
+    index: int
+    name: str
+    fn: Callable[[Mapping[int, object]], object] | None
+    deps: frozenset[int] = frozenset()
+    error: str | None = None
+    args: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one job ended. Times are ``time.perf_counter()`` seconds."""
+
+    index: int
+    name: str
+    status: Status
+    value: object = None
+    error: str | None = None
+    submitted_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the job produced a value."""
+        return self.status == "ok"
+
+    @property
+    def duration(self) -> float:
+        """Return seconds spent running (0 for a job that never started)."""
+        return 0.0 if self.started_at is None else self.finished_at - self.started_at
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent:
+    """A lifecycle event: ``planned``, ``started`` or ``finished`` (with its outcome)."""
+
+    kind: Literal["planned", "started", "finished"]
+    index: int
+    name: str
+    args: object = None
+    outcome: Outcome | None = None
+    time: float = field(default_factory=time.perf_counter)

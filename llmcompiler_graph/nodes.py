@@ -1,0 +1,251 @@
+"""The graph's nodes, each with a sync and an async implementation, and its routing.
+
+``invoke``/``stream`` run the sync implementations (tools on worker threads);
+``ainvoke``/``astream`` and ``langgraph dev`` run the async ones (async tools on the event
+loop, sync tools on worker threads), so the event loop is never blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import ensure_config
+from langchain_core.tools import BaseTool
+from langgraph.config import get_stream_writer
+from langgraph.graph import END
+from langgraph.runtime import get_runtime
+from langgraph.types import interrupt
+
+from llmcompiler_graph.aexecutor import arun_round
+from llmcompiler_graph.approval import ApprovalPass, pending_tasks
+from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
+from llmcompiler_graph.context import Context, Settings
+from llmcompiler_graph.executor import build_planner_messages, run_round
+from llmcompiler_graph.jobs import Job
+from llmcompiler_graph.joiner import adecide, decide
+from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
+from llmcompiler_graph.planner import ToolSpec
+from llmcompiler_graph.scheduler import TaskFetchingUnit
+from llmcompiler_graph.state import KIND, State, current_turn, kind_of
+
+__all__ = ["DualNode", "Nodes", "after_approve", "after_plan", "after_join"]
+
+Update = dict[str, Any]
+
+
+class DualNode(Runnable[State, Update]):
+    """A graph node with a sync and an async implementation, each taking ``(state, config)``.
+
+    Like the plain functions LangGraph wraps itself, it opens no run of its own, so traces
+    show the node's run (named after the node) as the direct parent of model and tool runs.
+    """
+
+    def __init__(
+        self,
+        func: Callable[[State, RunnableConfig], Update],
+        afunc: Callable[[State, RunnableConfig], Awaitable[Update]],
+    ) -> None:
+        """Wrap the two implementations."""
+        self._func = func
+        self._afunc = afunc
+
+    def invoke(self, input: State, config: RunnableConfig | None = None, **kwargs: Any) -> Update:
+        """Run the sync implementation."""
+        return self._func(input, ensure_config(config))
+
+    async def ainvoke(
+        self, input: State, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Update:
+        """Run the async implementation."""
+        return await self._afunc(input, ensure_config(config))
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """What the nodes need: tools, models and default settings (no per-run state)."""
+
+    tools: list[BaseTool]
+    by_name: Mapping[str, BaseTool]
+    specs: Mapping[str, ToolSpec]
+    defaults: Settings
+    model: BaseChatModel | None
+    joiner_model: BaseChatModel | None
+
+    # -- plan_and_schedule ----------------------------------------------------------------
+
+    def plan(self, state: State, config: RunnableConfig) -> Update:
+        """Stream a plan and run its tasks on worker threads."""
+        settings = self._settings()
+        try:
+            planner, _ = self._models(settings)
+        except ModelNotConfiguredError as exc:
+            return {"messages": [_notice(str(exc))]}
+        turn = current_turn(state["messages"])
+        messages = build_planner_messages(turn, self.tools, settings)
+        return {
+            "messages": run_round(
+                model=planner,
+                messages=messages,
+                tools=self.by_name,
+                specs=self.specs,
+                turn=turn,
+                settings=settings,
+                config=config,
+                emit=get_stream_writer(),
+            )
+        }
+
+    async def aplan(self, state: State, config: RunnableConfig) -> Update:
+        """Stream a plan on the event loop and run its tasks (async tools on the loop)."""
+        settings = self._settings()
+        try:
+            planner, _ = await self._amodels(settings)
+        except ModelNotConfiguredError as exc:
+            return {"messages": [_notice(str(exc))]}
+        turn = current_turn(state["messages"])
+        messages = build_planner_messages(turn, self.tools, settings)
+        return {
+            "messages": await arun_round(
+                model=planner,
+                messages=messages,
+                tools=self.by_name,
+                specs=self.specs,
+                turn=turn,
+                settings=settings,
+                config=config,
+                emit=get_stream_writer(),
+            )
+        }
+
+    # -- approve ----------------------------------------------------------------------------
+
+    def approve(self, state: State, config: RunnableConfig) -> Update:
+        """Ask a human about held tasks (``interrupt``), then run what they unblocked."""
+        step = self._approval(state, config, asynchronous=False)
+        with TaskFetchingUnit(
+            max_concurrency=step.settings.max_concurrency,
+            timeout=step.settings.task_timeout,
+            on_event=step.approval.events,
+            completed=step.approval.prior,
+        ) as tfu:
+            for job in step.jobs:
+                tfu.submit(job)
+            tfu.close()
+            outcomes = tfu.wait()
+        return {"messages": step.approval.transcript(outcomes)}
+
+    async def aapprove(self, state: State, config: RunnableConfig) -> Update:
+        """Do what :meth:`approve` does on the event loop."""
+        step = self._approval(state, config, asynchronous=True)
+        async with AsyncTaskFetchingUnit(
+            max_concurrency=step.settings.max_concurrency,
+            timeout=step.settings.task_timeout,
+            on_event=step.approval.events,
+            completed=step.approval.prior,
+        ) as tfu:
+            for job in step.jobs:
+                tfu.submit(job)
+            tfu.close()
+            outcomes = await tfu.wait()
+        return {"messages": step.approval.transcript(outcomes)}
+
+    def _approval(self, state: State, config: RunnableConfig, *, asynchronous: bool) -> _Step:
+        settings = self._settings()
+        approval = ApprovalPass(
+            turn=current_turn(state["messages"]),
+            settings=settings,
+            tools=self.by_name,
+            config=config,
+            emit=get_stream_writer(),
+            asynchronous=asynchronous,
+        )
+        if approval.review:
+            # Nothing has happened in this node before this line, so re-running the node
+            # on resume (which LangGraph does) repeats no work.
+            approval.decide(interrupt(approval.request()))
+        jobs = approval.jobs()
+        if not jobs:  # cannot happen by construction; never loop without progress
+            reason = "it could not be scheduled for approval"
+            jobs = [
+                Job(t.index, t.name, None, frozenset(), f"task {t.index} '{t.name}': {reason}")
+                for t in approval.pending
+            ]
+        return _Step(settings, approval, jobs)
+
+    # -- join -------------------------------------------------------------------------------
+
+    def join(self, state: State, config: RunnableConfig) -> Update:
+        """Ask the joiner to answer or replan."""
+        settings = self._settings()
+        try:
+            _, joiner = self._models(settings)
+        except ModelNotConfiguredError as exc:
+            return {"messages": [_notice(str(exc))]}
+        return {"messages": [decide(joiner, current_turn(state["messages"]), settings, config)]}
+
+    async def ajoin(self, state: State, config: RunnableConfig) -> Update:
+        """Do what :meth:`join` does, awaiting the joiner model."""
+        settings = self._settings()
+        try:
+            _, joiner = await self._amodels(settings)
+        except ModelNotConfiguredError as exc:
+            return {"messages": [_notice(str(exc))]}
+        turn = current_turn(state["messages"])
+        return {"messages": [await adecide(joiner, turn, settings, config)]}
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _settings(self) -> Settings:
+        return self.defaults.override(get_runtime(Context).context)
+
+    def _models(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
+        planner = self.model if self.model is not None else resolve_model(settings.model)
+        if self.joiner_model is not None:
+            return planner, self.joiner_model
+        if settings.joiner_model is not None:
+            return planner, resolve_model(settings.joiner_model)
+        return planner, planner
+
+    async def _amodels(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
+        if self.model is not None and (self.joiner_model or not settings.joiner_model):
+            return self._models(settings)
+        # Building a client by name may read certificates or config files: keep that off
+        # the event loop (``langgraph dev`` rejects blocking calls there).
+        return await asyncio.to_thread(self._models, settings)
+
+
+@dataclass(frozen=True)
+class _Step:
+    settings: Settings
+    approval: ApprovalPass
+    jobs: list[Job]
+
+
+def after_plan(state: State) -> Literal["join", "approve", "__end__"]:
+    """Route after planning: end on a notice, approve held tasks, else join."""
+    if kind_of(state["messages"][-1]) == "answer":
+        return END
+    return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
+
+
+def after_approve(state: State) -> Literal["join", "approve"]:
+    """Route after an approval pass: ask again while tasks are held, else join."""
+    return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
+
+
+def after_join(state: State) -> Literal["plan_and_schedule", "__end__"]:
+    """Route after the joiner: replan, or end with the answer."""
+    return "plan_and_schedule" if kind_of(state["messages"][-1]) == "replan" else END
+
+
+def _notice(text: str) -> AIMessage:
+    return AIMessage(
+        content=text, name="joiner", additional_kwargs={KIND: {"kind": "answer", "thought": None}}
+    )
+

@@ -1,0 +1,67 @@
+"""Configuration of the served graph (``langgraph.json``): which tools it offers.
+
+``LLMCOMPILER_TOOLS`` picks the tool set, read once when the graph module is imported:
+
+* ``demo`` (default): :func:`llmcompiler_graph.tools.demo_tools`, Wikipedia ``search`` and
+  a safe ``math``;
+* ``simulated``: offline look-alikes from :mod:`llmcompiler_graph.sim` (a ``search`` over
+  :data:`DEMO_CORPUS` that sleeps about half a second, and ``math``), for trying the server,
+  Studio and the SDK without a network, together with ``LLMCOMPILER_MODEL=scripted:demo``.
+
+Everything else (model, prompts, limits, approval) is per run, through the runtime context.
+"""
+
+from __future__ import annotations
+
+import os
+
+from langchain_core.tools import BaseTool
+
+__all__ = ["DEMO_CORPUS", "TOOLS_ENV", "served_tools"]
+
+TOOLS_ENV = "LLMCOMPILER_TOOLS"
+
+DEMO_CORPUS: dict[str, str] = {
+    "Scott Derrickson": (
+        "Scott Derrickson (born July 16, 1966) is an American filmmaker, known for "
+        "Sinister and Doctor Strange."
+    ),
+    "Ed Wood": (
+        "Edward Davis Wood Jr. (1924-1978) was an American filmmaker, actor and author, "
+        "known for Plan 9 from Outer Space."
+    ),
+    "Christopher Nolan": (
+        "Christopher Nolan (born 30 July 1970) is a British and American filmmaker, known "
+        "for Inception and Oppenheimer."
+    ),
+    "Agnes Varda": "Agnes Varda (1928-2019) was a Belgian-born French film director.",
+    "Mount Everest": "Mount Everest is Earth's highest mountain above sea level, 8,849 m.",
+    "K2": "K2 is the second-highest mountain on Earth, 8,611 m above sea level.",
+    "Paris": "Paris is the capital of France, with a population of about 2.1 million.",
+    "Berlin": "Berlin is the capital of Germany, with a population of about 3.8 million.",
+}
+"""Canned answers of the simulated ``search`` tool (other queries get a synthetic snippet)."""
+
+
+def served_tools() -> list[BaseTool]:
+    """Return the tools ``LLMCOMPILER_TOOLS`` selects for the served graph.
+
+    Raises:
+        ValueError: For a value other than ``demo`` or ``simulated``.
+    """
+    choice = (os.environ.get(TOOLS_ENV) or "demo").strip().lower()
+    if choice == "demo":
+        from llmcompiler_graph.tools import demo_tools
+
+        return demo_tools()
+    if choice == "simulated":
+        from llmcompiler_graph.sim import make_math_tool, make_search_tool
+
+        return [
+            make_search_tool(latency_s=0.5, jitter_s=0.1, corpus=DEMO_CORPUS),
+            make_math_tool(latency_s=0.2),
+        ]
+    raise ValueError(
+        f"{TOOLS_ENV}={os.environ.get(TOOLS_ENV)!r} is not a tool set: use 'demo' (Wikipedia "
+        "search and math, the default) or 'simulated' (offline, for trying the server)"
+    )

@@ -1,0 +1,122 @@
+"""Record a round in the conversation: the plan as tool calls, each result as a ToolMessage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import AIMessage, ToolMessage
+
+from llmcompiler_graph.jobs import Outcome
+from llmcompiler_graph.planner import PlannedTask
+from llmcompiler_graph.references import to_text
+from llmcompiler_graph.render import clip
+from llmcompiler_graph.state import KIND
+
+__all__ = [
+    "jsonable",
+    "message_text",
+    "observation",
+    "plan_message",
+    "result_message",
+    "result_text",
+]
+
+
+def plan_message(
+    tasks: Sequence[PlannedTask],
+    content: str,
+    *,
+    tag: str,
+    thought: str | None,
+    error: str | None,
+    held: Sequence[int] = (),
+) -> AIMessage:
+    """Return the plan as an ``AIMessage`` whose ``tool_calls`` are the tasks.
+
+    The full task records (number, tool, arguments, dependencies, thought, source line,
+    call id) are kept under ``additional_kwargs["llmcompiler"]``, with ``held`` listing
+    tasks that wait for a human's approval.
+    """
+    records, calls = [], []
+    for task in tasks:
+        call_id = f"llmc_{tag}_{task.index if task.index > 0 else f'x{-task.index}'}"
+        args = jsonable(task.args)
+        records.append(
+            {
+                "index": task.index,
+                "name": task.name,
+                "args": args,
+                "deps": sorted(task.deps),
+                "thought": task.thought,
+                "line": task.line,
+                "id": call_id,
+            }
+        )
+        name = task.name or "invalid_task"
+        calls.append({"name": name, "args": args, "id": call_id, "type": "tool_call"})
+    marker = {
+        "kind": "plan",
+        "tasks": records,
+        "thought": thought,
+        "error": error,
+        "held": list(held),
+    }
+    return AIMessage(
+        content=content, tool_calls=calls, name="planner", additional_kwargs={KIND: marker}
+    )
+
+
+def result_message(call_id: str, name: str, outcome: Outcome) -> ToolMessage:
+    """Return a task's result (``status="error"`` for any failure) answering its tool call."""
+    artifact: dict[str, Any] = {"index": outcome.index, "status": outcome.status}
+    if outcome.ok and _small_json(outcome.value):
+        artifact["value"] = outcome.value
+    return ToolMessage(
+        content=clip(observation(outcome)),
+        tool_call_id=call_id,
+        name=name or "invalid_task",
+        status="success" if outcome.ok else "error",
+        artifact=artifact,
+    )
+
+
+def observation(outcome: Outcome) -> str:
+    """Return what the joiner reads for an outcome: the result's text, or the error."""
+    return result_text(outcome.value) if outcome.ok else str(outcome.error)
+
+
+def result_text(value: object) -> str:
+    """Render a tool's return value as text (message contents unwrapped)."""
+    if isinstance(value, ToolMessage | AIMessage):
+        return message_text(value.content)
+    return to_text(value)
+
+
+def message_text(content: object) -> str:
+    """Return the text of a message's content (a string or a list of content blocks)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content blocks
+        return "".join(
+            b if isinstance(b, str) else str(b.get("text", ""))
+            for b in content
+            if isinstance(b, str | dict)
+        )
+    return str(content)
+
+
+def jsonable(value: object) -> Any:
+    """Return ``value`` as plain JSON data (unknown objects become strings)."""
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return str(value)
+
+
+def _small_json(value: object, limit: int = 20_000) -> bool:
+    try:
+        return len(json.dumps(value)) <= limit
+    except (TypeError, ValueError, RecursionError):
+        return False

@@ -1,0 +1,11 @@
+"""Shared test setup: keep every test offline. Helpers add fixtures below, surgically."""
+
+from __future__ import annotations
+
+import os
+
+# Tests never reach LangSmith or LangGraph's version/analytics endpoints.
+os.environ["LANGSMITH_TRACING"] = "false"
+os.environ["LANGCHAIN_TRACING_V2"] = "false"
+os.environ.setdefault("LANGGRAPH_CLI_NO_ANALYTICS", "1")
+os.environ.setdefault("LANGGRAPH_NO_VERSION_CHECK", "true")

@@ -1,0 +1,1 @@
+"""Reliability and safety tests: fuzzing, BFCL signatures, faults, load, hostile text."""
