@@ -9,8 +9,7 @@ worker threads, so nothing blocks the loop.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, Mapping
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -54,12 +53,16 @@ async def arun_round(
         completed=round_.prior,
     ) as tfu:
         try:
-            async with aclosing(model.astream(messages, config)) as stream:
+            stream = model.astream(messages, config)
+            try:
                 async for chunk in stream:
                     for job in round_.feed(chunk.content):
                         tfu.submit(job)
                     if round_.done:
                         break
+            finally:
+                if isinstance(stream, AsyncGenerator):  # stop the model's stream early
+                    await stream.aclose()
         except Exception as exc:  # the model's failure is an observation, not a crash
             round_.fail(exc)
         for job in round_.close():

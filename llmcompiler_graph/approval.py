@@ -47,8 +47,8 @@ _NO = {"reject", "rejected", "deny", "denied", "no", "n", "cancel", "skip"}
 
 HOW_TO_ANSWER = (
     "Resume with Command(resume=...): 'approve' or 'reject' for all tasks shown; or a dict "
-    "{task index: 'approve' | 'reject' | {'action': 'reject', 'reason': '...'}}; tasks "
-    "left out are asked again."
+    "{'<task index>': 'approve' | 'reject' | {'action': 'reject', 'reason': '...'}} (keys "
+    "as strings); tasks left out are asked again."
 )
 
 
@@ -87,7 +87,8 @@ def parse_verdicts(value: object, indices: Sequence[int]) -> dict[int, Verdict]:
 
     Accepted: ``"approve"``/``True`` or ``"reject"``/``False`` for all; a dict
     ``{"action": "approve" | "reject", "reason": ...}`` for all; a list in the order shown;
-    or a dict from task index (int or str) to any of these. A task not mentioned gets no
+    or a dict from task index to any of these (as a string key: LangGraph reads the keys
+    of a resume dict, and JSON has no other kind). A task not mentioned gets no
     verdict and is asked about again. A value that cannot be read rejects every task, with
     a reason saying so (the joiner sees it), rather than failing the run.
     """
@@ -148,9 +149,11 @@ class ApprovalPass:
         self._tools = tools
         self._config = config
         self._asynchronous = asynchronous
-        self._ids = {
-            int(r["index"]): str(r["id"]) for r in planned_tasks(turn.rounds[-1].plan)
-        } if turn.rounds else {}
+        self._ids = (
+            {int(r["index"]): str(r["id"]) for r in planned_tasks(turn.rounds[-1].plan)}
+            if turn.rounds
+            else {}
+        )
         self.verdicts: dict[int, Verdict] = {}
         self.review = [
             t
@@ -211,7 +214,9 @@ class ApprovalPass:
                 job = self._job(task)
             else:
                 reason = f": {verdict.reason}" if verdict.reason else ""
-                error = f"task {task.index} '{task.name}' was not run: the reviewer rejected it{reason}"
+                error = (
+                    f"task {task.index} '{task.name}' was not run: the reviewer rejected it{reason}"
+                )
                 job = Job(task.index, task.name, None, frozenset(), error, task.args)
             self.events.deps[task.index] = sorted(task.deps)
             known.add(task.index)
@@ -221,7 +226,9 @@ class ApprovalPass:
     def transcript(self, outcomes: Mapping[int, Outcome]) -> list[BaseMessage]:
         """Return one result message per task this pass finished, in plan order."""
         return [
-            result_message(self._ids.get(t.index, f"llmc_approval_{t.index}"), t.name, outcomes[t.index])
+            result_message(
+                self._ids.get(t.index, f"llmc_approval_{t.index}"), t.name, outcomes[t.index]
+            )
             for t in self.pending
             if t.index in outcomes
         ]

@@ -60,6 +60,7 @@ class AsyncTaskFetchingUnit:
 
         Raises:
             SchedulerError: For a ``max_concurrency`` below 1 or a non-positive ``timeout``.
+
         """
         if max_concurrency < 1:
             raise SchedulerError(f"max_concurrency must be at least 1, got {max_concurrency}")
@@ -91,6 +92,7 @@ class AsyncTaskFetchingUnit:
         Raises:
             SchedulerError: After :meth:`close`, for an index already used, or for a
                 dependency that was neither submitted nor given as ``completed``.
+
         """
         if self._closed:
             raise SchedulerError(f"task {job.index} '{job.name}': submitted after close()")
@@ -132,6 +134,7 @@ class AsyncTaskFetchingUnit:
 
         Raises:
             SchedulerError: If ``close()`` was never called.
+
         """
         if not self._closed:
             raise SchedulerError("wait() before close(): the unit cannot know the plan ended")
@@ -186,9 +189,12 @@ class AsyncTaskFetchingUnit:
             work = self._in_thread(job.fn, deps) if threaded else job.fn(deps)
             value = await asyncio.wait_for(_awaitable(work), self._timeout)
         except TimeoutError:
-            status, error = "timeout", (
-                f"task {job.index} '{job.name}' timed out after {self._timeout:g} s; "
-                "raise task_timeout or make the tool faster"
+            status, error = (
+                "timeout",
+                (
+                    f"task {job.index} '{job.name}' timed out after {self._timeout:g} s; "
+                    "raise task_timeout or make the tool faster"
+                ),
             )
             self.abandoned_threads += threaded
         except asyncio.CancelledError:
@@ -200,7 +206,9 @@ class AsyncTaskFetchingUnit:
         self._finish(job.index, status, value=value, error=error)
         self._dispatch()
 
-    def _in_thread(self, fn: Callable[[Mapping[int, object]], object], deps: Mapping[int, object]) -> asyncio.Future[object]:
+    def _in_thread(
+        self, fn: Callable[[Mapping[int, object]], object], deps: Mapping[int, object]
+    ) -> asyncio.Future[object]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[object] = loop.create_future()
 
@@ -278,7 +286,7 @@ class AsyncTaskFetchingUnit:
             return
         try:
             self._on_event(event)
-        except Exception:  # noqa: S110 - a broken listener must not break scheduling
+        except Exception:
             pass
 
 

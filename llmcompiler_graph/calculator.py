@@ -1,20 +1,16 @@
 """A safe arithmetic evaluator: parse with :mod:`ast`, walk the tree, never run code.
 
 Accepted: int and float literals (``1_000``, ``2.5e3``, ``0x1f``), ``+ - * / // % **``, unary
-``+``/``-``, parentheses, the constants ``pi`` and ``e`` and the functions ``sqrt``, ``log`` (1 or
-2 arguments), ``log10``, ``exp``, ``sin``, ``cos``, ``tan``, ``abs``, ``round`` (1 or 2
-arguments), ``min``, ``max``, ``floor`` and ``ceil``.
+``+``/``-``, parentheses, the constants ``pi`` and ``e`` and the functions ``sqrt``, ``log`` (x
+or x, base), ``log10``, ``exp``, ``sin``, ``cos``, ``tan``, ``abs``, ``round`` (x or x, digits),
+``min``, ``max``, ``floor`` and ``ceil``. Models write ``^`` for power, so ``^`` means ``**``
+(there is no XOR); the signs U+00D7, U+00F7 and U+2212 mean ``*``, ``/`` and ``-``. Commas only
+separate function arguments (``1,200`` is refused, not guessed), and ``50%`` is refused too.
 
-Models often write ``^`` for power, so ``^`` means ``**`` here (there is no XOR); the
-multiplication, division and minus signs (U+00D7, U+00F7, U+2212) mean ``*``, ``/`` and ``-``.
-Commas only separate function arguments: ``1,200`` is refused rather than guessed, and so is a
-trailing percent sign (``50%``).
-
-Everything else is refused with a :class:`CalculatorError` that names the offending piece, and
-so are inputs that would take long or produce huge numbers: more than 2000 characters, nesting
-deeper than 50 levels, exponents beyond ±1000, floats beyond 1e300 and whole numbers of more
-than 10000 digits. Integer results come back as ``int`` (``6 / 3`` is ``2``, ``sqrt(16)`` is
-``4``); other results as ``float``.
+Everything else raises :class:`CalculatorError` naming the offending piece, and so do inputs that
+would be slow or huge: over 2000 characters, nesting over 50 levels, exponents beyond ±1000,
+floats beyond 1e300, whole numbers over 10000 digits. Whole results are ``int`` (``6 / 3`` is
+``2``, ``sqrt(16)`` is ``4``); others are ``float``.
 
 >>> safe_eval("(3 + 4) * 2 ^ 2")
 28
@@ -46,16 +42,13 @@ _EXACT_FLOAT = 2**53
 
 _CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 # name: (fewest arguments, most arguments or None for any number, implementation)
-_FUNCTIONS: dict[str, tuple[int, int | None, Callable[..., Number]]] = {
-    name: (1, 1, getattr(math, name)) for name in ("sqrt", "log10", "exp", "sin", "cos", "tan")
-}
-_FUNCTIONS |= {"log": (1, 2, math.log), "abs": (1, 1, abs), "round": (1, 2, round)}
-_FUNCTIONS |= {"min": (1, None, min), "max": (1, None, max)}
+_Spec = tuple[int, int | None, Callable[..., Number]]
+_FUNCTIONS: dict[str, _Spec] = {"sqrt": (1, 1, math.sqrt), "log": (1, 2, math.log)}
+_FUNCTIONS |= {name: (1, 1, getattr(math, name)) for name in ("log10", "exp", "sin", "cos", "tan")}
+_FUNCTIONS |= {"abs": (1, 1, abs), "round": (1, 2, round)}
+_FUNCTIONS |= {"min": (1, None, lambda *a: min(a)), "max": (1, None, lambda *a: max(a))}
 _FUNCTIONS |= {"floor": (1, 1, math.floor), "ceil": (1, 1, math.ceil)}
-_ALLOWED = (
-    "numbers, + - * / // % ** (or ^), parentheses, the constants pi and e and the functions "
-    + ", ".join(_FUNCTIONS)
-)
+_ALLOWED = "numbers, + - * / // % ** (or ^), parentheses, pi, e, " + ", ".join(_FUNCTIONS)
 _BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -87,14 +80,15 @@ def safe_eval(expression: str) -> int | float:
             large, or divides by zero; the message names the offending piece.
 
     """
-    source = expression.strip().replace("^", "**").translate(_TRANSLATION)
-    if not source:
+    text = expression.strip()
+    if not text:
         _fail("empty expression; write an arithmetic expression such as '(3 + 4) * 2'")
-    if len(source) > MAX_LENGTH:
+    if len(text) > MAX_LENGTH:
         _fail(
-            f"expression is {len(source)} characters long, the limit is {MAX_LENGTH}; "
+            f"expression is {len(text)} characters long, the limit is {MAX_LENGTH}; "
             "split the calculation into smaller steps"
         )
+    source = text.replace("^", "**").translate(_TRANSLATION)
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
@@ -224,6 +218,7 @@ class _Evaluator:
     def call(self, node: ast.Call) -> Number:
         where = self.text(node)
         if not isinstance(node.func, ast.Name):
+            self.eval(node.func)  # refuses attribute access, indexing... with their own message
             _fail(f"only the functions {', '.join(_FUNCTIONS)} can be called, not '{where}'")
         name = node.func.id
         if name in _CONSTANTS:
@@ -251,7 +246,7 @@ class _Evaluator:
     def binary(self, node: ast.BinOp, left: Number, right: Number) -> Number:
         function = _BINARY.get(type(node.op))
         if function is None:
-            _fail(f"this operator ('{self.text(node)}') is not allowed; use only {_ALLOWED}")
+            _fail(f"this operator, in '{self.text(node)}', cannot be used; use only {_ALLOWED}")
         if isinstance(node.op, ast.Pow):
             self.check_power(node, left, right)
         return self.apply(node, function, [left, right])
@@ -319,4 +314,4 @@ class _Evaluator:
         ]
         what = next((text for kind, text in kinds if isinstance(node, kind)), None)
         what = what or f"{type(node).__name__} syntax"
-        _fail(f"{what} ('{where}') is not allowed; use only {_ALLOWED}")
+        _fail(f"{what} such as '{where}' cannot be used; use only {_ALLOWED}")

@@ -39,6 +39,7 @@ class Context:
         task_timeout: Seconds one tool call may take before it becomes a timeout error.
         interrupt_before_tools: Tools whose calls wait for a human's approval (LangGraph
             ``interrupt``) before they run; ``["*"]`` for every tool. Needs a checkpointer.
+
     """
 
     model: str | None = None

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from llmcompiler_graph.models import register_model
-from llmcompiler_graph.sim import ScriptedChatModel
+from llmcompiler_graph.sim import ScriptedChatModel, get_profile
 
 __all__ = ["demo_reply", "echo_reply"]
 
@@ -34,8 +34,8 @@ _ARITHMETIC = re.compile(r"[\d.(][\d.\s()+\-*/^%]*[\d)]")
 _START_AT = re.compile(r"(?:Start numbering at|numbered from)\s+(\d+)")
 _QUESTION_WORDS = {
     "were", "was", "what", "who", "whom", "which", "is", "are", "did", "does", "do", "how",
-    "when", "where", "why", "compare", "find", "tell", "the", "and", "in", "of", "and",
-    "please", "give", "list", "name", "also", "then", "now", "a", "an", "can", "could",
+    "when", "where", "why", "compare", "find", "tell", "the", "and", "in", "of", "please",
+    "give", "list", "name", "also", "then", "now", "a", "an", "can", "could",
 }  # fmt: skip
 _NATIONALITIES = (
     "American", "British", "English", "French", "German", "Belgian", "Canadian", "Italian",
@@ -129,36 +129,55 @@ def _plan(steps: list[tuple[str, dict[str, str]]], start: int, thought: str | No
 
 def _observations(messages: list[BaseMessage]) -> list[str]:
     body = messages[-1].text if messages else ""
-    return [line.removeprefix("Observation:").strip() for line in body.splitlines() if line.startswith("Observation:")]
+    return [
+        line.removeprefix("Observation:").strip()
+        for line in body.splitlines()
+        if line.startswith("Observation:")
+    ]
 
 
 def _join(messages: list[BaseMessage]) -> str:
     found = _observations(messages)
     ok = [o for o in found if not o.startswith("ERROR:")]
-    must_finish = "cannot replan" in next((m.text for m in messages if isinstance(m, SystemMessage)), "")
+    must_finish = "cannot replan" in next(
+        (m.text for m in messages if isinstance(m, SystemMessage)), ""
+    )
     if not ok and not must_finish:
-        return "Thought: Every step failed.\nAction: Replan(the tools returned only errors; try other inputs)"
+        return (
+            "Thought: Every step failed.\n"
+            "Action: Replan(the tools returned only errors; try other inputs)"
+        )
     question = next((m.text for m in messages if isinstance(m, HumanMessage)), "")
     if "nationalit" in question.lower() and len(ok) >= 2:
         kinds = [next((n for n in _NATIONALITIES if n in o), None) for o in ok]
         if all(kinds) and len(set(kinds)) == 1:
             answer = f"Yes, they are all {kinds[0]}."
         else:
-            answer = "No: " + "; ".join(f"{o.split(' (')[0].split(' is ')[0]}: {k or 'unknown'}" for o, k in zip(ok, kinds, strict=True))
+            answer = "No: " + "; ".join(
+                f"{o.split(' (')[0].split(' is ')[0]}: {k or 'unknown'}"
+                for o, k in zip(ok, kinds, strict=True)
+            )
         return f"Thought: I compared the nationalities in the results.\nAction: Finish({answer})"
     if not ok:
-        return "Thought: Nothing worked.\nAction: Finish(I could not find an answer: every step failed.)"
+        return (
+            "Thought: Nothing worked.\n"
+            "Action: Finish(I could not find an answer: every step failed.)"
+        )
     answer = " ".join(_first_sentence(o) for o in ok)
     return f"Thought: The results answer the question.\nAction: Finish({answer})"
 
 
 def _first_sentence(text: str) -> str:
+    if re.fullmatch(r"[-\d.e+]+", text.strip()):  # a number, as the math tool returns it
+        return text.strip()
     head = re.split(r"(?<=[a-z0-9)])\.\s", text, maxsplit=1)[0].strip()
     return head if head.endswith(".") else f"{head}."
 
 
-def _model(reply: Callable[[list[BaseMessage]], str], latency: str) -> Callable[[], ScriptedChatModel]:
-    return lambda: ScriptedChatModel(responses=reply, latency=latency)
+def _model(
+    reply: Callable[[list[BaseMessage]], str], latency: str
+) -> Callable[[], ScriptedChatModel]:
+    return lambda: ScriptedChatModel(responses=reply, latency=get_profile(latency))
 
 
 register_model("demo", _model(demo_reply, "gpt-3.5-like"))

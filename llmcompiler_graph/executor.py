@@ -50,6 +50,12 @@ __all__ = [
 
 EventSink = Callable[[dict[str, Any]], None]
 
+MAX_TRAILING_CHARS = 2_000
+"""Text a planner may stream after its plan ended before the stream is closed early."""
+
+# One offset from the monotonic clock to Unix time, so event times keep their true order.
+_WALL_CLOCK_OFFSET = time.time() - time.perf_counter()
+
 
 def build_planner_messages(
     turn: Turn, tools: list[BaseTool], settings: Settings
@@ -105,7 +111,7 @@ def task_event(
         "tool": event.name,
         "args": jsonable(event.args),
         "deps": sorted(deps),
-        "time": round(time.time() - (time.perf_counter() - event.time), 6),
+        "time": round(_WALL_CLOCK_OFFSET + event.time, 6),
     }
     if event.outcome is not None:
         data.update(
@@ -136,7 +142,7 @@ class EventRelay:
         """Send one event dict; a failing writer never breaks the run."""
         try:
             self._context.copy().run(self._sink, data)
-        except Exception:  # noqa: S110 - streaming is best effort; results still reach state
+        except Exception:
             pass
 
     def __call__(self, event: TaskEvent) -> None:
@@ -220,16 +226,25 @@ class PlanRound:
         self._config = config
         self._asynchronous = asynchronous
         self._text: list[str] = []
+        self._trailing = 0
         self._tag = uuid.uuid4().hex[:8]
 
     @property
     def done(self) -> bool:
-        """Tell whether the plan has ended (``join()`` or ``<END_OF_PLAN>``)."""
-        return self.parser.done
+        """Tell whether to stop reading the stream.
+
+        Not as soon as the plan ends: the rest of the stream is read (while the tasks run)
+        so the model call ends normally, with its usage and its trace complete; only a
+        model that keeps writing long after ``<END_OF_PLAN>`` is cut off.
+        """
+        return self.parser.done and self._trailing > MAX_TRAILING_CHARS
 
     def feed(self, content: object) -> list[Job]:
         """Add a streamed chunk's content; return the jobs to submit now."""
         piece = message_text(content)
+        if self.parser.done:
+            self._trailing += len(piece)
+            return []
         self._text.append(piece)
         return self._jobs(self.parser.feed(piece))
 
@@ -255,7 +270,7 @@ class PlanRound:
             held=sorted(self.held),
         )
         results = [
-            result_message(call["id"], task.name, outcomes[task.index])
+            result_message(str(call["id"]), task.name, outcomes[task.index])
             for task, call in zip(self.parser.tasks, plan.tool_calls, strict=True)
             if task.index in outcomes
         ]

@@ -1,4 +1,4 @@
-"""Wire the LLMCompiler graph: ``plan_and_schedule`` -> [``approve``] -> ``join`` -> (answer | replan).
+"""Wire the graph: ``plan_and_schedule`` -> [``approve``] -> ``join`` -> (answer | replan).
 
 ``graph`` at the bottom is the module-level graph that ``langgraph.json`` serves: its model
 comes from the run's context or ``LLMCOMPILER_MODEL``, resolved per run, so importing this
@@ -9,10 +9,12 @@ module never needs an API key; its tools are chosen by ``LLMCOMPILER_TOOLS`` (se
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.tools import BaseTool, tool as as_tool
+from langchain_core.tools import BaseTool
+from langchain_core.tools import tool as as_tool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -71,6 +73,7 @@ def create_llm_compiler(
         ValueError: For duplicate or reserved tool names, unknown tools in
             ``interrupt_before_tools``, or out-of-range settings.
         TypeError: For a tool that is neither a ``BaseTool`` nor a callable.
+
     """
     tool_list = [_as_tool(t) for t in tools]
     by_name = {t.name: t for t in tool_list}
@@ -79,7 +82,11 @@ def create_llm_compiler(
         raise ValueError(f"tool names must be unique; duplicated: {', '.join(dupes)}")
     if "join" in by_name:
         raise ValueError("a tool may not be named 'join': the plan format reserves it")
-    approval = frozenset([interrupt_before_tools] if isinstance(interrupt_before_tools, str) else interrupt_before_tools)
+    approval = frozenset(
+        [interrupt_before_tools]
+        if isinstance(interrupt_before_tools, str)
+        else interrupt_before_tools
+    )
     unknown = sorted(approval - set(by_name) - {"*"})
     if unknown:
         raise ValueError(
@@ -94,9 +101,11 @@ def create_llm_compiler(
         max_concurrency=max_concurrency if max_concurrency is not None else DEFAULT_MAX_CONCURRENCY,
         task_timeout=task_timeout,
         interrupt_before_tools=approval,
-        **({"planner_prompt": planner_prompt} if planner_prompt is not None else {}),
-        **({"joiner_prompt": joiner_prompt} if joiner_prompt is not None else {}),
     )
+    if planner_prompt is not None:
+        defaults = replace(defaults, planner_prompt=planner_prompt)
+    if joiner_prompt is not None:
+        defaults = replace(defaults, joiner_prompt=joiner_prompt)
     nodes = Nodes(
         tools=tool_list,
         by_name=by_name,

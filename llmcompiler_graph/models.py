@@ -6,7 +6,9 @@ Names are ``"provider:model"`` or a bare model name:
   reads ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``. With ``OPENAI_BASE_URL`` set and no key,
   a placeholder key is used, since local servers (vLLM, Ollama, llama.cpp) need none.
 * ``scripted:<name>``: a scripted model registered with :func:`register_model`, for
-  offline demos and tests (see :mod:`llmcompiler_graph.sim`).
+  offline demos and tests (see :mod:`llmcompiler_graph.sim`). Built in:
+  ``scripted:demo``, ``scripted:demo-instant`` and ``scripted:echo``
+  (:mod:`llmcompiler_graph.demo_models`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def resolve_model(spec: str | None) -> BaseChatModel:
 
     Raises:
         ModelNotConfiguredError: If the model needs a key or server that is not configured.
+
     """
     spec = spec or os.environ.get("LLMCOMPILER_MODEL") or DEFAULT_MODEL
     provider, _, name = spec.partition(":") if ":" in spec else ("openai", "", spec)
@@ -72,13 +75,19 @@ def resolve_model(spec: str | None) -> BaseChatModel:
             f"LLMCOMPILER_MODEL (now {spec!r}). See .env.example."
         )
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
-    return ChatOpenAI(model=name, api_key=key or "not-needed", base_url=base_url, temperature=0)
+    # stream_usage: report token usage when streaming, also from OpenAI-compatible servers.
+    return ChatOpenAI(
+        model=name,
+        api_key=SecretStr(key or "not-needed"),
+        base_url=base_url,
+        temperature=0,
+        stream_usage=True,
+    )
 
 
 def _load_builtin_scripts() -> None:
-    # The simulation registers its demo scripts on import; imported lazily to keep start-up light.
-    try:
-        import llmcompiler_graph.sim.demo  # noqa: F401
-    except ImportError:
-        pass
+    # Built-in scripted models register themselves on import (``scripted:demo``, ...);
+    # imported lazily to keep start-up light.
+    import llmcompiler_graph.demo_models  # noqa: F401

@@ -18,7 +18,6 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import ensure_config
 from langchain_core.tools import BaseTool
 from langgraph.config import get_stream_writer
-from langgraph.graph import END
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
@@ -34,7 +33,7 @@ from llmcompiler_graph.planner import ToolSpec
 from llmcompiler_graph.scheduler import TaskFetchingUnit
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 
-__all__ = ["DualNode", "Nodes", "after_approve", "after_plan", "after_join"]
+__all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
 
 Update = dict[str, Any]
 
@@ -230,7 +229,7 @@ class _Step:
 def after_plan(state: State) -> Literal["join", "approve", "__end__"]:
     """Route after planning: end on a notice, approve held tasks, else join."""
     if kind_of(state["messages"][-1]) == "answer":
-        return END
+        return "__end__"
     return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
 
 
@@ -241,11 +240,10 @@ def after_approve(state: State) -> Literal["join", "approve"]:
 
 def after_join(state: State) -> Literal["plan_and_schedule", "__end__"]:
     """Route after the joiner: replan, or end with the answer."""
-    return "plan_and_schedule" if kind_of(state["messages"][-1]) == "replan" else END
+    return "plan_and_schedule" if kind_of(state["messages"][-1]) == "replan" else "__end__"
 
 
 def _notice(text: str) -> AIMessage:
     return AIMessage(
         content=text, name="joiner", additional_kwargs={KIND: {"kind": "answer", "thought": None}}
     )
-

@@ -17,8 +17,9 @@ exception. Arguments are parsed with :mod:`ast` into literals; nothing is evalua
 Lines are read as follows: a ``Thought:`` line (and any unnumbered lines after it) is
 kept with the next task; a line starting with a number (``3.``, ``3)``, ``3:``) is a
 task; a task whose brackets or triple-quoted string are still open continues on the
-next lines; ``join()`` (numbered or not), ``<END_OF_PLAN>`` or the end of the stream
-ends the plan. Anything else is ignored.
+next lines (at most ``MAX_CONTINUATION_LINES``); ``join()`` (numbered or not),
+``<END_OF_PLAN>`` (outside a quoted argument) or the end of the stream ends the plan.
+Anything else is ignored. The result does not depend on how the text is chunked.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from llmcompiler_graph.references import ReferenceError_, dependencies
-from llmcompiler_graph.syntax import ToolSpec, open_state, parse_call
+from llmcompiler_graph.syntax import ToolSpec, ends_in_string, open_state, parse_call
 
 __all__ = ["END_OF_PLAN", "PlanParser", "PlannedTask", "ToolSpec", "parse_plan"]
 
@@ -38,7 +39,7 @@ MAX_CONTINUATION_LINES = 50
 # "3. call(...)", "3) call", "**3.** call"; not "3.5 million" (a decimal number).
 _TASK = re.compile(r"^\s*(?:\*\*)?(\d+)\s*(?:\*\*)?\s*[.:)](?!\d)\s*(?:\*\*)?\s*(.*?)\s*$", re.S)
 _THOUGHT = re.compile(r"^\s*Thought\s*:\s*(.*)$", re.IGNORECASE | re.DOTALL)
-_CALL_START = re.compile(r"^\s*\d+\s*[.:)]\s*[A-Za-z_][\w.]*\s*\(")
+_CALL_START = re.compile(r"^[\s*]*\d+[\s*]*[.:)][\s*]*[A-Za-z_][\w.]*\s*\(")
 _NAME = re.compile(r"^[\s*]*\d+[\s*]*[.:)][\s*]*([A-Za-z_][\w.]*)\s*\(")
 _JOIN = re.compile(r"^(?:(?:\*\*)?\d+\s*(?:\*\*)?\s*[.:)]\s*(?:\*\*)?\s*)?join\s*\(", re.I)
 
@@ -107,22 +108,22 @@ class PlanParser:
         """
         if self.done or not chunk:
             return []
-        window = self._tail + chunk
-        end = window.find(END_OF_PLAN)
-        if end >= 0:
-            cut = end - len(self._tail)  # where the marker starts in chunk; < 0: already buffered
-            line = "".join(self._parts)
-            text = line + chunk[:cut] if cut >= 0 else line[:cut]
+        tasks: list[PlannedTask] = []
+        *complete, partial = chunk.split("\n")
+        for piece in complete:
+            if (before := self._find_end(piece)) is not None:
+                return [*tasks, *self._lines([before]), *self.close()]
+            line = "".join([*self._parts, piece])
             self._parts, self._tail = [], ""
-            return [*self._lines(text.split("\n")), *self.close()]
-        self._tail = window[-(len(END_OF_PLAN) - 1) :]
-        if "\n" not in chunk:
-            self._parts.append(chunk)
-            return []
-        first, *middle, last = chunk.split("\n")
-        line = "".join([*self._parts, first])
-        self._parts = [last] if last else []
-        return list(self._lines([line, *middle]))
+            tasks += self._lines([line])
+            if self.done:
+                return tasks
+        if (before := self._find_end(partial)) is not None:
+            return [*tasks, *self._lines([before]), *self.close()]
+        if partial:
+            self._parts.append(partial)
+            self._tail = (self._tail + partial)[-(len(END_OF_PLAN) - 1) :]
+        return tasks
 
     def close(self) -> list[PlannedTask]:
         """End the stream; return any task left in the last line."""
@@ -143,6 +144,39 @@ class PlanParser:
 
     # -- lines --------------------------------------------------------------------------------
 
+    def _find_end(self, piece: str) -> str | None:
+        """Return the line up to an ``<END_OF_PLAN>`` ending in ``piece``, if there is one.
+
+        A marker inside a quoted argument of a task is text, not the end of the plan.
+        """
+        window = self._tail + piece
+        end = window.find(END_OF_PLAN)
+        while end >= 0:
+            cut = end - len(self._tail)  # where the marker starts in piece; < 0: buffered
+            line = "".join(self._parts)
+            before = line + piece[:cut] if cut >= 0 else line[:cut]
+            call = self._call_source(before)
+            if call is None or not ends_in_string(call):
+                self._parts, self._tail = [], ""
+                return before
+            end = window.find(END_OF_PLAN, end + 1)
+        return None
+
+    def _call_source(self, line: str) -> str | None:
+        """Return the task call that ``line`` is (part of), or ``None`` for any other line."""
+        stripped = line.strip()
+        if self._pending is not None and not self._interrupts_pending(stripped):
+            return "\n".join([*self._pending, line])
+        return line if _TASK.match(stripped) else None
+
+    def _interrupts_pending(self, stripped: str) -> bool:
+        """Tell whether a line starts something new, abandoning the open call before it."""
+        assert self._pending is not None
+        starts_new = (
+            _CALL_START.match(stripped) or _THOUGHT.match(stripped) or _JOIN.match(stripped)
+        )
+        return bool(starts_new) and open_state("\n".join(self._pending)) != "string"
+
     def _lines(self, lines: list[str]) -> Iterator[PlannedTask]:
         for line in lines:
             if self.done:
@@ -152,15 +186,12 @@ class PlanParser:
                 yield task
 
     def _line(self, line: str) -> list[PlannedTask]:
+        line = line.removesuffix("\r")
         stripped = line.strip()
         if self._pending is not None:
-            source = "\n".join(self._pending)
-            starts_new = bool(
-                _CALL_START.match(stripped) or _THOUGHT.match(stripped) or _JOIN.match(stripped)
-            )
-            if starts_new and open_state(source) != "string":
+            if self._interrupts_pending(stripped):
                 # A new line of the plan: the open call was never closed; report it, go on.
-                self._pending = None
+                source, self._pending = "\n".join(self._pending), None
                 first = self._task_line(source, incomplete=True)
                 return [t for t in (first, *self._line(line)) if t is not None]
             self._pending.append(line)
@@ -183,7 +214,7 @@ class PlanParser:
                 self._thought.append(stripped)
             return []
         if _CALL_START.match(stripped) and open_state(stripped):
-            self._pending = [stripped]
+            self._pending = [line.lstrip()]  # keep trailing spaces: they may be in a string
             return []
         task = self._task_line(stripped)
         return [] if task is None else [task]

@@ -4,7 +4,8 @@ Each is a plain string constant; pass your own to :func:`create_llm_compiler`
 (``planner_prompt=``, ``joiner_prompt=``) or through the runtime context. Fields in
 braces are filled with :meth:`str.replace`, so braces elsewhere in a prompt are safe:
 
-* planner: ``{tools}``, ``{num_tools}``, ``{examples}``, ``{next_index}``
+* planner: ``{tools}``, ``{num_tools}``, ``{num_tools_plus_one}``, ``{examples}``,
+  ``{next_index}``
 * joiner: ``{must_finish}``
 """
 

@@ -76,7 +76,10 @@ def to_text(value: object) -> str:
         return value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    try:
+        return str(value)
+    except Exception as exc:  # a result that cannot render itself is still an observation
+        return f"<{type(value).__name__} object; str() failed: {type(exc).__name__}: {exc}>"
 
 
 def substitute(

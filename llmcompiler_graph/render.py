@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from langchain_core.messages import ToolMessage
@@ -60,8 +59,17 @@ def tool_spec(tool: BaseTool) -> ToolSpec:
 
 
 def _type_name(prop: dict[str, Any]) -> str:
-    if "anyOf" in prop:
-        return " | ".join(_type_name(p) for p in prop["anyOf"])
+    if "enum" in prop and isinstance(prop["enum"], list):  # Literal / Enum: list the values
+        return " | ".join(repr(v) for v in prop["enum"])
+    if "const" in prop:
+        return repr(prop["const"])
+    for combinator in ("anyOf", "oneOf"):
+        if isinstance(prop.get(combinator), list):
+            return " | ".join(_type_name(p) for p in prop[combinator] if isinstance(p, dict))
+    if isinstance(prop.get("allOf"), list) and len(prop["allOf"]) == 1:
+        return _type_name(prop["allOf"][0])
+    if isinstance(prop.get("$ref"), str):  # a nested model: its name
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
     kind = prop.get("type")
     if isinstance(kind, list):
         return " | ".join(_JSON_TYPES.get(k, str(k)) for k in kind)
@@ -80,7 +88,7 @@ def describe_tools(tools: list[BaseTool]) -> str:
         for name, prop in schema.get("properties", {}).items():
             text = f"{name}: {_type_name(prop)}"
             if name not in required:
-                text += f" = {json.dumps(prop.get('default'))}" if "default" in prop else " = None"
+                text += f" = {prop.get('default')!r}" if "default" in prop else " = None"
             params.append(text)
         description = " ".join((tool.description or "").split())
         lines.append(f"{number}. {tool.name}({', '.join(params)}): {description}")

@@ -48,6 +48,7 @@ def served_tools() -> list[BaseTool]:
 
     Raises:
         ValueError: For a value other than ``demo`` or ``simulated``.
+
     """
     choice = (os.environ.get(TOOLS_ENV) or "demo").strip().lower()
     if choice == "demo":

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ToolSpec", "open_state", "parse_call"]
+__all__ = ["ToolSpec", "ends_in_string", "open_state", "parse_call"]
 
 _JSON_NAMES = {"true": True, "false": False, "null": None, "none": None}
 _BARE_REFERENCE = re.compile(r"\$\{\d+\}|\$\d+")
@@ -105,6 +105,25 @@ def open_state(source: str) -> Literal["string", "bracket"] | None:
             depth -= 1
         i += 1
     return "bracket" if depth > 0 else None
+
+
+def ends_in_string(source: str) -> bool:
+    """Tell whether ``source`` ends inside a string literal (one opened and not yet closed)."""
+    i, n = 0, len(source)
+    while i < n:
+        ch = source[i]
+        if ch in "\"'":
+            end, closed = _string_end(source, i)
+            if not closed and end >= n:
+                return True
+            i = max(end, i + 1)
+            continue
+        if ch == "#":
+            newline = source.find("\n", i)
+            i = n if newline < 0 else newline
+            continue
+        i += 1
+    return False
 
 
 def _dotted_name(node: ast.expr) -> str | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import pytest
@@ -91,7 +92,7 @@ def planner_next_index(messages: list[BaseMessage]) -> int:
 
 
 def test_end_to_end_with_plain_function_tools_and_transcript_shape() -> None:
-    calls = Calls(delay=0.3)
+    calls = Calls(delay=0.5)
     planner = ScriptedChatModel(responses=[PLAN])
     joiner = ScriptedChatModel(responses=[FINISH])
     app = create_llm_compiler(planner, [calls.search_tool()], joiner_model=joiner)
@@ -228,7 +229,7 @@ def test_joiner_reply_in_neither_format_is_the_answer() -> None:
 
 
 def test_two_threads_invoking_one_graph_get_their_own_answers() -> None:
-    calls = Calls(delay=0.2)
+    calls = Calls(delay=0.4)
 
     def planner_reply(messages: list[BaseMessage]) -> str:
         person = str(messages[-1].content).removeprefix("Who is ").removesuffix("?")
@@ -257,9 +258,9 @@ def test_two_threads_invoking_one_graph_get_their_own_answers() -> None:
     for t in threads:
         t.join(timeout=30)
     assert answers == {i: FACTS[p] for i, p in enumerate(people)}
-    starts = sorted(start for *_, start, _ in calls.log)
-    ends = sorted(end for *_, end in calls.log)
-    assert starts[-1] < ends[0], "the invocations ran one after another"
+    # Their tool calls overlapped: the invocations really ran at the same time.
+    spans = sorted((start, end) for *_, start, end in calls.log)
+    assert any(b_start < a_end for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
 
 # -- bad model output ends with an observation and an answer ---------------------------------
@@ -389,3 +390,72 @@ def test_tool_runs_are_children_of_the_plan_and_schedule_node() -> None:
     assert all(
         p is not None and runs.names.get(p) == "plan_and_schedule" for p in runs.tool_parents
     )
+
+
+def test_exact_reference_passes_the_object_and_text_reference_passes_text() -> None:
+    received: dict[str, Any] = {}
+
+    def lookup(name: str) -> dict[str, Any]:
+        """Return a record about a person."""
+        return {"name": name, "born": 1924}
+
+    def describe(record: dict[str, Any], note: str) -> str:
+        """Describe a record with a note."""
+        received.update(record=record, note=note)
+        return "ok"
+
+    planner = ScriptedChatModel(
+        responses=['1. lookup("Ed Wood")\n2. describe("$1", note="got $1 for $5.00")\n3. join()']
+    )
+    app = create_llm_compiler(
+        planner, [lookup, describe], joiner_model=ScriptedChatModel(responses=["Action: Finish(x)"])
+    )
+    ask(app)
+    assert received["record"] == {"name": "Ed Wood", "born": 1924}
+    assert received["note"] == "got {'name': 'Ed Wood', 'born': 1924} for $5.00"
+
+
+def test_planner_prompt_describes_tools_and_examples() -> None:
+    def search(query: str, mode: Literal["web", "news"] = "web", limit: int = 3) -> str:
+        """Search the web for a query."""
+        return "r"
+
+    planner = ScriptedChatModel(responses=["1. join()"])
+    app = create_llm_compiler(
+        planner,
+        [search],
+        joiner_model=ScriptedChatModel(responses=["Action: Finish(x)"]),
+        examples='Question: ...\n1. search("x")\n2. join()<END_OF_PLAN>',
+    )
+    ask(app)
+    system = str(planner.calls[0][0].content)
+    assert (
+        "1. search(query: str, mode: 'web' | 'news' = 'web', limit: int = 3): Search the web"
+        in system
+    )
+    assert "2. join()" in system
+    assert 'Examples:\nQuestion: ...\n1. search("x")' in system
+    assert "Start numbering at 1" in system
+
+
+def test_task_timeout_becomes_an_error_observation_and_the_run_finishes() -> None:
+    release = threading.Event()
+
+    def slow(query: str) -> str:
+        """Never answers in time."""
+        release.wait(30)
+        return "too late"
+
+    planner = ScriptedChatModel(responses=['1. slow("x")\n2. slow("$1 again")\n3. join()'])
+    joiner = ScriptedChatModel(responses=["Action: Finish(the lookup timed out)"])
+    app = create_llm_compiler(planner, [slow], joiner_model=joiner, task_timeout=0.2)
+    try:
+        messages = ask(app)
+    finally:
+        release.set()
+    first, second = (m for m in messages if isinstance(m, ToolMessage))
+    assert first.status == "error" and "task 1 'slow' timed out after 0.2 s" in str(first.content)
+    assert second.status == "error" and "depends on task 1 'slow', which timed out" in str(
+        second.content
+    )
+    assert messages[-1].content == "the lookup timed out"

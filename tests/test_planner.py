@@ -262,7 +262,7 @@ def test_end_of_plan_marker_split_across_chunks() -> None:
         assert [t.index for t in parser.tasks] == [1, 2], cut
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(st.lists(st.integers(min_value=0, max_value=len(RICH_PLAN)), max_size=40))
 def test_any_chunking_gives_the_same_tasks(cuts: list[int]) -> None:
     assert fingerprint(feed_chunks(RICH_PLAN, cuts).tasks) == fingerprint(parse(RICH_PLAN))
@@ -390,3 +390,29 @@ def test_a_very_long_line_is_parsed_the_same_however_chunked() -> None:
     for cuts in ([], [5, 150_000], list(range(1, len(text), 4096)), list(range(1, 20_000))):
         parser = feed_chunks(text, cuts)
         assert [(t.index, t.args, t.error) for t in parser.tasks] == [(1, {"query": query}, None)]
+
+
+def test_end_of_plan_inside_a_quoted_argument_is_text() -> None:
+    text = '1. search("what does <END_OF_PLAN> mean")\n2. search(\'a\')<END_OF_PLAN>3. search("b")'
+    for cuts in ([], list(range(1, len(text)))):
+        parser = feed_chunks(text, cuts)
+        assert [(t.index, t.args) for t in parser.tasks] == [
+            (1, {"query": "what does <END_OF_PLAN> mean"}),
+            (2, {"query": "a"}),
+        ]
+    # Outside a task call (a thought with an apostrophe, say) the marker still ends the plan.
+    parser = feed_chunks("Thought: that's it<END_OF_PLAN>\n1. search('x')", [])
+    assert parser.tasks == [] and parser.final_thought == "that's it"
+
+
+def test_whitespace_inside_a_multi_line_string_is_kept() -> None:
+    task = one('1. search("""two spaces  \nand a tab\t\n""")')
+    assert task.args == {"query": "two spaces  \nand a tab\t\n"}
+
+
+def test_windows_line_endings() -> None:
+    tasks = parse('Thought: t\r\n1. search("a")\r\n2. math(\r\n  "b",\r\n)\r\n3. join()\r\n')
+    assert [(t.index, t.args, t.thought, t.error) for t in tasks] == [
+        (1, {"query": "a"}, "t", None),
+        (2, {"problem": "b"}, None, None),
+    ]

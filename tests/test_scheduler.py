@@ -170,14 +170,27 @@ def test_dependent_starts_as_soon_as_its_dependency_finishes_not_after_others() 
 @pytest.mark.parametrize("cap", [1, 3])
 def test_max_concurrency_is_never_exceeded(cap: int) -> None:
     tl = Timeline()
+    # The first `cap` calls meet at a barrier: it breaks (and they fail) unless all of them
+    # run at once, so the cap is shown to be reached without relying on timing.
+    barrier = threading.Barrier(cap, timeout=10)
+
+    def meet(index: int) -> Fn:
+        sleeper = tl.sleeper(index, 0.0)
+
+        def fn(deps: Mapping[int, object]) -> object:
+            barrier.wait()
+            return sleeper(deps)
+
+        return fn
+
     with TaskFetchingUnit(max_concurrency=cap) as tfu:
         for i in range(1, 25):
-            tfu.submit(Job(i, "sleep", tl.sleeper(i, 0.02)))
+            tfu.submit(Job(i, "sleep", meet(i) if i <= cap else tl.sleeper(i, 0.02)))
         tfu.close()
         outcomes = tfu.wait(timeout=30)
-        assert tfu.peak_running <= cap
-    assert len(outcomes) == 24 and all(o.ok for o in outcomes.values())
-    assert tl.peak == cap  # reached, never exceeded
+        assert tfu.peak_running == cap
+    assert len(outcomes) == 24 and all(o.ok for o in outcomes.values()), outcomes
+    assert tl.peak <= cap
 
 
 # -- failures ---------------------------------------------------------------------------------

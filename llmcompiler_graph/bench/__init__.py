@@ -1,1 +1,1 @@
-"""Benchmarks and the offline demo: LLMCompiler against ReAct and parallel tool calling (simulated)."""
+"""Benchmarks and the offline demo: LLMCompiler vs ReAct and parallel tool calling (simulated)."""

@@ -48,4 +48,6 @@ def scripted_turns(case: Case, approach: Baseline) -> list[AIMessage]:
 
 def build_agent(model: BaseChatModel, tools: list[BaseTool], approach: Baseline) -> Any:
     """Build the baseline agent (a compiled LangGraph graph)."""
-    return create_agent(model, tools, system_prompt=AGENT_PROMPTS[approach], name=f"{approach}-agent")
+    return create_agent(
+        model, tools, system_prompt=AGENT_PROMPTS[approach], name=f"{approach}-agent"
+    )

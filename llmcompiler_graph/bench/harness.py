@@ -1,9 +1,10 @@
-"""Instrumented simulation pieces: tool timings, recording tools, a chunk-timing model.
+"""Instrumented simulation pieces: tool timings, recording tools, the benchmark's model.
 
-Built on :mod:`llmcompiler_graph.sim`; the additions here only *record* what happens
-(when each streamed chunk left the model, when each tool call started and ended, and for
-which LLMCompiler task), so the benchmark can measure orchestration overhead and draw
-timelines without touching the code paths it measures.
+Built on :mod:`llmcompiler_graph.sim`. Two additions: prompt-processing (prefill) time per
+input token, which the sim's fixed time to first token leaves out; and recording (when each
+call began, when each streamed chunk left the model, when each tool call started and ended
+and for which LLMCompiler task), so the benchmark can measure orchestration overhead and
+draw timelines without touching the code paths it measures.
 """
 
 from __future__ import annotations
@@ -23,9 +24,25 @@ from pydantic import Field, PrivateAttr
 
 from llmcompiler_graph.bench.scripts import search_corpus
 from llmcompiler_graph.bench.workloads import Case, Step
-from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool, make_search_tool, simulated_latency
+from llmcompiler_graph.sim import (
+    LatencyProfile,
+    ScriptedChatModel,
+    make_math_tool,
+    make_search_tool,
+    prompt_tokens,
+    simulated_latency,
+)
 
-__all__ = ["ToolRecord", "ToolTimings", "TimedScriptedChatModel", "make_tools"]
+__all__ = [
+    "PREFILL_S_PER_TOKEN",
+    "ZERO_TIMINGS",
+    "BenchChatModel",
+    "ToolRecord",
+    "ToolTimings",
+    "bench_model",
+    "make_tools",
+    "prefill_for",
+]
 
 
 @dataclass(frozen=True)
@@ -40,7 +57,10 @@ class ToolTimings:
         """Return how long ``step``'s tool call sleeps."""
         if step.tool == "search":
             return simulated_latency(
-                str(step.args["query"]), latency_s=self.search_s, jitter_s=self.search_jitter_s, seed=seed
+                str(step.args["query"]),
+                latency_s=self.search_s,
+                jitter_s=self.search_jitter_s,
+                seed=seed,
             )
         return max(0.0, self.math_s)
 
@@ -59,9 +79,36 @@ class ToolRecord:
     end: float
 
 
-class TimedScriptedChatModel(ScriptedChatModel):
-    """A :class:`ScriptedChatModel` that also records when each chunk was handed on."""
+PREFILL_S_PER_TOKEN: dict[str, float] = {
+    "instant": 0.0,
+    "gpt-3.5-like": 0.00004,
+    "gpt-4-like": 0.00012,
+}
+"""Prompt-processing time per input token, added before the first token (seconds).
 
+The sim's profiles give a fixed time to first token; real endpoints take longer on longer
+prompts. These slopes approximate public TTFT-versus-prompt-length measurements (about
+0.04 s per 1,000 prompt tokens for gpt-3.5-turbo, 0.12 s for gpt-4-turbo; 2023-2024
+latency trackers). They matter most for ReAct, whose prompt grows every turn.
+"""
+
+
+def prefill_for(profile: LatencyProfile) -> float:
+    """Return the prefill slope for ``profile`` (0 for profiles not listed)."""
+    return PREFILL_S_PER_TOKEN.get(profile.name, 0.0)
+
+
+class BenchChatModel(ScriptedChatModel):
+    """A :class:`ScriptedChatModel` that adds prefill time and records call and chunk times.
+
+    Before streaming, it sleeps ``prefill_s_per_token`` for each input token (counted with
+    the sim's :func:`~llmcompiler_graph.sim.prompt_tokens`). Only the sync path is
+    instrumented: the benchmark invokes every graph synchronously.
+    """
+
+    prefill_s_per_token: float = Field(default=0.0, exclude=True)
+    call_starts: list[float] = Field(default_factory=list, exclude=True)
+    """Per call (in start order), when the call began (before prefill)."""
     chunk_times: list[list[float]] = Field(default_factory=list, exclude=True)
     """Per call (in start order), the ``perf_counter`` time each chunk was yielded."""
 
@@ -74,9 +121,14 @@ class TimedScriptedChatModel(ScriptedChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        times: list[float] = []
+        start, times = time.perf_counter(), list[float]()
         with self._times_lock:
+            self.call_starts.append(start)
             self.chunk_times.append(times)
+        if self.prefill_s_per_token > 0:
+            prefill = self.prefill_s_per_token * prompt_tokens(messages, kwargs.get("tools") or ())
+            if (delay := start + prefill - time.perf_counter()) > 0:
+                time.sleep(delay)
         inner = super()._stream(messages, stop, run_manager, **kwargs)
         for chunk in inner:
             times.append(time.perf_counter())
@@ -87,6 +139,13 @@ class TimedScriptedChatModel(ScriptedChatModel):
                 for _ in inner:
                     pass
             yield chunk
+
+
+def bench_model(responses: list[Any], profile: LatencyProfile) -> BenchChatModel:
+    """Build a scripted model with ``profile``'s latency and the matching prefill slope."""
+    return BenchChatModel(
+        responses=responses, latency=profile, prefill_s_per_token=prefill_for(profile)
+    )
 
 
 def make_tools(case: Case, timings: ToolTimings, records: list[ToolRecord]) -> list[BaseTool]:

@@ -39,6 +39,7 @@ class IdealTask:
         ready: Seconds after its round's planner call starts when the task's line has streamed.
         duration: Seconds the tool call takes.
         deps: Task numbers it waits for (earlier rounds' tasks count as done).
+
     """
 
     index: int
@@ -72,9 +73,9 @@ def token_offset(profile: LatencyProfile, k: int) -> float:
     return profile.ttft_s + max(k, 0) * step
 
 
-def call_seconds(profile: LatencyProfile, output_tokens: int) -> float:
-    """Return how long a call producing ``output_tokens`` tokens takes (its last token's time)."""
-    return token_offset(profile, output_tokens - 1)
+def call_seconds(profile: LatencyProfile, output_tokens: int, prefill: float = 0.0) -> float:
+    """Return how long a call takes: ``prefill`` seconds, then ``output_tokens`` streamed."""
+    return prefill + token_offset(profile, output_tokens - 1)
 
 
 def line_ready_tokens(text: str) -> dict[int, int]:

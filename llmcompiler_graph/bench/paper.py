@@ -24,8 +24,14 @@ from typing import Any
 
 from llmcompiler_graph.bench.workloads import Case, Round, Step, math_step, search_step
 
-__all__ = ["DATASET_FILES", "dataset_dir", "hotpot_entities", "load_paper_cases", "movie_titles",
-           "named_entities"]
+__all__ = [
+    "DATASET_FILES",
+    "dataset_dir",
+    "hotpot_entities",
+    "load_paper_cases",
+    "movie_titles",
+    "named_entities",
+]
 
 DATASET_FILES = {
     "hotpotqa": "hotpotqa_comparison.json",
@@ -49,6 +55,7 @@ def load_paper_cases(
 
     Raises:
         FileNotFoundError: If the dataset file is missing (the message says where it was sought).
+
     """
     path = (directory or dataset_dir()) / DATASET_FILES[workload]
     if not path.is_file():
@@ -57,7 +64,11 @@ def load_paper_cases(
             "../shared/datasets/llmcompiler next to the repository (or pass --datasets DIR)"
         )
     records: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    chosen = records if samples is None else random.Random(seed).sample(records, min(samples, len(records)))
+    chosen = (
+        records
+        if samples is None
+        else random.Random(seed).sample(records, min(samples, len(records)))
+    )
     build = {"hotpotqa": _hotpot, "movie": _movie, "parallelqa": _parallelqa}[workload]
     return [build(record, seed) for record in chosen], len(records)
 
@@ -66,8 +77,29 @@ def load_paper_cases(
 
 _CONNECTOR = re.compile(r"\s+(?:and|or)\s+")
 _GLUE = {"of", "the", "de", "du", "la", "le", "von", "van", "&", "a"}
-_QUESTION_WORDS = {"Were", "Was", "Is", "Are", "Did", "Do", "Does", "Has", "Have", "Had", "Which",
-                   "Who", "Whose", "What", "When", "Where", "Between", "Both", "The", "IS", "How"}
+_QUESTION_WORDS = {
+    "Were",
+    "Was",
+    "Is",
+    "Are",
+    "Did",
+    "Do",
+    "Does",
+    "Has",
+    "Have",
+    "Had",
+    "Which",
+    "Who",
+    "Whose",
+    "What",
+    "When",
+    "Where",
+    "Between",
+    "Both",
+    "The",
+    "IS",
+    "How",
+}
 
 
 def _is_name_word(word: str) -> bool:
@@ -79,9 +111,9 @@ def hotpot_entities(question: str) -> tuple[str, str] | None:
     text = question.strip().rstrip("?").strip()
     segments = re.split(r"(?:,|:)\s+", text)
     if len(segments) > 1 and _CONNECTOR.search(segments[-1]):  # "..., X or Y"
-        left, right = _CONNECTOR.split(segments[-1], maxsplit=1)
-        left = re.sub(r"^(?:between|either|both)\s+", "", left, flags=re.IGNORECASE)
-        return _clean(left, right)
+        first, second = _CONNECTOR.split(segments[-1], maxsplit=1)
+        first = re.sub(r"^(?:between|either|both)\s+", "", first, flags=re.IGNORECASE)
+        return _clean(first, second)
     match = _CONNECTOR.search(text)
     if match is None:
         return None
@@ -113,8 +145,10 @@ def _clean(left: str, right: str) -> tuple[str, str] | None:
 
 def _hotpot(record: dict[str, Any], seed: int) -> Case:
     question = str(record["question"])
-    a, b = hotpot_entities(question) or ("the first subject of the question",
-                                         "the second subject of the question")
+    a, b = hotpot_entities(question) or (
+        "the first subject of the question",
+        "the second subject of the question",
+    )
     steps = (
         search_step(1, a, f"I need to look up {a} to answer the comparison."),
         search_step(2, b, f"Now I need the same information about {b}."),
@@ -146,8 +180,9 @@ def _movie(record: dict[str, Any], seed: int) -> Case:
     seeds, options = movie_titles(question)
     titles = [*seeds, *options]
     steps = tuple(
-        search_step(i, title,
-                    f"I need the genre, era and style of {title} to compare it with the others.")
+        search_step(
+            i, title, f"I need the genre, era and style of {title} to compare it with the others."
+        )
         for i, title in enumerate(titles, 1)
     )
     answer = str(record["answer"])
@@ -163,20 +198,47 @@ def _movie(record: dict[str, Any], seed: int) -> Case:
 
 # -- ParallelQA -------------------------------------------------------------------------------
 
-_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:(?:of|the|de|du|la)\s+)*[A-Z0-9][\w'’.-]*)*")
-_NOT_NAMES = {"If", "Given", "What", "Which", "After", "Considering", "Identify", "Determine",
-              "With", "Between", "The", "Is", "Are", "Were", "Who", "How", "Compute", "Calculate",
-              "Find", "Suppose", "Assuming", "When", "In", "Among", "Compare", "Assume", "Imagine"}
+_WORD = r"[\w'\u2019.-]*"
+_NAME = re.compile(rf"\b[A-Z]{_WORD}(?:\s+(?:(?:of|the|de|du|la)\s+)*[A-Z0-9]{_WORD})*")
+_NOT_NAMES = {
+    "If",
+    "Given",
+    "What",
+    "Which",
+    "After",
+    "Considering",
+    "Identify",
+    "Determine",
+    "With",
+    "Between",
+    "The",
+    "Is",
+    "Are",
+    "Were",
+    "Who",
+    "How",
+    "Compute",
+    "Calculate",
+    "Find",
+    "Suppose",
+    "Assuming",
+    "When",
+    "In",
+    "Among",
+    "Compare",
+    "Assume",
+    "Imagine",
+}
 
 
 def named_entities(question: str) -> list[str]:
     """Return the capitalised names in ``question``, in order, without duplicates."""
     names: list[str] = []
     for match in _NAME.finditer(question):
-        words = match.group(0).rstrip(".'’").split()
+        words = match.group(0).rstrip(".'\u2019").split()
         while words and words[0] in _NOT_NAMES:
             words = words[1:]
-        name = " ".join(words).removesuffix("'s").removesuffix("’s")
+        name = " ".join(words).removesuffix("'s").removesuffix("\u2019s")
         if name and name not in names and len(name) > 1:
             names.append(name)
     return names
@@ -193,14 +255,22 @@ def _parallelqa(record: dict[str, Any], seed: int) -> Case:
         for i, name in enumerate(names, 1)
     ]
     steps += [
-        math_step(branches + i, f"Adjust the figure for {name} as the question states", [i],
-                  f"With the figure for {name} I can apply its adjustment.")
+        math_step(
+            branches + i,
+            f"Adjust the figure for {name} as the question states",
+            [i],
+            f"With the figure for {name} I can apply its adjustment.",
+        )
         for i, name in enumerate(names, 1)
     ]
     adjusted = list(range(branches + 1, 2 * branches + 1))
     steps.append(
-        math_step(2 * branches + 1, f"Combine the adjusted figures to answer: {question}", adjusted,
-                  "All adjusted figures are known, so I can compute the final answer.")
+        math_step(
+            2 * branches + 1,
+            f"Using the adjusted figures, {_final_clause(question)}",
+            adjusted,
+            "All adjusted figures are known, so I can compute the final answer.",
+        )
     )
     answer = str(record["answer"])
     rnd = Round(
@@ -209,5 +279,12 @@ def _parallelqa(record: dict[str, Any], seed: int) -> Case:
         "step combines them.",
         f"Combining the {branches} adjusted figures gives {answer}.",
     )
-    return Case("parallelqa", str(record["id"]), question, (rnd,), answer, seed,
-                {"branch": branches})
+    return Case(
+        "parallelqa", str(record["id"]), question, (rnd,), answer, seed, {"branch": branches}
+    )
+
+
+def _final_clause(question: str, words: int = 16) -> str:
+    """Return what the question finally asks (its last clause), at most ``words`` words."""
+    clause = re.split(r",\s+|:\s+", question.strip().rstrip("?. "))[-1].split()
+    return " ".join(clause[:words]) + "?"

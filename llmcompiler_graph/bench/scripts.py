@@ -63,7 +63,11 @@ def snippet(query: str) -> str:
 
 def search_corpus(case: Case) -> dict[str, str]:
     """Map each search query of ``case`` to its simulated result."""
-    return {str(s.args["query"]): snippet(str(s.args["query"])) for s in case.steps if s.tool == "search"}
+    return {
+        str(s.args["query"]): snippet(str(s.args["query"]))
+        for s in case.steps
+        if s.tool == "search"
+    }
 
 
 def agent_value(step: Step) -> str:
@@ -134,13 +138,15 @@ def react_turns(case: Case) -> list[AIMessage]:
     for number, round_ in enumerate(case.rounds):
         for k, step in enumerate(round_.steps):
             lead = _lead(case, number) if k == 0 else ""
-            turns.append(AIMessage(content=f"{lead}{step.thought}", tool_calls=[_call(step, values)]))
+            turns.append(
+                AIMessage(content=f"{lead}{step.thought}", tool_calls=[_call(step, values)])
+            )
     turns.append(AIMessage(content=final_reply(case)))
     return turns
 
 
 def parallel_turns(case: Case) -> list[AIMessage]:
-    """Return the parallel-calling agent's replies: one turn per dependency level, then the answer."""
+    """Return the parallel-calling agent's replies: a turn per dependency level, then the answer."""
     values, turns = _values(case), []
     for number, round_ in enumerate(case.rounds):
         for depth, level in enumerate(levels(round_.steps)):
@@ -164,5 +170,5 @@ def final_reply(case: Case) -> str:
 
 def extract_answer(text: str) -> str:
     """Return the answer in an agent's final reply (after the last ``Answer:``), or the text."""
-    head, sep, tail = text.rpartition("Answer:")
+    _, sep, tail = text.rpartition("Answer:")
     return tail.strip() if sep else text.strip()

@@ -57,7 +57,7 @@ def plot_plan_dag(source: Any, *, ax: Any = None, title: str | None = None) -> A
             "or a plan AIMessage (name 'planner')"
         )
     answered = bool(messages) and kind_of(messages[-1]) == "answer"
-    nodes = _layout(turn.rounds, answered)
+    nodes, starts = _layout(turn.rounds, answered)
     columns = max(n.column for n in nodes.values()) + 1
     rows = max(sum(1 for n in nodes.values() if n.column == c) for c in range(columns))
     size = (max(6.0, _COLUMN_INCHES * columns), max(2.6, _ROW_INCHES * rows + 1.3))
@@ -66,6 +66,11 @@ def plot_plan_dag(source: Any, *, ax: Any = None, title: str | None = None) -> A
     axes.set_xlim(-0.7, columns - 0.3)
     axes.set_ylim(-(rows - 1) / 2 - 0.8, (rows - 1) / 2 + 0.6)
     axes.axis("off")
+    if len(starts) > 1:  # name the rounds above their first column
+        top = (rows - 1) / 2 + 0.45
+        for number, column in enumerate(starts, start=1):
+            label = "plan 1" if number == 1 else f"plan {number} (replan {number - 1})"
+            axes.text(column, top, label, ha="center", fontsize=8, color="#555555", style="italic")
     question = turn.question.text if turn.question is not None else ""
     axes.set_title(
         escape(title if title is not None else clip_text(question, 90) or "Plan"), fontsize=10
@@ -87,11 +92,13 @@ def _messages(source: Any) -> list[BaseMessage]:
     )
 
 
-def _layout(rounds: Sequence[Any], answered: bool) -> dict[str, _Node]:
+def _layout(rounds: Sequence[Any], answered: bool) -> tuple[dict[str, _Node], list[int]]:
     nodes: dict[str, _Node] = {}
+    starts: list[int] = []
     offset = 0
     previous_join: str | None = None
     for number, round_ in enumerate(rounds, start=1):
+        starts.append(offset)
         status = _statuses(round_.results)
         tasks = planned_tasks(round_.plan)
         level: dict[int, int] = {}
@@ -118,7 +125,7 @@ def _layout(rounds: Sequence[Any], answered: bool) -> dict[str, _Node]:
         join_column = offset + (max(level.values()) + 1 if level else 0)
         used = {p for k in keys for p in nodes[k].parents}
         last = number == len(rounds)
-        outcome = "answer" if last and answered else ("replan" if not last else "…")
+        outcome = "answer" if last and answered else ("replan" if not last else "pending")
         join = f"j{number}"
         nodes[join] = _Node(
             join,
@@ -130,7 +137,7 @@ def _layout(rounds: Sequence[Any], answered: bool) -> dict[str, _Node]:
         previous_join = join
         offset = join_column + 1
     _assign_rows(nodes)
-    return nodes
+    return nodes, starts
 
 
 def _statuses(results: Sequence[ToolMessage]) -> dict[str, str]:
@@ -147,8 +154,8 @@ def _task_label(task: Mapping[str, Any]) -> str:
     number = f"${index}" if index > 0 else "invalid"
     name = str(task.get("name") or "?")
     args = task.get("args") or {}
-    first = next(iter(args.values()), "") if isinstance(args, Mapping) else args
-    detail = clip_text(str(first), 24) if first != "" else ""
+    values = args.values() if isinstance(args, Mapping) else [args]
+    detail = clip_text(", ".join(str(v) for v in values if v is not None), 24)
     return f"{number}  {name}" + (f"\n{detail}" if detail else "")
 
 

@@ -130,7 +130,7 @@ def _legend(axes: Any, spans: list[Span]) -> None:
     for kind, label in (("planner", "planner"), ("joiner", "joiner"), ("model", "model call")):
         if kind in kinds:
             handles.append(Patch(facecolor=COLORS[kind], label=label))
-    if any(s.first_token is not None and s.first_token > s.start for s in spans):
+    if any(s.first_token is not None and s.first_token - s.start > 0.005 for s in spans):
         handles.append(
             Patch(facecolor=COLORS["planner"], alpha=0.3, label="waiting for first token")
         )

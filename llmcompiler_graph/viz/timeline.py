@@ -112,8 +112,8 @@ class Timeline(BaseCallbackHandler):
         """Open a task's bar; its number comes from the ``llmcompiler_task`` metadata."""
         index = (metadata or {}).get("llmcompiler_task")
         name = str((serialized or {}).get("name") or kwargs.get("name") or "tool")
-        shown = next(iter(inputs.values()), "") if inputs else input_str
-        label = f"${index} {name}({clip_text(repr(shown), 24)})"
+        shown = _arguments(inputs) if inputs else repr(input_str)
+        label = f"${index} {name}({clip_text(shown, 28)})"
         span = Span(
             label, "task", time.perf_counter(), 0.0, index=index if isinstance(index, int) else None
         )
@@ -146,12 +146,21 @@ class Timeline(BaseCallbackHandler):
         messages = state.get("messages", [])
         results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
         with self._lock:
+            self._close_abandoned()
             ran = {s.index: s for s in self._spans if s.index is not None}
             for plan in (m for m in messages if isinstance(m, AIMessage)):
                 for task in planned_tasks(plan):
                     result = results.get(str(task.get("id")))
                     if result is not None:
                         self._settle(task, _status(result), ran)
+
+    def _close_abandoned(self) -> None:
+        # A timed-out call's thread may still run: end its bar when the scheduler gave up.
+        for run_id, span in list(self._open.items()):
+            ended = self._ended.get(span.index) if span.index is not None else None
+            if ended is not None:
+                del self._open[run_id]
+                self._spans.append(replace(span, end=ended[0], status=ended[1]))
 
     def _settle(self, task: Mapping[str, Any], status: str, ran: Mapping[int, Span]) -> None:
         index = int(task["index"])
@@ -251,10 +260,13 @@ def _model_label(kind: str, count: int) -> str:
 
 
 def task_label(index: int, name: object, args: object) -> str:
-    """Return ``$N tool(first argument)``, shortened, for a planned task."""
-    first = next(iter(args.values()), None) if isinstance(args, Mapping) and args else None
-    shown = clip_text(repr(first), 24) if first is not None else ""
+    """Return ``$N tool('arg', ...)``, shortened, for a planned task."""
+    shown = clip_text(_arguments(args), 28) if isinstance(args, Mapping) else ""
     return f"${index} {name or 'invalid'}({shown})" if index > 0 else f"invalid line: {name or '?'}"
+
+
+def _arguments(args: Mapping[str, Any]) -> str:
+    return ", ".join(repr(v) for v in args.values() if v is not None)
 
 
 def _status(result: ToolMessage) -> str:

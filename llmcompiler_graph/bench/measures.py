@@ -1,0 +1,117 @@
+"""What the benchmark derives from one LLMCompiler run: its ideal, per-task overhead, timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from llmcompiler_graph.bench.harness import BenchChatModel, ToolRecord, ToolTimings, prefill_for
+from llmcompiler_graph.bench.ideal import (
+    IdealRound,
+    IdealSchedule,
+    IdealTask,
+    call_seconds,
+    line_ready_tokens,
+    token_offset,
+)
+from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
+from llmcompiler_graph.bench.workloads import Case
+from llmcompiler_graph.sim import LatencyProfile, count_tokens
+
+__all__ = ["ideal_rounds", "overheads", "timeline"]
+
+
+def ideal_rounds(
+    case: Case,
+    profile: LatencyProfile,
+    timings: ToolTimings,
+    planner_inputs: Sequence[int] = (),
+    joiner_inputs: Sequence[int] = (),
+) -> list[IdealRound]:
+    """Describe ``case``'s rounds for the ideal schedule under ``profile`` and ``timings``.
+
+    ``planner_inputs`` and ``joiner_inputs`` are each call's prompt tokens (for prefill time);
+    missing ones count as 0.
+    """
+    slope = prefill_for(profile)
+    rounds = []
+    for number, round_ in enumerate(case.rounds):
+        plan = plan_text(round_)
+        ready = line_ready_tokens(plan)
+        plan_prefill = slope * (planner_inputs[number] if number < len(planner_inputs) else 0)
+        join_prefill = slope * (joiner_inputs[number] if number < len(joiner_inputs) else 0)
+        tasks = tuple(
+            IdealTask(
+                s.index,
+                plan_prefill + token_offset(profile, ready[s.index]),
+                timings.duration(s, case.seed),
+                s.deps,
+            )
+            for s in round_.steps
+        )
+        planner = call_seconds(profile, count_tokens(plan), plan_prefill)
+        joiner = call_seconds(profile, count_tokens(joiner_reply(case, number)), join_prefill)
+        rounds.append(IdealRound(planner, tasks, joiner))
+    return rounds
+
+
+def overheads(case: Case, planner: BenchChatModel, records: list[ToolRecord]) -> list[float]:
+    """Per task: tool start minus the moment it could start (line streamed, dependencies done)."""
+    by_task = {r.task: r for r in records if r.task is not None}
+    found = []
+    for number, round_ in enumerate(case.rounds):
+        times = planner.chunk_times[number]
+        ready = line_ready_tokens(plan_text(round_))
+        for step in round_.steps:
+            record = by_task.get(step.index)
+            if record is None or ready[step.index] >= len(times):
+                continue
+            could = max(
+                [times[ready[step.index]], *(by_task[d].end for d in step.deps if d in by_task)]
+            )
+            found.append((record.start - could) * 1000.0)
+    return found
+
+
+def timeline(
+    case: Case,
+    t0: float,
+    planner: BenchChatModel,
+    joiner: BenchChatModel,
+    records: list[ToolRecord],
+    schedule: IdealSchedule,
+) -> dict[str, Any]:
+    """Return the run's timeline (seconds from ``t0``) and its ideal schedule, for a Gantt."""
+
+    def calls(model: BenchChatModel) -> list[list[float]]:
+        events = sorted(model.events, key=lambda e: e.index)
+        return [
+            [s - t0, e.first_token - t0, e.end - t0]
+            for s, e in zip(model.call_starts, events, strict=False)
+        ]
+
+    labels = {
+        s.index: f"{s.index}. {s.tool}({next(iter(s.args.values()))!s:.28})" for s in case.steps
+    }
+    tasks = [
+        {
+            "index": r.task,
+            "label": labels.get(r.task or 0, r.tool),
+            "start": r.start - t0,
+            "end": r.end - t0,
+        }
+        for r in sorted(records, key=lambda r: r.task or 0)
+    ]
+    return {
+        "case": case.id,
+        "workload": case.workload,
+        "question": case.question,
+        "plans": [plan_text(r) for r in case.rounds],
+        "planner": calls(planner),
+        "joiner": calls(joiner),
+        "tasks": tasks,
+        "ideal": {
+            "makespan": schedule.makespan,
+            "tasks": {str(k): v for k, v in schedule.tasks.items()},
+        },
+    }

@@ -1,0 +1,294 @@
+"""One benchmark session: pick the cases, run them, print the table, write JSON and plots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmcompiler_graph.bench import plots
+from llmcompiler_graph.bench.harness import ToolTimings, prefill_for
+from llmcompiler_graph.bench.micro import run_micro
+from llmcompiler_graph.bench.paper import load_paper_cases
+from llmcompiler_graph.bench.report import (
+    evaluate_targets,
+    markdown_table,
+    micro_table,
+    summarize,
+    targets_text,
+    write_json,
+)
+from llmcompiler_graph.bench.runner import APPROACHES, Approach, Env, RunResult, run_case, run_suite
+from llmcompiler_graph.bench.synthetic import synthetic_cases
+from llmcompiler_graph.bench.workloads import PAPER_WORKLOADS, Case, has_dependencies
+from llmcompiler_graph.sim import get_profile
+
+__all__ = ["GANTT_PREFERENCE", "Session", "SessionConfig", "run_session"]
+
+GANTT_PREFERENCE = (
+    "parallelqa",
+    "movie",
+    "hotpotqa",
+    "diamond",
+    "random-dag",
+    "replan",
+    "chain-8",
+    "wide-16",
+    "wide-64",
+)
+PACKAGES = (
+    "llmcompiler-graph",
+    "langgraph",
+    "langchain",
+    "langchain-core",
+    "pydantic",
+    "matplotlib",
+    "tqdm",
+)
+
+
+@dataclass
+class SessionConfig:
+    """What to run and where to write it."""
+
+    title: str
+    workloads: Sequence[str]
+    profile: str = "gpt-3.5-like"
+    paper_samples: int = 10
+    synthetic_samples: int = 3
+    seed: int = 0
+    out: Path = Path("bench-results")
+    jobs: int = 8
+    max_concurrency: int = 64
+    approaches: Sequence[Approach] = APPROACHES
+    micro: bool = True
+    plots: bool = True
+    progress: bool = True
+    datasets: Path | None = None
+    timings: ToolTimings = field(default_factory=ToolTimings)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Session:
+    """What a session produced."""
+
+    results: list[RunResult]
+    summary: dict[str, Any]
+    targets: list[dict[str, Any]]
+    micro: dict[str, Any] | None
+    report: str
+    files: list[Path]
+
+
+def _cases(config: SessionConfig) -> tuple[list[Case], dict[str, Any]]:
+    cases: list[Case] = []
+    sampling: dict[str, Any] = {}
+    for workload in config.workloads:
+        if workload in PAPER_WORKLOADS:
+            try:
+                chosen, size = load_paper_cases(
+                    workload, config.paper_samples, config.seed, config.datasets
+                )
+            except FileNotFoundError as exc:
+                config.skipped[workload] = str(exc)
+                continue
+            sampling[workload] = {
+                "questions": len(chosen),
+                "dataset_size": size,
+                "ids": [c.id for c in chosen],
+            }
+        else:
+            chosen = synthetic_cases(workload, config.synthetic_samples, config.seed)
+            sampling[workload] = {"samples": len(chosen), "seeds": [c.seed for c in chosen]}
+        cases += chosen
+    return cases, sampling
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or "unknown",
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        unit="run",
+        desc="simulated runs",
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+
+def _gantt_run(results: Sequence[RunResult]) -> RunResult | None:
+    ours = [r for r in results if r.approach == "llmcompiler" and r.timeline]
+    for workload in GANTT_PREFERENCE:
+        for r in ours:
+            if r.workload == workload:
+                return r
+    return ours[0] if ours else None
+
+
+def run_session(config: SessionConfig) -> Session:
+    """Run the configured benchmark; print progress to stderr; return figures and files written."""
+    profile = get_profile(config.profile)
+    timings = config.timings
+    env = Env(profile, timings, config.max_concurrency)
+    cases, sampling = _cases(config)
+    if not cases:
+        raise SystemExit("no cases to run: " + "; ".join(config.skipped.values()))
+    started = dt.datetime.now(dt.UTC)
+    micro = run_micro(config.seed) if config.micro else None
+    for approach in config.approaches:  # warm-up: imports, schema building; not measured
+        run_case(
+            approach,
+            cases[0],
+            Env(get_profile("instant"), ToolTimings(0, 0, 0), config.max_concurrency),
+        )
+    bar = _progress(len(cases) * len(config.approaches), config.progress)
+
+    def advance(result: RunResult) -> None:
+        bar.set_postfix_str(f"{result.workload} / {result.approach}", refresh=False)
+        bar.update(1)
+
+    with bar:
+        results = run_suite(
+            cases, env, approaches=config.approaches, jobs=config.jobs, on_result=advance
+        )
+    summary = summarize(results)
+    with_deps = sorted({c.workload for c in cases if has_dependencies(c)})
+    overheads = [x for r in results for x in r.overheads_ms]
+    targets = evaluate_targets(
+        summary, profile=profile.name, with_dependencies=with_deps, all_overheads_ms=overheads
+    )
+    settings = {
+        "title": config.title,
+        "simulation": True,
+        "date_utc": started.isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "profile": {**asdict(profile), "prefill_s_per_token": prefill_for(profile)},
+        "tool_timings": asdict(timings),
+        "seed": config.seed,
+        "sampling": sampling,
+        "skipped": config.skipped,
+        "max_concurrency": config.max_concurrency,
+        "baseline_runs_at_once": config.jobs,
+        "llmcompiler_runs_at_once": 1,
+        "workloads_with_dependencies": with_deps,
+        "tokenizer": "llmcompiler_graph.sim.tokenize (one tokenizer for every approach)",
+        "speedup_definition": "mean latency of the other approach / mean latency of this one",
+        "packages": _versions(),
+        "machine": _machine(),
+    }
+    report = render_report(config.title, settings, summary, targets, micro)
+    out = config.out
+    files = [out / "RESULTS.md", out / "results.json"]
+    out.mkdir(parents=True, exist_ok=True)
+    files[0].write_text(report + "\n", encoding="utf-8")
+    gantt = _gantt_run(results)
+    payload = {
+        "settings": settings,
+        "summary": summary,
+        "targets": targets,
+        "micro": micro,
+        "gantt": gantt.timeline if gantt else None,
+    }
+    write_json(files[1], payload, results)
+    if config.plots:
+        files += _plots(out / "plots", summary, results, gantt, profile.name)
+    return Session(results, summary, targets, micro, report, files)
+
+
+def _plots(
+    folder: Path,
+    summary: dict[str, Any],
+    results: Sequence[RunResult],
+    gantt: RunResult | None,
+    profile: str,
+) -> list[Path]:
+    files = [plots.plot_overview(summary, folder / "overview.png", profile=profile)]
+    for workload, rows in summary.items():
+        runs = [r for r in results if r.workload == workload]
+        files.append(
+            plots.plot_workload(workload, rows, runs, folder / f"{workload}.png", profile=profile)
+        )
+    if gantt is not None and gantt.timeline is not None:
+        files.append(plots.plot_gantt(gantt.timeline, folder / "gantt.png", profile=profile))
+    return files
+
+
+def render_report(
+    title: str,
+    settings: dict[str, Any],
+    summary: dict[str, Any],
+    targets: list[dict[str, Any]],
+    micro: dict[str, Any] | None,
+) -> str:
+    """Render the markdown report: what was simulated, the table, targets, micro-benchmarks."""
+    profile = settings["profile"]
+    machine = settings["machine"]
+    tools = settings["tool_timings"]
+    sampled = ", ".join(
+        f"{w} {s.get('questions', s.get('samples'))}"
+        + (f" of {s['dataset_size']}" if "dataset_size" in s else "")
+        for w, s in settings["sampling"].items()
+    )
+    lines = [
+        f"## {title} (SIMULATION, profile {profile['name']})",
+        "",
+        f"Simulated models and tools: profile `{profile['name']}` (time to first token "
+        f"{profile['ttft_s']} s, {profile['output_tokens_per_s']:g} output tokens/s, prefill "
+        f"{profile['prefill_s_per_token'] * 1e6:g} µs per input token, "
+        f"${profile['input_cost_per_mtok']:g}/"
+        f"${profile['output_cost_per_mtok']:g} per million input/output tokens); search "
+        f"{tools['search_s']:g} s ± {tools['search_jitter_s']:g} s, "
+        f"math {tools['math_s']:g} s.",
+        f"Run {settings['date_utc']} on {machine['cpu_count']} CPU(s), {machine['platform']}; "
+        f"seed {settings['seed']}; questions/samples per workload: {sampled}.",
+        "",
+        markdown_table(summary),
+        "",
+        "Speedup = mean latency of the other approach / ours. Cost and tokens are means per "
+        "question. measured/ideal = total measured time / total time of a perfect scheduler under "
+        "the same timings. Overhead = median per task of (tool start - the moment it could start).",
+        "",
+        "Targets (printed, not asserted):",
+        "",
+        targets_text(targets),
+    ]
+    if settings["skipped"]:
+        lines += [
+            "",
+            "Skipped: " + "; ".join(f"{w}: {why}" for w, why in settings["skipped"].items()),
+        ]
+    if micro:
+        lines += [
+            "",
+            "Scheduler micro-benchmarks (instant profile, zero-latency tasks):",
+            "",
+            micro_table(micro),
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,198 @@
+"""``langgraph dev`` serving the package's graph, driven through the LangGraph SDK.
+
+The server runs offline: ``LLMCOMPILER_MODEL=scripted:demo-instant`` (a built-in scripted
+model) and ``LLMCOMPILER_TOOLS=simulated`` (sleeping look-alike tools), no API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from devserver import DevServer
+from langgraph_sdk import get_client, get_sync_client
+
+pytestmark = pytest.mark.integration
+
+GRAPH = "llmcompiler"
+NATIONALITY = "Were Scott Derrickson and Ed Wood of the same nationality?"
+
+
+def ask(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def last_text(state: dict[str, Any]) -> str:
+    return str(state["messages"][-1]["content"])
+
+
+def task_events(parts: list[Any]) -> list[dict[str, Any]]:
+    return [
+        p.data
+        for p in parts
+        if p.event == "custom"
+        and isinstance(p.data, dict)
+        and p.data.get("type") == "llmcompiler.task"
+    ]
+
+
+def windows(events: list[dict[str, Any]]) -> dict[int, tuple[float, float]]:
+    """Return (started, finished) times per task index."""
+    start = {e["index"]: e["time"] for e in events if e["event"] == "started"}
+    end = {e["index"]: e["time"] for e in events if e["event"] == "finished"}
+    return {i: (start[i], end[i]) for i in start if i in end}
+
+
+def test_lists_the_graph_with_its_context_schema(langgraph_dev: DevServer) -> None:
+    client = get_sync_client(url=langgraph_dev.url)
+    assistants = client.assistants.search(graph_id=GRAPH)
+    assert [a["graph_id"] for a in assistants] == [GRAPH]
+    schemas = client.assistants.get_schemas(assistants[0]["assistant_id"])
+    context = schemas["context_schema"]["properties"]
+    for setting in ("model", "max_replans", "max_concurrency", "task_timeout", "planner_prompt"):
+        assert setting in context
+
+
+def test_wait_returns_the_answer(langgraph_dev: DevServer) -> None:
+    client = get_sync_client(url=langgraph_dev.url)
+    thread = client.threads.create()
+    state = client.runs.wait(thread["thread_id"], GRAPH, input=ask(NATIONALITY))
+    assert isinstance(state, dict)
+    assert last_text(state) == "Yes, they are all American."
+    tools = [m for m in state["messages"] if m["type"] == "tool"]
+    assert sorted(m["content"].split(" (")[0] for m in tools) == [
+        "Edward Davis Wood Jr.",
+        "Scott Derrickson",
+    ]
+
+
+def test_stream_modes_yield_tasks_tokens_and_updates(langgraph_dev: DevServer) -> None:
+    client = get_sync_client(url=langgraph_dev.url)
+    thread = client.threads.create()
+    parts = list(
+        client.runs.stream(
+            thread["thread_id"],
+            GRAPH,
+            input=ask(NATIONALITY),
+            stream_mode=["updates", "messages-tuple", "custom"],
+        )
+    )
+    events = task_events(parts)
+    assert {(e["index"], e["event"]) for e in events} == {
+        (i, kind) for i in (1, 2) for kind in ("planned", "started", "finished")
+    }
+    finished = {e["index"]: e for e in events if e["event"] == "finished"}
+    assert all(e["ok"] and e["duration"] > 0 for e in finished.values())
+    assert {e["args"]["query"] for e in finished.values()} == {"Scott Derrickson", "Ed Wood"}
+    for index, (started, ended) in windows(events).items():
+        assert started <= ended, index
+
+    nodes = [node for p in parts if p.event == "updates" for node in p.data]
+    assert nodes == ["plan_and_schedule", "join"]
+
+    # messages-tuple: (message chunk, metadata); the joiner's reply arrives token by token.
+    joiner_tokens = [
+        p.data[0]["content"]
+        for p in parts
+        if p.event == "messages"
+        and p.data[1].get("langgraph_node") == "join"
+        and p.data[0]["type"] == "AIMessageChunk"
+    ]
+    assert len(joiner_tokens) > 5
+    assert "Action: Finish(Yes, they are all American.)" in "".join(joiner_tokens)
+
+
+def test_assistant_context_changes_behaviour(langgraph_dev: DevServer) -> None:
+    client = get_sync_client(url=langgraph_dev.url)
+
+    def run(context: dict[str, Any] | None, question: str) -> tuple[str, list[dict[str, Any]]]:
+        assistant = GRAPH
+        if context is not None:
+            assistant = client.assistants.create(GRAPH, context=context)["assistant_id"]
+        thread = client.threads.create()
+        parts = list(
+            client.runs.stream(
+                thread["thread_id"],
+                assistant,
+                input=ask(question),
+                stream_mode=["values", "custom"],
+            )
+        )
+        values = [p.data for p in parts if p.event == "values"]
+        return last_text(values[-1]), task_events(parts)
+
+    # Another model, chosen by the assistant's context.
+    answer, _ = run({"model": "scripted:echo"}, "Paris")
+    assert answer.startswith("Echo: Paris is the capital of France")
+
+    # max_concurrency: the default overlaps the two searches, a cap of 1 serializes them.
+    _, parallel = run(None, NATIONALITY)
+    (s1, e1), (s2, e2) = windows(parallel).values()
+    assert s2 < e1 and s1 < e2
+    _, serial = run({"max_concurrency": 1}, NATIONALITY)
+    (s1, e1), (s2, e2) = sorted(windows(serial).values())
+    assert s2 >= e1
+
+    # A real model with no key: the served graph answers with what to set, it does not fail.
+    answer, events = run({"model": "openai:gpt-4o-mini"}, NATIONALITY)
+    assert "OPENAI_API_KEY" in answer and "OPENAI_BASE_URL" in answer
+    assert events == []
+
+
+def test_approval_interrupts_and_resumes_through_the_api(langgraph_dev: DevServer) -> None:
+    client = get_sync_client(url=langgraph_dev.url)
+    assistant = client.assistants.create(GRAPH, context={"interrupt_before_tools": ["math"]})
+    thread = client.threads.create()
+    question = "What is 6 * 7, and where is Paris?"
+    client.runs.wait(thread["thread_id"], assistant["assistant_id"], input=ask(question))
+
+    state = client.threads.get_state(thread["thread_id"])
+    assert state["next"] == ["approve"]
+    (request,) = [i["value"] for task in state["tasks"] for i in task["interrupts"]]
+    assert request["type"] == "llmcompiler.approval"
+    assert [(t["index"], t["tool"], t["args"]) for t in request["tasks"]] == [
+        (1, "math", {"problem": "6 * 7"})
+    ]
+    # The independent search already ran while the math call waited.
+    tools = [m for m in state["values"]["messages"] if m["type"] == "tool"]
+    assert [m["name"] for m in tools] == ["search"]
+
+    final = client.runs.wait(
+        thread["thread_id"], assistant["assistant_id"], command={"resume": "approve"}
+    )
+    assert isinstance(final, dict)
+    assert last_text(final).startswith("42 Paris is the capital of France")
+
+
+def test_two_threads_run_at_once(langgraph_dev: DevServer) -> None:
+    questions = {NATIONALITY: "Yes, they are all American.", "What is 12 * 12?": "144"}
+
+    async def one(question: str) -> tuple[str, list[dict[str, Any]]]:
+        client = get_client(url=langgraph_dev.url)
+        thread = await client.threads.create()
+        parts = [
+            part
+            async for part in client.runs.stream(
+                thread["thread_id"], GRAPH, input=ask(question), stream_mode=["values", "custom"]
+            )
+        ]
+        values = [p.data for p in parts if p.event == "values"]
+        return last_text(values[-1]), task_events(parts)
+
+    async def both() -> list[tuple[str, list[dict[str, Any]]]]:
+        return list(await asyncio.gather(*(one(q) for q in questions)))
+
+    results = asyncio.run(both())
+    assert [answer for answer, _ in results] == list(questions.values())
+    spans = [windows(events).values() for _, events in results]
+    first = (min(s for s, _ in spans[0]), max(e for _, e in spans[0]))
+    second = (min(s for s, _ in spans[1]), max(e for _, e in spans[1]))
+    assert first[0] < second[1] and second[0] < first[1], "the two runs did not overlap"
+
+
+def test_server_never_blocked_the_event_loop(langgraph_dev: DevServer) -> None:
+    # Runs after the others in this module: langgraph dev (without --allow-blocking) reports
+    # blocking calls in async code as errors in its log.
+    assert "BlockingError" not in langgraph_dev.log
+    assert "Heads up! LangGraph dev identified a synchronous blocking call" not in langgraph_dev.log

@@ -1,0 +1,211 @@
+"""Human approval: held tasks pause the run with ``interrupt``; resume approves or rejects."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from llmcompiler_graph import create_llm_compiler
+from llmcompiler_graph.approval import APPROVAL_TYPE, Verdict, parse_verdicts
+from llmcompiler_graph.sim import (
+    ScriptedChatModel,
+    ToolCallRecord,
+    make_math_tool,
+    make_search_tool,
+)
+
+PLAN = (
+    '1. search(query="Paris")\n'
+    '2. math(problem="2 + 3")\n'
+    '3. math(problem="$2 * 10")\n'
+    '4. search(query="Berlin")\n'
+    "5. join()<END_OF_PLAN>"
+)
+
+
+def responder(plan: str) -> Any:
+    def reply(messages: list[BaseMessage]) -> str:
+        if "Finish(" not in messages[0].text:
+            return plan
+        observations = [
+            line.removeprefix("Observation: ")
+            for line in messages[-1].text.splitlines()
+            if line.startswith("Observation:")
+        ]
+        return f"Thought: done.\nAction: Finish({' | '.join(observations)})"
+
+    return reply
+
+
+def build(
+    plan: str = PLAN, approval: tuple[str, ...] = ("math",), **kwargs: Any
+) -> tuple[Any, ScriptedChatModel, list[ToolCallRecord]]:
+    calls: list[ToolCallRecord] = []
+    model = ScriptedChatModel(responses=responder(plan))
+    tools = [
+        make_search_tool(latency_s=0.05, jitter_s=0.0, recorder=calls),
+        make_math_tool(latency_s=0.05, recorder=calls),
+    ]
+    app = create_llm_compiler(
+        model, tools, checkpointer=InMemorySaver(), interrupt_before_tools=approval, **kwargs
+    )
+    return app, model, calls
+
+
+def request_of(out: dict[str, Any]) -> dict[str, Any]:
+    (interrupt,) = out["__interrupt__"]
+    value = interrupt.value
+    assert value["type"] == APPROVAL_TYPE
+    return dict(value)
+
+
+def results(messages: list[BaseMessage]) -> dict[int, ToolMessage]:
+    return {m.artifact["index"]: m for m in messages if isinstance(m, ToolMessage)}
+
+
+CONFIG = {"configurable": {"thread_id": "t"}}
+QUESTION = {"messages": [("user", "q")]}
+
+
+def test_held_task_waits_while_independent_tasks_run() -> None:
+    app, model, calls = build()
+    events: list[dict[str, Any]] = []
+    out: dict[str, Any] = {}
+    for mode, data in app.stream(QUESTION, CONFIG, stream_mode=["custom", "values", "updates"]):
+        if mode == "custom":
+            events.append(data)
+        elif mode == "values":
+            out = dict(data)
+        elif "__interrupt__" in data:
+            out["__interrupt__"] = data["__interrupt__"]
+    request = request_of(out)
+    assert [(t["index"], t["tool"], t["args"]) for t in request["tasks"]] == [
+        (2, "math", {"problem": "2 + 3"})
+    ]
+    # The independent searches ran to completion before the pause; no math ran.
+    assert sorted(c.args["query"] for c in calls) == ["Berlin", "Paris"]
+    assert sorted(results(out["messages"])) == [1, 4]
+    assert app.get_state(CONFIG).next == ("approve",)
+    held = {e["index"]: e for e in events if e.get("awaiting_approval") is not None}
+    assert held[2]["awaiting_approval"] is True and held[3]["awaiting_approval"] is True
+    assert {e["index"] for e in events if e["event"] == "started"} == {1, 4}
+
+    # Approve task 2: it runs; task 3 needed its result, so it is asked about next, with
+    # its real arguments.
+    out = app.invoke(Command(resume="approve"), CONFIG)
+    request = request_of(out)
+    assert [(t["index"], t["args"], t["planned_args"]) for t in request["tasks"]] == [
+        (3, {"problem": "5 * 10"}, {"problem": "$2 * 10"})
+    ]
+    assert [c.args.get("problem") for c in calls if c.tool == "math"] == ["2 + 3"]
+
+    # Reject task 3 with a reason: it becomes an error observation the joiner reads.
+    out = app.invoke(Command(resume={"3": {"action": "reject", "reason": "too big"}}), CONFIG)
+    assert "__interrupt__" not in out
+    done = results(out["messages"])
+    assert sorted(done) == [1, 2, 3, 4]
+    assert done[2].content == "5"
+    assert done[3].status == "error"
+    assert done[3].content == "task 3 'math' was not run: the reviewer rejected it: too big"
+    answer = out["messages"][-1]
+    assert isinstance(answer, AIMessage) and "rejected it: too big" in str(answer.content)
+    # Nothing ran twice, and the plan was made once.
+    assert len(calls) == 3
+    assert len([c for c in model.calls if "Finish(" not in c[0].text]) == 1
+
+
+def test_rejected_task_skips_its_dependents() -> None:
+    plan = '1. math(problem="1 + 1")\n2. search(query="$1 apples")\n3. join()<END_OF_PLAN>'
+    app, _, calls = build(plan)
+    out = app.invoke(QUESTION, CONFIG)
+    assert [t["index"] for t in request_of(out)["tasks"]] == [1]
+    assert calls == []  # task 2 needs task 1, so it is held too
+    out = app.invoke(Command(resume=False), CONFIG)
+    done = results(out["messages"])
+    assert done[1].status == "error" and "rejected" in str(done[1].content)
+    assert done[2].status == "error"
+    assert "did not run: it depends on task 1 'math'" in str(done[2].content)
+    assert calls == []
+
+
+def test_every_tool_and_a_decision_per_task() -> None:
+    plan = '1. search(query="a")\n2. math(problem="2 * 4")\n3. join()<END_OF_PLAN>'
+    app, _, calls = build(plan, approval=("*",))
+    out = app.invoke(QUESTION, CONFIG)
+    assert [t["index"] for t in request_of(out)["tasks"]] == [1, 2]
+    # Task 2 left undecided: only task 1 runs, and task 2 is asked about again.
+    out = app.invoke(Command(resume={"1": "approve"}), CONFIG)
+    assert [t["index"] for t in request_of(out)["tasks"]] == [2]
+    assert [c.tool for c in calls] == ["search"]
+    out = app.invoke(Command(resume=["yes"]), CONFIG)
+    assert "__interrupt__" not in out
+    assert results(out["messages"])[2].content == "8"
+    assert [c.tool for c in calls] == ["search", "math"]
+
+
+def test_approval_from_the_runtime_context() -> None:
+    app, _, calls = build(approval=())
+    out = app.invoke(QUESTION, CONFIG, context={"interrupt_before_tools": ["search"]})
+    assert [t["index"] for t in request_of(out)["tasks"]] == [1, 4]
+    assert [c.args.get("problem") for c in calls] == ["2 + 3", "5 * 10"]
+
+
+def test_async_approval() -> None:
+    app, _, calls = build()
+
+    async def run() -> list[dict[str, Any]]:
+        first = await app.ainvoke(QUESTION, CONFIG)
+        second = await app.ainvoke(Command(resume=True), CONFIG)
+        third = await app.ainvoke(Command(resume="approve"), CONFIG)
+        return [first, second, third]
+
+    first, second, third = asyncio.run(run())
+    assert [t["index"] for t in request_of(first)["tasks"]] == [2]
+    assert [t["index"] for t in request_of(second)["tasks"]] == [3]
+    assert results(third["messages"])[3].content == "50"
+    assert sorted((c.tool, c.args.get("problem") or c.args["query"]) for c in calls) == [
+        ("math", "2 + 3"),
+        ("math", "5 * 10"),
+        ("search", "Berlin"),
+        ("search", "Paris"),
+    ]
+
+
+def test_unknown_tool_names_are_refused() -> None:
+    with pytest.raises(
+        ValueError, match=r"unknown tool\(s\) \['serch'\]; the tools are: math, search"
+    ):
+        build(approval=("serch",))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("approve", {2: Verdict(True), 3: Verdict(True)}),
+        (" Reject ", {2: Verdict(False), 3: Verdict(False)}),
+        (True, {2: Verdict(True), 3: Verdict(True)}),
+        ({"action": "reject", "reason": "no"}, {2: Verdict(False, "no"), 3: Verdict(False, "no")}),
+        ({"type": "approve"}, {2: Verdict(True), 3: Verdict(True)}),
+        ({"3": "yes", 2: False}, {2: Verdict(False), 3: Verdict(True)}),
+        (["approve"], {2: Verdict(True)}),
+        ({}, {}),
+        ({"9": "approve"}, {2: Verdict(False), 3: Verdict(False)}),
+    ],
+)
+def test_parse_verdicts(value: object, expected: dict[int, Verdict]) -> None:
+    got = parse_verdicts(value, [2, 3])
+    assert {i: v.approved for i, v in got.items()} == {i: v.approved for i, v in expected.items()}
+    for index, verdict in expected.items():
+        if verdict.reason:
+            assert got[index].reason == verdict.reason
+
+
+def test_unreadable_answer_rejects_with_a_reason() -> None:
+    got = parse_verdicts(42, [1])
+    assert not got[1].approved
+    assert got[1].reason is not None and "42" in got[1].reason and "approve" in got[1].reason

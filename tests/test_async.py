@@ -1,0 +1,316 @@
+"""The async path: ``AsyncTaskFetchingUnit`` alone, and the graph's ``ainvoke``/``astream``."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pytest
+from blockbuster import BlockBuster
+from langchain_core.tools import StructuredTool, tool
+
+from llmcompiler_graph import create_llm_compiler
+from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
+from llmcompiler_graph.executor import has_async
+from llmcompiler_graph.jobs import Job, Outcome, SchedulerError, TaskEvent
+from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, make_search_tool
+
+Span = dict[int, tuple[float, float, str]]
+
+
+def sleeper(index: int, seconds: float, spans: Span, *, value: object = None) -> Any:
+    """An async job that records (start, end, thread) and returns ``value`` or its deps."""
+
+    async def run(deps: Mapping[int, object]) -> object:
+        start = time.perf_counter()
+        await asyncio.sleep(seconds)
+        spans[index] = (start, time.perf_counter(), threading.current_thread().name)
+        return value if value is not None else dict(deps)
+
+    return run
+
+
+def blocking(index: int, seconds: float, spans: Span) -> Callable[[Mapping[int, object]], object]:
+    """A sync job (runs on a worker thread) that sleeps, as a blocking tool would."""
+
+    def run(deps: Mapping[int, object]) -> object:
+        start = time.perf_counter()
+        time.sleep(seconds)
+        spans[index] = (start, time.perf_counter(), threading.current_thread().name)
+        return index
+
+    return run
+
+
+def most_at_once(spans: Span) -> int:
+    points = sorted(
+        [(s, 1) for s, _, _ in spans.values()] + [(e, -1) for _, e, _ in spans.values()]
+    )
+    running = peak = 0
+    for _, step in points:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+async def run_unit(jobs: list[Job], **kwargs: Any) -> tuple[dict[int, Outcome], list[TaskEvent]]:
+    events: list[TaskEvent] = []
+    async with AsyncTaskFetchingUnit(on_event=events.append, **kwargs) as tfu:
+        for job in jobs:
+            tfu.submit(job)
+        tfu.close()
+        return await tfu.wait(), events
+
+
+def test_diamond_runs_async_jobs_on_the_loop_and_sync_jobs_on_threads() -> None:
+    spans: Span = {}
+    jobs = [
+        Job(1, "a", sleeper(1, 0.1, spans, value="A")),
+        Job(2, "b", blocking(2, 0.2, spans), deps=frozenset({1})),
+        Job(3, "c", sleeper(3, 0.05, spans, value="C"), deps=frozenset({1})),
+        Job(4, "d", sleeper(4, 0.01, spans), deps=frozenset({2, 3})),
+    ]
+    outcomes, events = asyncio.run(run_unit(jobs, max_concurrency=4))
+    assert all(o.ok for o in outcomes.values())
+    assert outcomes[4].value == {2: 2, 3: "C"}
+    # Dependencies respected; 2 and 3 overlap; the loop kept running while 2 blocked a thread.
+    assert spans[2][0] >= spans[1][1] and spans[3][0] >= spans[1][1]
+    assert spans[4][0] >= max(spans[2][1], spans[3][1])
+    assert spans[3][1] < spans[2][1]
+    assert spans[2][2].startswith("llmcompiler-atask")
+    assert spans[1][2] == spans[3][2] == threading.main_thread().name
+    kinds = [(e.kind, e.index) for e in events]
+    for index in (1, 2, 3, 4):
+        assert kinds.index(("planned", index)) < kinds.index(("started", index))
+        assert kinds.index(("started", index)) < kinds.index(("finished", index))
+
+
+def test_max_concurrency_is_a_hard_cap_for_mixed_jobs() -> None:
+    spans: Span = {}
+    jobs = [
+        Job(i, "x", sleeper(i, 0.05, spans) if i % 2 else blocking(i, 0.05, spans))
+        for i in range(1, 11)
+    ]
+
+    async def go() -> int:
+        async with AsyncTaskFetchingUnit(max_concurrency=3) as tfu:
+            for job in jobs:
+                tfu.submit(job)
+            tfu.close()
+            await tfu.wait()
+            return tfu.peak_running
+
+    peak = asyncio.run(go())
+    assert peak == 3
+    assert most_at_once(spans) <= 3
+    assert len(spans) == 10
+
+
+def test_jobs_start_while_the_plan_is_still_arriving() -> None:
+    spans: Span = {}
+
+    async def go() -> list[str]:
+        seen: list[str] = []
+        finished = asyncio.Event()
+
+        def listen(event: TaskEvent) -> None:
+            seen.append(f"{event.kind} {event.index}")
+            if event.kind == "finished" and event.index == 1:
+                finished.set()
+
+        async with AsyncTaskFetchingUnit(max_concurrency=2, on_event=listen) as tfu:
+            tfu.submit(Job(1, "a", sleeper(1, 0.01, spans)))
+            await finished.wait()  # job 1 finishes before the "plan" goes on
+            seen.append("plan continues")
+            tfu.submit(Job(2, "b", sleeper(2, 0.01, spans), deps=frozenset({1})))
+            tfu.close()
+            await tfu.wait()
+        return seen
+
+    seen = asyncio.run(go())
+    assert seen.index("finished 1") < seen.index("plan continues") < seen.index("started 2")
+
+
+def test_failures_timeouts_and_skips() -> None:
+    spans: Span = {}
+
+    async def boom(deps: Mapping[int, object]) -> object:
+        raise ValueError("no such page")
+
+    jobs = [
+        Job(1, "bad", boom),
+        Job(2, "slow_async", sleeper(2, 5.0, spans)),
+        Job(3, "slow_sync", blocking(3, 1.0, spans)),
+        Job(4, "after", sleeper(4, 0.01, spans), deps=frozenset({1})),
+        Job(5, "chain", sleeper(5, 0.01, spans), deps=frozenset({4})),
+        Job(6, "fine", sleeper(6, 0.01, spans), deps=frozenset({2, 3})),
+        Job(7, "invalid", None, error="task 7 'x': unknown tool 'x'"),
+    ]
+    started = time.perf_counter()
+    outcomes, _ = asyncio.run(run_unit(jobs, max_concurrency=4, timeout=0.3))
+    assert time.perf_counter() - started < 4.0  # the 5 s job was cut off
+    assert outcomes[1].status == "error"
+    assert outcomes[1].error == "task 1 'bad' failed: ValueError: no such page"
+    assert outcomes[2].status == outcomes[3].status == "timeout"
+    assert "timed out after 0.3 s" in str(outcomes[2].error)
+    assert outcomes[4].status == outcomes[5].status == outcomes[6].status == "skipped"
+    assert (
+        outcomes[4].error == "task 4 'after' did not run: it depends on task 1 'bad', which failed"
+    )
+    assert "(because task 1 'bad' failed)" in str(outcomes[5].error)
+    assert outcomes[7].error == "task 7 'x': unknown tool 'x'"
+    assert 2 not in spans  # the async call was cancelled, not left running
+
+
+def test_a_long_failed_chain_is_skipped_without_recursion() -> None:
+    async def boom(deps: Mapping[int, object]) -> object:
+        raise RuntimeError("first")
+
+    jobs = [Job(1, "t", boom)] + [
+        Job(i, "t", sleeper(i, 0, {}), deps=frozenset({i - 1})) for i in range(2, 3001)
+    ]
+    outcomes, _ = asyncio.run(run_unit(jobs, max_concurrency=8))
+    assert len(outcomes) == 3000
+    assert all(outcomes[i].status == "skipped" for i in range(2, 3001))
+
+
+def test_protocol_errors() -> None:
+    async def go() -> None:
+        async with AsyncTaskFetchingUnit(max_concurrency=1) as tfu:
+            with pytest.raises(SchedulerError, match=r"depends on unknown task\(s\) \[9\]"):
+                tfu.submit(Job(1, "a", sleeper(1, 0, {}), deps=frozenset({9})))
+            with pytest.raises(SchedulerError, match="wait\\(\\) before close\\(\\)"):
+                await tfu.wait()
+            tfu.close()
+            with pytest.raises(SchedulerError, match="submitted after close"):
+                tfu.submit(Job(2, "b", sleeper(2, 0, {})))
+
+    asyncio.run(go())
+    with pytest.raises(SchedulerError, match="at least 1"):
+        AsyncTaskFetchingUnit(max_concurrency=0)
+
+
+# -- the graph -------------------------------------------------------------------------------
+
+PLAN = (
+    '1. search(query="a")\n2. lookup(key="b")\n3. lookup(key="$1 and $2")\n4. join()<END_OF_PLAN>'
+)
+
+
+def graph_with_mixed_tools(
+    plan: str = PLAN, **kwargs: Any
+) -> tuple[Any, list[ToolCallRecord], Span]:
+    calls: list[ToolCallRecord] = []
+    spans: Span = {}
+    search = make_search_tool(latency_s=0.2, jitter_s=0.0, recorder=calls)  # async + sync
+
+    @tool
+    def lookup(key: str) -> str:
+        """Look a key up (a sync-only tool)."""
+        start = time.perf_counter()
+        time.sleep(0.2)
+        spans[2 if key == "b" else 3] = (
+            start,
+            time.perf_counter(),
+            threading.current_thread().name,
+        )
+        return f"value of {key}"
+
+    def reply(messages: list[Any]) -> str:
+        return plan if "Finish(" not in messages[0].text else "Thought: ok\nAction: Finish(done)"
+
+    app = create_llm_compiler(ScriptedChatModel(responses=reply), [search, lookup], **kwargs)
+    return app, calls, spans
+
+
+def test_has_async() -> None:
+    assert has_async(make_search_tool())
+
+    @tool
+    def sync_only(x: str) -> str:
+        """Do x."""
+        return x
+
+    assert not has_async(sync_only)
+    assert isinstance(sync_only, StructuredTool)
+
+
+def test_ainvoke_runs_async_tools_on_the_loop_and_sync_tools_on_threads() -> None:
+    app, calls, spans = graph_with_mixed_tools()
+    loop_thread: list[str] = []
+
+    async def go() -> dict[str, Any]:
+        loop_thread.append(threading.current_thread().name)
+        return dict(await app.ainvoke({"messages": [("user", "q")]}))
+
+    out = asyncio.run(go())
+    results = {m.artifact["index"]: m for m in out["messages"] if m.type == "tool"}
+    text = str(results[3].content)
+    assert text.startswith("value of Search result for 'a'") and text.endswith(" and value of b")
+    (search_call,) = calls
+    assert search_call.thread == loop_thread[0]  # the async implementation, on the loop
+    sync_threads = {name for _, _, name in spans.values()}
+    assert sync_threads and all(n.startswith("llmcompiler-atask") for n in sync_threads)
+    # Task 2 (sync) overlapped task 1 (async); task 3 started after both.
+    (s2, e2, _), (s3, _, _) = spans[2], spans[3]
+    assert s2 < search_call.end and search_call.start < e2
+    assert s3 >= max(e2, search_call.end)
+
+
+def test_astream_streams_task_events_and_honours_max_concurrency() -> None:
+    plan = "".join(f'{i}. search(query="q{i}")\n' for i in range(1, 7)) + "7. join()"
+    app, calls, _ = graph_with_mixed_tools(plan, max_concurrency=2)
+
+    async def go() -> list[dict[str, Any]]:
+        return [
+            data
+            async for mode, data in app.astream(
+                {"messages": [("user", "q")]}, stream_mode=["custom", "updates"]
+            )
+            if mode == "custom"
+        ]
+
+    events = asyncio.run(go())
+    assert len([e for e in events if e["event"] == "finished" and e["ok"]]) == 6
+    spans = {i: (c.start, c.end, c.thread) for i, c in enumerate(calls)}
+    assert most_at_once(spans) == 2
+
+
+@pytest.fixture
+def blockbuster() -> Iterator[BlockBuster]:
+    """Fail any blocking call our package makes on the event loop (as ``langgraph dev`` does).
+
+    Lock acquisition is allowed, as in ``langgraph dev``: handing a job to a worker thread
+    takes a lock for a few instructions.
+    """
+    detector = BlockBuster(["llmcompiler_graph"])
+    for name in list(detector.functions):
+        if name.startswith("threading.Lock"):
+            detector.functions.pop(name)
+    detector.activate()
+    try:
+        yield detector
+    finally:
+        detector.deactivate()
+
+
+def test_nothing_blocks_the_event_loop(blockbuster: BlockBuster) -> None:
+    app, calls, spans = graph_with_mixed_tools()
+    out = asyncio.run(app.ainvoke({"messages": [("user", "q")]}))
+    statuses = [m.status for m in out["messages"] if m.type == "tool"]
+    assert statuses == ["success"] * 3
+    assert len(calls) == 1 and len(spans) == 2
+
+
+def test_the_detector_catches_blocking_on_the_loop(blockbuster: BlockBuster) -> None:
+    # The control for the test above: sleeping in async code is caught.
+    async def bad(deps: Mapping[int, object]) -> object:
+        time.sleep(0.01)
+        return None
+
+    outcomes, _ = asyncio.run(run_unit([Job(1, "bad", bad)], max_concurrency=1))
+    assert outcomes[1].status == "error"
+    assert "BlockingError" in str(outcomes[1].error)
