@@ -22,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("question")
     ask.add_argument(
         "--model",
-        help="model name, e.g. openai:gpt-4o-mini (default: $LLMCOMPILER_MODEL or openai:gpt-4o-mini)",
+        help="e.g. openai:gpt-4o-mini (default: $LLMCOMPILER_MODEL, else openai:gpt-4o-mini)",
     )
     ask.add_argument("--max-replans", type=int, default=3)
     ask.add_argument("--max-concurrency", type=int, default=None)
@@ -56,13 +56,16 @@ def _ask(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         task_timeout=args.task_timeout,
     )
+    from langchain_core.messages import HumanMessage
+
+    from llmcompiler_graph.state import State
+
     answer = ""
-    for mode, data in app.stream(
-        {"messages": [("user", args.question)]}, stream_mode=["custom", "updates"]
-    ):
+    question: State = {"messages": [HumanMessage(args.question)]}
+    for mode, data in app.stream(question, stream_mode=["custom", "updates"]):
         if mode == "custom":
             _show_event(data)
-        elif mode == "updates":
+        elif mode == "updates" and isinstance(data, dict):
             for update in data.values():
                 for message in (update or {}).get("messages", []):
                     if getattr(message, "name", None) == "joiner":
