@@ -18,7 +18,8 @@ from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
 from llmcompiler_graph.context import Settings
-from llmcompiler_graph.executor import EventSink, PlanRound
+from llmcompiler_graph.events import EventSink
+from llmcompiler_graph.executor import PlanRound
 from llmcompiler_graph.planner import ToolSpec
 from llmcompiler_graph.state import Turn
 

@@ -30,11 +30,13 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.context import Settings
-from llmcompiler_graph.executor import EventRelay, EventSink, prior_outcomes, tool_job
+from llmcompiler_graph.events import EventRelay, EventSink
+from llmcompiler_graph.executor import prior_outcomes
 from llmcompiler_graph.jobs import Job, Outcome
 from llmcompiler_graph.planner import PlannedTask
 from llmcompiler_graph.references import substitute
 from llmcompiler_graph.state import Turn, planned_tasks
+from llmcompiler_graph.toolcall import tool_job
 from llmcompiler_graph.transcript import jsonable, result_message, result_text
 
 __all__ = ["APPROVAL_TYPE", "ApprovalPass", "Verdict", "parse_verdicts", "pending_tasks"]

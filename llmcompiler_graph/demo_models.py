@@ -57,7 +57,11 @@ def demo_reply(messages: list[BaseMessage]) -> str:
         steps += [("search", {"query": name}) for name in _names(question)]
         if not steps:
             steps = [("search", {"query": question})]
-        thought = "These lookups are independent, so they run in parallel."
+        thought = (
+            "These lookups are independent, so they run in parallel."
+            if len(steps) > 1
+            else "One lookup answers this."
+        )
     return _plan(steps, start, thought)
 
 

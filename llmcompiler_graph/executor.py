@@ -7,35 +7,24 @@ the async one (:func:`llmcompiler_graph.aexecutor.arun_round`: the event loop).
 
 from __future__ import annotations
 
-import contextvars
-import inspect
-import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
+from collections.abc import Generator, Iterable, Mapping
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
-from langchain_core.runnables.config import patch_config
 from langchain_core.tools import BaseTool
 
 from llmcompiler_graph import prompts
 from llmcompiler_graph.context import Settings
+from llmcompiler_graph.events import EventRelay, EventSink, task_event
 from llmcompiler_graph.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.planner import PlannedTask, PlanParser, ToolSpec
-from llmcompiler_graph.references import substitute
-from llmcompiler_graph.render import clip, describe_tools, render_rounds
+from llmcompiler_graph.render import describe_tools, render_rounds
 from llmcompiler_graph.scheduler import TaskFetchingUnit
 from llmcompiler_graph.state import Turn
-from llmcompiler_graph.transcript import (
-    jsonable,
-    message_text,
-    observation,
-    plan_message,
-    result_message,
-    result_text,
-)
+from llmcompiler_graph.toolcall import tool_job
+from llmcompiler_graph.transcript import message_text, plan_message, result_message
 
 __all__ = [
     "EventRelay",
@@ -48,13 +37,8 @@ __all__ = [
     "tool_job",
 ]
 
-EventSink = Callable[[dict[str, Any]], None]
-
 MAX_TRAILING_CHARS = 2_000
 """Text a planner may stream after its plan ended before the stream is closed early."""
-
-# One offset from the monotonic clock to Unix time, so event times keep their true order.
-_WALL_CLOCK_OFFSET = time.time() - time.perf_counter()
 
 
 def build_planner_messages(
@@ -93,112 +77,6 @@ def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
             value = artifact["value"] if "value" in artifact else message.content
             outcomes[index] = Outcome(index, str(message.name or ""), status, value=value)
     return outcomes
-
-
-def task_event(
-    event: TaskEvent, *, deps: Collection[int] = (), extra: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """Turn a scheduler event into a JSON-friendly custom stream event.
-
-    Keys: ``type`` (``"llmcompiler.task"``), ``event`` (``planned``/``started``/``finished``),
-    ``index``, ``tool``, ``args``, ``deps``, ``time`` (Unix seconds), and once finished
-    ``status``, ``ok``, ``duration`` (seconds), ``error`` and ``observation`` (clipped).
-    """
-    data: dict[str, Any] = {
-        "type": "llmcompiler.task",
-        "event": event.kind,
-        "index": event.index,
-        "tool": event.name,
-        "args": jsonable(event.args),
-        "deps": sorted(deps),
-        "time": round(_WALL_CLOCK_OFFSET + event.time, 6),
-    }
-    if event.outcome is not None:
-        data.update(
-            status=event.outcome.status,
-            ok=event.outcome.ok,
-            duration=round(event.outcome.duration, 6),
-            error=event.outcome.error,
-            observation=clip(observation(event.outcome), 500),
-        )
-    data.update(extra or {})
-    return data
-
-
-class EventRelay:
-    """Send task events to LangGraph's stream writer from any thread.
-
-    The writer reads the node's context (``get_config()``), which worker threads do not
-    have, so each event is sent inside a fresh copy of the node's context.
-    """
-
-    def __init__(self, sink: EventSink) -> None:
-        """Capture the calling node's context; create this on the node's thread."""
-        self._sink = sink
-        self._context = contextvars.copy_context()
-        self.deps: dict[int, Collection[int]] = {}
-
-    def send(self, data: dict[str, Any]) -> None:
-        """Send one event dict; a failing writer never breaks the run."""
-        try:
-            self._context.copy().run(self._sink, data)
-        except Exception:
-            pass
-
-    def __call__(self, event: TaskEvent) -> None:
-        """Send a scheduler event (the scheduler's ``on_event``)."""
-        self.send(task_event(event, deps=self.deps.get(event.index, ())))
-
-
-def tool_job(
-    task: PlannedTask,
-    tools: Mapping[str, BaseTool],
-    config: RunnableConfig,
-    *,
-    asynchronous: bool = False,
-) -> Job:
-    """Make a scheduler job that calls ``task``'s tool with its references substituted.
-
-    The call gets the node's config (callbacks, tags) with ``run_name`` set to the tool and
-    ``metadata["llmcompiler_task"]`` set to the task number, so traces show each tool call
-    as a child of the node. With ``asynchronous``, tools that have a native async
-    implementation are awaited on the event loop; other tools always run on a thread.
-    """
-    tool = tools.get(task.name) if task.error is None else None
-    if tool is None:
-        error = task.error or f"task {task.index} '{task.name}': no tool named {task.name!r}"
-        return Job(task.index, task.name or "?", None, frozenset(), error, task.args)
-    tool_config = patch_config(config, run_name=tool.name)
-    tool_config["metadata"] = {**tool_config.get("metadata", {}), "llmcompiler_task": task.index}
-
-    def arguments(deps: Mapping[int, object]) -> object:
-        return substitute(task.args, task.deps, deps, result_text)
-
-    if asynchronous and has_async(tool):
-
-        async def acall(deps: Mapping[int, object]) -> object:
-            return await tool.ainvoke(arguments(deps), tool_config)  # type: ignore[arg-type]
-
-        return Job(task.index, task.name, acall, task.deps, None, task.args)
-    # The call runs in a copy of the node's context so LangGraph's stream writer and
-    # tracing context reach the tool on its worker thread.
-    context = contextvars.copy_context()
-
-    def call(deps: Mapping[int, object]) -> object:
-        return context.run(tool.invoke, arguments(deps), tool_config)  # type: ignore[arg-type]
-
-    return Job(task.index, task.name, call, task.deps, None, task.args)
-
-
-def has_async(tool: BaseTool) -> bool:
-    """Tell whether ``tool`` has a native async implementation (else it runs on a thread)."""
-    if getattr(tool, "coroutine", None) is not None:  # Tool / StructuredTool
-        return True
-    if hasattr(tool, "coroutine"):  # a Tool without one falls back to a thread pool
-        return False
-    return inspect.getattr_static(type(tool), "_arun") is not inspect.getattr_static(
-        BaseTool, "_arun"
-    )
 
 
 class PlanRound:
@@ -319,11 +197,16 @@ def run_round(
         completed=round_.prior,
     ) as tfu:
         try:
-            for chunk in model.stream(messages, config):
-                for job in round_.feed(chunk.content):
-                    tfu.submit(job)
-                if round_.done:
-                    break
+            stream = model.stream(messages, config)
+            try:
+                for chunk in stream:
+                    for job in round_.feed(chunk.content):
+                        tfu.submit(job)
+                    if round_.done:
+                        break
+            finally:
+                if isinstance(stream, Generator):  # stop the model's stream early
+                    stream.close()
         except Exception as exc:  # the model's failure is an observation, not a crash
             round_.fail(exc)
         for job in round_.close():

@@ -212,7 +212,9 @@ class Nodes:
         return planner, planner
 
     async def _amodels(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
-        if self.model is not None and (self.joiner_model or not settings.joiner_model):
+        if self.model is not None and (
+            self.joiner_model is not None or settings.joiner_model is None
+        ):
             return self._models(settings)
         # Building a client by name may read certificates or config files: keep that off
         # the event loop (``langgraph dev`` rejects blocking calls there).

@@ -14,9 +14,9 @@ from langchain_core.tools import StructuredTool, tool
 
 from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
-from llmcompiler_graph.executor import has_async
 from llmcompiler_graph.jobs import Job, Outcome, SchedulerError, TaskEvent
 from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, make_search_tool
+from llmcompiler_graph.toolcall import has_async
 
 Span = dict[int, tuple[float, float, str]]
 
@@ -277,6 +277,23 @@ def test_astream_streams_task_events_and_honours_max_concurrency() -> None:
     assert len([e for e in events if e["event"] == "finished" and e["ok"]]) == 6
     spans = {i: (c.start, c.end, c.thread) for i, c in enumerate(calls)}
     assert most_at_once(spans) == 2
+
+
+def test_sync_invoke_runs_async_only_tools() -> None:
+    @tool
+    async def fetch(key: str) -> str:
+        """Fetch a key (async only)."""
+        await asyncio.sleep(0.01)
+        return f"fetched {key}"
+
+    plan = '1. fetch(key="a")\n2. fetch(key="$1!")\n3. join()'
+    reply = lambda m: plan if "Finish(" not in m[0].text else "Action: Finish(ok)"  # noqa: E731
+    app = create_llm_compiler(ScriptedChatModel(responses=reply), [fetch])
+    out = app.invoke({"messages": [("user", "q")]})
+    assert [m.content for m in out["messages"] if m.type == "tool"] == [
+        "fetched a",
+        "fetched fetched a!",
+    ]
 
 
 @pytest.fixture

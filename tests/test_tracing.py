@@ -139,6 +139,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("enabled", [False, True])
 def test_langsmith_receives_runs_only_when_enabled(enabled: bool) -> None:
     # A fresh interpreter per case: LangSmith reads its environment once per process.

@@ -77,7 +77,15 @@ def add_commands(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the chosen subcommand."""
     os.environ.setdefault("LANGSMITH_TRACING", "false")
-    from llmcompiler_graph.bench.suite import SessionConfig, run_session
+    try:
+        from llmcompiler_graph.bench.suite import SessionConfig, run_session
+    except ImportError as exc:
+        print(
+            f"llmcompiler-graph {args.command}: a benchmark dependency is missing ({exc}). "
+            "Install them with: pip install 'llmcompiler-graph[bench]'",
+            file=sys.stderr,
+        )
+        return 2
     from llmcompiler_graph.bench.workloads import ALL_WORKLOADS, PAPER_WORKLOADS
 
     if args.command == "demo":

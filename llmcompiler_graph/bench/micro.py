@@ -8,6 +8,8 @@
   used (tasks sleep 10 ms here, or concurrency could not be observed at all).
 * The whole graph with the ``instant`` model and zero-latency tools, 64 tasks: what
   LangGraph, the parser and the scheduler cost per task end to end.
+* LangChain's ``BaseTool.invoke`` alone (callbacks, argument validation) before a tool's
+  body runs: part of every approach's per-call cost, and of our per-task overhead.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from llmcompiler_graph.bench.harness import ZERO_TIMINGS
+from llmcompiler_graph.bench.harness import ZERO_TIMINGS, ToolRecord, make_tools
 from llmcompiler_graph.bench.runner import Env, run_case
 from llmcompiler_graph.bench.synthetic import synthetic_cases
 from llmcompiler_graph.scheduler import Job, TaskFetchingUnit
@@ -30,6 +32,7 @@ __all__ = [
     "graph_overhead",
     "random_dag_seconds",
     "run_micro",
+    "tool_invoke_overhead",
     "wide_concurrency",
 ]
 
@@ -135,6 +138,19 @@ def graph_overhead(width: int = 64) -> dict[str, float]:
     return {"tasks": width, "seconds": best, "ms_per_task": best * 1000 / width}
 
 
+def tool_invoke_overhead(calls: int = 300) -> dict[str, float]:
+    """Return the median time (µs) from ``tool.invoke`` to the tool's body starting."""
+    records: list[ToolRecord] = []
+    search = make_tools(synthetic_cases("diamond", 1, 0)[0], ZERO_TIMINGS, records)[0]
+    config: Any = {"metadata": {"llmcompiler_task": 1}}
+    gaps = []
+    for i in range(calls):
+        began = time.perf_counter()
+        search.invoke({"query": f"query {i}"}, config)
+        gaps.append((records[-1].start - began) * 1e6)
+    return {"calls": calls, "us_median": statistics.median(gaps)}
+
+
 def run_micro(seed: int = 0) -> dict[str, Any]:
     """Run every micro-benchmark; each DAG size is timed three times, median kept."""
     random_dag_seconds(1000, seed)  # warm-up
@@ -148,4 +164,5 @@ def run_micro(seed: int = 0) -> dict[str, Any]:
         "chain": chain_dispatch(200),
         "wide": wide_concurrency(64, 8),
         "graph": graph_overhead(64),
+        "tool_invoke": tool_invoke_overhead(),
     }

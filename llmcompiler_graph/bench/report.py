@@ -207,6 +207,11 @@ def micro_table(micro: Mapping[str, Any]) -> str:
             f"| whole graph, instant model, {graph['tasks']} zero-latency tasks | "
             f"{graph['seconds'] * 1000:.1f} ms, {graph['ms_per_task']:.2f} ms/task |"
         )
+    if tool := micro.get("tool_invoke"):
+        rows.append(
+            f"| LangChain `tool.invoke` until the tool body runs (all approaches pay it) | "
+            f"median {tool['us_median']:.0f} µs |"
+        )
     return "\n".join(rows)
 
 

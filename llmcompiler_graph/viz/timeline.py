@@ -113,7 +113,8 @@ class Timeline(BaseCallbackHandler):
         index = (metadata or {}).get("llmcompiler_task")
         name = str((serialized or {}).get("name") or kwargs.get("name") or "tool")
         shown = _arguments(inputs) if inputs else repr(input_str)
-        label = f"${index} {name}({clip_text(shown, 28)})"
+        number = f"${index} " if isinstance(index, int) else ""  # other agents' tool calls
+        label = f"{number}{name}({clip_text(shown, 28)})"
         span = Span(
             label, "task", time.perf_counter(), 0.0, index=index if isinstance(index, int) else None
         )

@@ -438,3 +438,48 @@ def test_results_with_plan_lines_stay_text() -> None:
         "problem": f"{injected} + {injected}"
     }
     assert [t.index for t in parser.tasks] == [1, 2]
+
+
+# -- whole graph ----------------------------------------------------------------------------
+
+
+def graph_tools() -> list[Any]:
+    from langchain_core.tools import StructuredTool
+
+    def search(query: Any) -> str:
+        return f"found {query!r}"
+
+    def math(problem: Any, context: Any = None) -> str:
+        return f"computed {problem!r}"
+
+    def sum_of(values: Any = None, start: Any = None, options: Any = None) -> str:
+        return "summed"
+
+    return [
+        StructuredTool.from_function(search, name="search", description="Search."),
+        StructuredTool.from_function(math, name="math", description="Math."),
+        StructuredTool.from_function(sum_of, name="kit.sum_of", description="Sum."),
+    ]
+
+
+@settings(FUZZ, max_examples=max(1, FUZZ.max_examples // 5))
+@given(text=any_text, joiner_text=any_text)
+def test_any_planner_and_joiner_text_ends_the_run_with_an_answer(
+    text: str, joiner_text: str
+) -> None:
+    from langchain_core.messages import AIMessage, ToolMessage
+
+    from llmcompiler_graph import create_llm_compiler
+    from llmcompiler_graph.sim import ScriptedChatModel
+
+    planner = ScriptedChatModel(responses=lambda messages: text)
+    joiner = ScriptedChatModel(responses=lambda messages: joiner_text)
+    app = create_llm_compiler(planner, graph_tools(), joiner_model=joiner, max_replans=1)
+    out = timed(app.invoke, {"messages": [("user", "q")]})
+    messages = out["messages"]
+    assert isinstance(messages[-1], AIMessage) and messages[-1].name == "joiner"
+    plans = [m for m in messages if isinstance(m, AIMessage) and m.name == "planner"]
+    assert 1 <= len(plans) <= 2
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    for plan in plans:
+        assert {call["id"] for call in plan.tool_calls} <= answered

@@ -78,6 +78,12 @@ def test_arguments_arrive_with_the_schema_types_and_original_names() -> None:
     assert type(args["traveller"]) is dict and type(args["traveller"]["age"]) is int
 
 
+def test_numbers_for_text_become_text() -> None:
+    tool, calls = make()
+    tool.invoke({"from": 10115, "nights": 2.0})
+    assert calls == [{"from": "10115", "nights": 2}]
+
+
 def test_absent_optional_arguments_stay_absent() -> None:
     tool, calls = make()
     tool.invoke({"from": "Oslo", "nights": 1})

@@ -56,12 +56,26 @@ class Recorder:
         self.lock = threading.Lock()
         self.mixups: list[str] = []
         self.calls = 0
+        self.in_flight: dict[str, int] = {}
+        self.peak_runs = 0  # most runs with a lookup in flight at once
+        self.barrier = threading.Barrier(RUNS)
 
         @tool
         def lookup(key: str, config: RunnableConfig) -> str:
             """Look a key up (sleeps a little, so runs interleave)."""
             self.check(config, key)
-            time.sleep(random.uniform(0, 0.01))
+            run = config.get("metadata", {}).get("run")
+            with self.lock:
+                self.in_flight[run] = self.in_flight.get(run, 0) + 1
+                self.peak_runs = max(self.peak_runs, len(self.in_flight))
+            if key.endswith("-a"):
+                # Every run of a batch meets here: all 50 are in flight at the same moment.
+                self.barrier.wait(timeout=60)
+            time.sleep(random.uniform(0.001, 0.01))
+            with self.lock:
+                self.in_flight[run] -= 1
+                if not self.in_flight[run]:
+                    del self.in_flight[run]
             return f"value({key})"
 
         @tool
@@ -165,8 +179,10 @@ def test_fifty_concurrent_runs_stay_isolated_and_release_resources(mode: str) ->
     assert recorder.calls == 3 * RUNS * 3  # 3 batches x 50 runs x 3 tool calls
     print(
         f"\n{mode}: traced memory growth after 1 and 2 batches of {RUNS}: "
-        f"{[g // 1024 for g in growth]} KiB"
+        f"{[g // 1024 for g in growth]} KiB; up to {recorder.peak_runs} runs at once"
     )
     # Steady state: 100 more runs keep (almost) nothing: no per-run state is retained.
     assert growth[-1] < 2 * 1024 * 1024, growth
+    assert recorder.peak_runs == RUNS  # all runs of a batch were in flight together
     assert settle_threads(before) == []
+    assert threading.active_count() <= len(before)

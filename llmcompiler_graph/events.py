@@ -1,0 +1,75 @@
+"""Task events for LangGraph's ``custom`` stream mode, sent safely from any thread."""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from llmcompiler_graph.jobs import TaskEvent
+from llmcompiler_graph.render import clip
+from llmcompiler_graph.transcript import jsonable, observation
+
+__all__ = ["EventRelay", "EventSink", "task_event"]
+
+EventSink = Callable[[dict[str, Any]], None]
+"""Where events go: LangGraph's stream writer in the graph's nodes."""
+
+# One offset from the monotonic clock to Unix time, so event times keep their true order.
+_WALL_CLOCK_OFFSET = time.time() - time.perf_counter()
+
+
+def task_event(
+    event: TaskEvent, *, deps: Collection[int] = (), extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Turn a scheduler event into a JSON-friendly custom stream event.
+
+    Keys: ``type`` (``"llmcompiler.task"``), ``event`` (``planned``/``started``/``finished``),
+    ``index``, ``tool``, ``args``, ``deps``, ``time`` (Unix seconds), and once finished
+    ``status``, ``ok``, ``duration`` (seconds), ``error`` and ``observation`` (clipped).
+    """
+    data: dict[str, Any] = {
+        "type": "llmcompiler.task",
+        "event": event.kind,
+        "index": event.index,
+        "tool": event.name,
+        "args": jsonable(event.args),
+        "deps": sorted(deps),
+        "time": round(_WALL_CLOCK_OFFSET + event.time, 6),
+    }
+    if event.outcome is not None:
+        data.update(
+            status=event.outcome.status,
+            ok=event.outcome.ok,
+            duration=round(event.outcome.duration, 6),
+            error=event.outcome.error,
+            observation=clip(observation(event.outcome), 500),
+        )
+    data.update(extra or {})
+    return data
+
+
+class EventRelay:
+    """Send task events to LangGraph's stream writer from any thread.
+
+    The writer reads the node's context (``get_config()``), which worker threads do not
+    have, so each event is sent inside a fresh copy of the node's context.
+    """
+
+    def __init__(self, sink: EventSink) -> None:
+        """Capture the calling node's context; create this on the node's thread."""
+        self._sink = sink
+        self._context = contextvars.copy_context()
+        self.deps: dict[int, Collection[int]] = {}
+
+    def send(self, data: dict[str, Any]) -> None:
+        """Send one event dict; a failing writer never breaks the run."""
+        try:
+            self._context.copy().run(self._sink, data)
+        except Exception:
+            pass
+
+    def __call__(self, event: TaskEvent) -> None:
+        """Send a scheduler event (the scheduler's ``on_event``)."""
+        self.send(task_event(event, deps=self.deps.get(event.index, ())))
