@@ -9,52 +9,34 @@ worker threads, so nothing blocks the loop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Iterable
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
-from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
-from llmcompiler_graph.context import Settings
-from llmcompiler_graph.events import EventSink
-from llmcompiler_graph.executor import PlanRound
-from llmcompiler_graph.planner import ToolSpec
-from llmcompiler_graph.state import Turn
+from llmcompiler_graph.executor import PlanRound, TaskPass
+from llmcompiler_graph.jobs import Job, Outcome
 
-__all__ = ["arun_round"]
+__all__ = ["arun_jobs", "arun_round"]
+
+
+async def arun_jobs(task_pass: TaskPass, jobs: Iterable[Job]) -> dict[int, Outcome]:
+    """Run jobs known up front on the event loop; return their outcomes by index."""
+    async with task_pass.unit(AsyncTaskFetchingUnit) as tfu:
+        for job in jobs:
+            tfu.submit(job)
+        tfu.close()
+        return await tfu.wait()
 
 
 async def arun_round(
-    *,
-    model: BaseChatModel,
-    messages: list[BaseMessage],
-    tools: Mapping[str, BaseTool],
-    specs: Mapping[str, ToolSpec],
-    turn: Turn,
-    settings: Settings,
-    config: RunnableConfig,
-    emit: EventSink,
+    model: BaseChatModel, messages: list[BaseMessage], round_: PlanRound
 ) -> list[BaseMessage]:
     """Stream one plan on the event loop, run its tasks, and return the plan and results."""
-    round_ = PlanRound(
-        tools=tools,
-        specs=specs,
-        turn=turn,
-        settings=settings,
-        config=config,
-        emit=emit,
-        asynchronous=True,
-    )
-    async with AsyncTaskFetchingUnit(
-        max_concurrency=settings.max_concurrency,
-        timeout=settings.task_timeout,
-        on_event=round_.events,
-        completed=round_.prior,
-    ) as tfu:
+    async with round_.unit(AsyncTaskFetchingUnit) as tfu:
         try:
-            stream = model.astream(messages, config)
+            stream = model.astream(messages, round_.config)
             try:
                 async for chunk in stream:
                     for job in round_.feed(chunk.content):

@@ -23,20 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from langchain_core.messages import BaseMessage
-from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool
 
-from llmcompiler_graph.context import Settings
-from llmcompiler_graph.events import EventRelay, EventSink
-from llmcompiler_graph.executor import prior_outcomes
+from llmcompiler_graph.executor import TaskPass, TaskPassArgs
 from llmcompiler_graph.jobs import Job, Outcome
 from llmcompiler_graph.planner import PlannedTask
 from llmcompiler_graph.references import substitute
 from llmcompiler_graph.state import Turn, planned_tasks
-from llmcompiler_graph.toolcall import tool_job
 from llmcompiler_graph.transcript import jsonable, result_message, result_text
 
 __all__ = ["APPROVAL_TYPE", "ApprovalPass", "Verdict", "parse_verdicts", "pending_tasks"]
@@ -130,27 +125,14 @@ def _verdict(item: object) -> Verdict | None:
     return None
 
 
-class ApprovalPass:
+class ApprovalPass(TaskPass):
     """One pass of the ``approve`` node over the latest round's held tasks."""
 
-    def __init__(
-        self,
-        *,
-        turn: Turn,
-        settings: Settings,
-        tools: Mapping[str, BaseTool],
-        config: RunnableConfig,
-        emit: EventSink,
-        asynchronous: bool = False,
-    ) -> None:
+    def __init__(self, **args: Unpack[TaskPassArgs]) -> None:
         """Work out which held tasks can be reviewed now; create it on the node's thread."""
-        self.prior = prior_outcomes(turn)
+        super().__init__(**args)
+        turn, settings = args["turn"], args["settings"]
         self.pending = pending_tasks(turn)
-        self.events = EventRelay(emit)
-        self._settings = settings
-        self._tools = tools
-        self._config = config
-        self._asynchronous = asynchronous
         self._ids = (
             {int(r["index"]): str(r["id"]) for r in planned_tasks(turn.rounds[-1].plan)}
             if turn.rounds
@@ -234,6 +216,3 @@ class ApprovalPass:
             for t in self.pending
             if t.index in outcomes
         ]
-
-    def _job(self, task: PlannedTask) -> Job:
-        return tool_job(task, self._tools, self._config, asynchronous=self._asynchronous)

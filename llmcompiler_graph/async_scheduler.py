@@ -22,17 +22,23 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import time
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from llmcompiler_graph.jobs import Job, Outcome, SchedulerError, Status, TaskEvent
+from llmcompiler_graph.dag import DependencyTracker
+from llmcompiler_graph.jobs import (
+    Job,
+    Outcome,
+    SchedulerError,
+    Status,
+    TaskEvent,
+    check_limits,
+    failure_message,
+    timeout_message,
+)
 from llmcompiler_graph.workers import WorkerPool
 
 __all__ = ["AsyncTaskFetchingUnit"]
-
-_VERB = {"error": "failed", "timeout": "timed out", "skipped": "was skipped", "ok": "succeeded"}
 
 
 class AsyncTaskFetchingUnit:
@@ -62,27 +68,15 @@ class AsyncTaskFetchingUnit:
             SchedulerError: For a ``max_concurrency`` below 1 or a non-positive ``timeout``.
 
         """
-        if max_concurrency < 1:
-            raise SchedulerError(f"max_concurrency must be at least 1, got {max_concurrency}")
-        if timeout is not None and timeout <= 0:
-            raise SchedulerError(f"timeout must be positive seconds or None, got {timeout}")
+        check_limits(max_concurrency, timeout)
         self._cap = max_concurrency
         self._timeout = timeout
         self._on_event = on_event
         self._pool = WorkerPool(thread_name)
-        self._jobs: dict[int, Job] = {}
-        self._submitted_at: dict[int, float] = {}
-        self._started_at: dict[int, float] = {}
-        self._outcomes: dict[int, Outcome] = dict(completed or {})
-        self._prior = frozenset(self._outcomes)
-        self._root_cause: dict[int, int] = {}  # skipped job -> the failure behind it
-        self._waiting_on: dict[int, set[int]] = {}
-        self._dependents: dict[int, list[int]] = {}
-        self._ready: deque[int] = deque()
+        self._dag = DependencyTracker(completed)
         self._tasks: set[asyncio.Task[None]] = set()
         self._done = asyncio.Event()
         self._running = 0
-        self._closed = False
         self.peak_running = 0
         self.abandoned_threads = 0
 
@@ -94,36 +88,14 @@ class AsyncTaskFetchingUnit:
                 dependency that was neither submitted nor given as ``completed``.
 
         """
-        if self._closed:
-            raise SchedulerError(f"task {job.index} '{job.name}': submitted after close()")
-        if job.index in self._jobs or job.index in self._outcomes:
-            raise SchedulerError(f"task {job.index} '{job.name}': index already used")
-        unknown = sorted(d for d in job.deps if d not in self._jobs and d not in self._outcomes)
-        if unknown:
-            raise SchedulerError(
-                f"task {job.index} '{job.name}': depends on unknown task(s) {unknown}; "
-                "submit dependencies first"
-            )
-        self._jobs[job.index] = job
-        self._submitted_at[job.index] = time.perf_counter()
+        ended = self._dag.add(job)
         self._emit(TaskEvent("planned", job.index, job.name, job.args))
-        failed = [d for d in sorted(job.deps) if d in self._outcomes and not self._outcomes[d].ok]
-        pending = {d for d in job.deps if d not in self._outcomes}
-        if job.fn is None or job.error is not None:
-            self._finish(job.index, "error", error=job.error or "not runnable")
-        elif failed:
-            self._finish(job.index, "skipped", error=self._skip_message(job.index, failed[0]))
-        elif pending:
-            self._waiting_on[job.index] = pending
-            for d in pending:
-                self._dependents.setdefault(d, []).append(job.index)
-        else:
-            self._ready.append(job.index)
+        self._settled([ended] if ended is not None else [])
         self._dispatch()
 
     def close(self) -> None:
         """Declare that no more jobs will be submitted."""
-        self._closed = True
+        self._dag.close()
         self._check_done()
 
     async def wait(self) -> dict[int, Outcome]:
@@ -136,14 +108,14 @@ class AsyncTaskFetchingUnit:
             SchedulerError: If ``close()`` was never called.
 
         """
-        if not self._closed:
+        if not self._dag.closed:
             raise SchedulerError("wait() before close(): the unit cannot know the plan ended")
         await self._done.wait()
-        return {i: o for i, o in self._outcomes.items() if i not in self._prior}
+        return self._dag.results()
 
     async def aclose(self) -> None:
         """Cancel jobs still running (after an error or a cancelled run) and free the threads."""
-        self._closed = True
+        self._dag.close()
         tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:
             task.cancel()
@@ -162,20 +134,19 @@ class AsyncTaskFetchingUnit:
     # -- internals (all on the event loop's thread) ---------------------------------------
 
     def _check_done(self) -> None:
-        if self._closed and len(self._outcomes) - len(self._prior) == len(self._jobs):
+        if self._dag.all_done:
             self._done.set()
 
     def _dispatch(self) -> None:
-        while self._ready and self._running < self._cap:
-            index = self._ready.popleft()
+        while self._running < self._cap:
+            launch = self._dag.start_next()
+            if launch is None:
+                return
+            job = launch.job
             self._running += 1
             self.peak_running = max(self.peak_running, self._running)
-            now = time.perf_counter()
-            self._started_at[index] = now
-            job = self._jobs[index]
-            deps = {d: self._outcomes[d].value for d in job.deps}
-            self._emit(TaskEvent("started", index, job.name, job.args, time=now))
-            task = asyncio.get_running_loop().create_task(self._run(job, deps))
+            self._emit(TaskEvent("started", job.index, job.name, job.args, time=launch.started_at))
+            task = asyncio.get_running_loop().create_task(self._run(job, launch.deps))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -188,22 +159,19 @@ class AsyncTaskFetchingUnit:
         try:
             work = self._in_thread(job.fn, deps) if threaded else job.fn(deps)
             value = await asyncio.wait_for(_awaitable(work), self._timeout)
-        except TimeoutError:
-            status, error = (
-                "timeout",
-                (
-                    f"task {job.index} '{job.name}' timed out after {self._timeout:g} s; "
-                    "raise task_timeout or make the tool faster"
-                ),
-            )
-            self.abandoned_threads += threaded
+        except TimeoutError as exc:
+            if self._timeout is None:  # raised by the tool itself: an ordinary failure
+                status, error = "error", failure_message(job, exc)
+            else:
+                status, error = "timeout", timeout_message(job, self._timeout)
+                self.abandoned_threads += threaded
         except asyncio.CancelledError:
             self._running -= 1
             raise
         except Exception as exc:  # every failure of a tool becomes an observation
-            status, error = "error", _describe(job, exc)
+            status, error = "error", failure_message(job, exc)
         self._running -= 1
-        self._finish(job.index, status, value=value, error=error)
+        self._settled(self._dag.finish(job.index, status, value=value, error=error))
         self._dispatch()
 
     def _in_thread(
@@ -233,53 +201,13 @@ class AsyncTaskFetchingUnit:
         self._pool.submit(run)
         return future
 
-    def _finish(
-        self, index: int, status: Status, *, value: object = None, error: str | None = None
-    ) -> None:
-        # Iterative, so a long chain of skipped dependents cannot exhaust the stack.
-        stack: list[tuple[int, Status, object, str | None]] = [(index, status, value, error)]
-        while stack:
-            i, st, val, err = stack.pop()
-            job = self._jobs[i]
-            outcome = Outcome(
-                i,
-                job.name,
-                st,
-                val,
-                err,
-                submitted_at=self._submitted_at[i],
-                started_at=self._started_at.get(i),
-                finished_at=time.perf_counter(),
+    def _settled(self, outcomes: Iterable[Outcome]) -> None:
+        for outcome in outcomes:
+            job = self._dag.job(outcome.index)
+            self._emit(
+                TaskEvent("finished", job.index, job.name, job.args, outcome, outcome.finished_at)
             )
-            self._outcomes[i] = outcome
-            self._emit(TaskEvent("finished", i, job.name, job.args, outcome, outcome.finished_at))
-            for dependent in self._dependents.pop(i, ()):
-                pending = self._waiting_on.get(dependent)
-                if pending is None:  # already skipped because another dependency failed
-                    continue
-                if not outcome.ok:
-                    del self._waiting_on[dependent]
-                    stack.append((dependent, "skipped", None, self._skip_message(dependent, i)))
-                    continue
-                pending.discard(i)
-                if not pending:
-                    del self._waiting_on[dependent]
-                    self._ready.append(dependent)
         self._check_done()
-
-    def _skip_message(self, index: int, failed_dep: int) -> str:
-        # Same wording as the threaded unit: name the dependency and the failure behind it.
-        dep = self._outcomes[failed_dep]
-        root = self._root_cause.get(failed_dep, failed_dep)
-        self._root_cause[index] = root
-        message = (
-            f"task {index} '{self._jobs[index].name}' did not run: it depends on task "
-            f"{failed_dep} '{dep.name}', which {_VERB[dep.status]}"
-        )
-        if root != failed_dep:
-            cause = self._outcomes[root]
-            message += f" (because task {root} '{cause.name}' {_VERB[cause.status]})"
-        return message
 
     def _emit(self, event: TaskEvent) -> None:
         if self._on_event is None:
@@ -292,8 +220,3 @@ class AsyncTaskFetchingUnit:
 
 async def _awaitable(work: Any) -> object:
     return await work
-
-
-def _describe(job: Job, exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return f"task {job.index} '{job.name}' failed: {type(exc).__name__}: {text}"

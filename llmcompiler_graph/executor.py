@@ -2,13 +2,16 @@
 
 :class:`PlanRound` keeps one round's bookkeeping (parser, tasks held for approval, task
 events, transcript) and is shared by the sync round (:func:`run_round`: worker threads) and
-the async one (:func:`llmcompiler_graph.aexecutor.arun_round`: the event loop).
+the async one (:func:`llmcompiler_graph.aexecutor.arun_round`: the event loop). Its base,
+:class:`TaskPass`, is what a round has in common with an approval pass: earlier results,
+task events, and how tasks become jobs and which unit runs them.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Generator, Iterable, Mapping
+from typing import NotRequired, TypedDict, TypeVar, Unpack
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -16,6 +19,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
 from llmcompiler_graph import prompts
+from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.events import EventRelay, EventSink, task_event
 from llmcompiler_graph.jobs import Job, Outcome, TaskEvent
@@ -30,8 +34,11 @@ __all__ = [
     "EventRelay",
     "EventSink",
     "PlanRound",
+    "TaskPass",
+    "TaskPassArgs",
     "build_planner_messages",
     "prior_outcomes",
+    "run_jobs",
     "run_round",
     "task_event",
     "tool_job",
@@ -39,6 +46,8 @@ __all__ = [
 
 MAX_TRAILING_CHARS = 2_000
 """Text a planner may stream after its plan ended before the stream is closed early."""
+
+Unit = TypeVar("Unit", TaskFetchingUnit, AsyncTaskFetchingUnit)
 
 
 def build_planner_messages(
@@ -79,30 +88,51 @@ def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
     return outcomes
 
 
-class PlanRound:
+class TaskPassArgs(TypedDict):
+    """What a node hands a :class:`TaskPass`: the question so far and how to run tools."""
+
+    turn: Turn
+    settings: Settings
+    tools: Mapping[str, BaseTool]
+    config: RunnableConfig
+    emit: EventSink
+    asynchronous: NotRequired[bool]
+
+
+class TaskPass:
+    """What a node running tasks needs, however they run: earlier results, events, jobs."""
+
+    def __init__(self, **args: Unpack[TaskPassArgs]) -> None:
+        """Prepare a pass; create it on the node's thread (see :class:`EventRelay`)."""
+        self.prior = prior_outcomes(args["turn"])
+        self.events = EventRelay(args["emit"])
+        self.config = args["config"]
+        self._settings = args["settings"]
+        self._tools = args["tools"]
+        self._asynchronous = args.get("asynchronous", False)
+
+    def unit(self, kind: type[Unit]) -> Unit:
+        """Create a task fetching unit of ``kind`` that reports to this pass's events."""
+        return kind(
+            max_concurrency=self._settings.max_concurrency,
+            timeout=self._settings.task_timeout,
+            on_event=self.events,
+            completed=self.prior,
+        )
+
+    def _job(self, task: PlannedTask) -> Job:
+        return tool_job(task, self._tools, self.config, asynchronous=self._asynchronous)
+
+
+class PlanRound(TaskPass):
     """One planning round's bookkeeping, independent of how its tasks are run."""
 
-    def __init__(
-        self,
-        *,
-        tools: Mapping[str, BaseTool],
-        specs: Mapping[str, ToolSpec],
-        turn: Turn,
-        settings: Settings,
-        config: RunnableConfig,
-        emit: EventSink,
-        asynchronous: bool = False,
-    ) -> None:
-        """Prepare a round; create it on the node's thread (see :class:`EventRelay`)."""
-        self.prior = prior_outcomes(turn)
+    def __init__(self, *, specs: Mapping[str, ToolSpec], **args: Unpack[TaskPassArgs]) -> None:
+        """Prepare a round that parses plans for the tools in ``specs``."""
+        super().__init__(**args)
         self.parser = PlanParser(specs, planned=list(self.prior))
-        self.events = EventRelay(emit)
         self.held: set[int] = set()
         self.stream_error: str | None = None
-        self._tools = tools
-        self._settings = settings
-        self._config = config
-        self._asynchronous = asynchronous
         self._text: list[str] = []
         self._trailing = 0
         self._tag = uuid.uuid4().hex[:8]
@@ -167,37 +197,29 @@ class PlanRound:
                     task_event(planned, deps=task.deps, extra={"awaiting_approval": approval})
                 )
                 continue
-            job = tool_job(task, self._tools, self._config, asynchronous=self._asynchronous)
-            jobs.append(job)
+            jobs.append(self._job(task))
         return jobs
 
 
+def run_jobs(task_pass: TaskPass, jobs: Iterable[Job]) -> dict[int, Outcome]:
+    """Run jobs known up front on worker threads; return their outcomes by index."""
+    with task_pass.unit(TaskFetchingUnit) as tfu:
+        for job in jobs:
+            tfu.submit(job)
+        tfu.close()
+        return tfu.wait()
+
+
 def run_round(
-    *,
-    model: BaseChatModel,
-    messages: list[BaseMessage],
-    tools: Mapping[str, BaseTool],
-    specs: Mapping[str, ToolSpec],
-    turn: Turn,
-    settings: Settings,
-    config: RunnableConfig,
-    emit: EventSink,
+    model: BaseChatModel, messages: list[BaseMessage], round_: PlanRound
 ) -> list[BaseMessage]:
     """Stream one plan, run its tasks on threads, and return the plan and its results.
 
     Tasks held for approval get no result here; the ``approve`` node runs them later.
     """
-    round_ = PlanRound(
-        tools=tools, specs=specs, turn=turn, settings=settings, config=config, emit=emit
-    )
-    with TaskFetchingUnit(
-        max_concurrency=settings.max_concurrency,
-        timeout=settings.task_timeout,
-        on_event=round_.events,
-        completed=round_.prior,
-    ) as tfu:
+    with round_.unit(TaskFetchingUnit) as tfu:
         try:
-            stream = model.stream(messages, config)
+            stream = model.stream(messages, round_.config)
             try:
                 for chunk in stream:
                     for job in round_.feed(chunk.content):

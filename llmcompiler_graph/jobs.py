@@ -10,7 +10,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Job", "Outcome", "SchedulerError", "Status", "TaskEvent"]
+__all__ = [
+    "Job",
+    "Outcome",
+    "SchedulerError",
+    "Status",
+    "TaskEvent",
+    "check_limits",
+    "failure_message",
+    "timeout_message",
+]
 
 Status = Literal["ok", "error", "timeout", "skipped"]
 
@@ -76,3 +85,30 @@ class TaskEvent:
     args: object = None
     outcome: Outcome | None = None
     time: float = field(default_factory=time.perf_counter)
+
+
+def check_limits(max_concurrency: int, timeout: float | None) -> None:
+    """Check a task fetching unit's limits.
+
+    Raises:
+        SchedulerError: For a ``max_concurrency`` below 1 or a non-positive ``timeout``.
+
+    """
+    if max_concurrency < 1:
+        raise SchedulerError(f"max_concurrency must be at least 1, got {max_concurrency}")
+    if timeout is not None and timeout <= 0:
+        raise SchedulerError(f"timeout must be positive seconds or None, got {timeout}")
+
+
+def failure_message(job: Job, exc: BaseException) -> str:
+    """Describe a job whose call raised ``exc``."""
+    text = str(exc) or type(exc).__name__
+    return f"task {job.index} '{job.name}' failed: {type(exc).__name__}: {text}"
+
+
+def timeout_message(job: Job, seconds: float) -> str:
+    """Describe a job that ran longer than ``seconds``."""
+    return (
+        f"task {job.index} '{job.name}' timed out after {seconds:g} s; "
+        "raise task_timeout or make the tool faster"
+    )

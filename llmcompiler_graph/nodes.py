@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import ensure_config
 from langchain_core.tools import BaseTool
@@ -21,16 +21,20 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
-from llmcompiler_graph.aexecutor import arun_round
+from llmcompiler_graph.aexecutor import arun_jobs, arun_round
 from llmcompiler_graph.approval import ApprovalPass, pending_tasks
-from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
 from llmcompiler_graph.context import Context, Settings
-from llmcompiler_graph.executor import build_planner_messages, run_round
+from llmcompiler_graph.executor import (
+    PlanRound,
+    TaskPassArgs,
+    build_planner_messages,
+    run_jobs,
+    run_round,
+)
 from llmcompiler_graph.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide
 from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
 from llmcompiler_graph.planner import ToolSpec
-from llmcompiler_graph.scheduler import TaskFetchingUnit
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
@@ -85,20 +89,8 @@ class Nodes:
             planner, _ = self._models(settings)
         except ModelNotConfiguredError as exc:
             return {"messages": [_notice(str(exc))]}
-        turn = current_turn(state["messages"])
-        messages = build_planner_messages(turn, self.tools, settings)
-        return {
-            "messages": run_round(
-                model=planner,
-                messages=messages,
-                tools=self.by_name,
-                specs=self.specs,
-                turn=turn,
-                settings=settings,
-                config=config,
-                emit=get_stream_writer(),
-            )
-        }
+        messages, round_ = self._round(state, config, settings, asynchronous=False)
+        return {"messages": run_round(planner, messages, round_)}
 
     async def aplan(self, state: State, config: RunnableConfig) -> Update:
         """Stream a plan on the event loop and run its tasks (async tools on the loop)."""
@@ -107,63 +99,33 @@ class Nodes:
             planner, _ = await self._amodels(settings)
         except ModelNotConfiguredError as exc:
             return {"messages": [_notice(str(exc))]}
-        turn = current_turn(state["messages"])
-        messages = build_planner_messages(turn, self.tools, settings)
-        return {
-            "messages": await arun_round(
-                model=planner,
-                messages=messages,
-                tools=self.by_name,
-                specs=self.specs,
-                turn=turn,
-                settings=settings,
-                config=config,
-                emit=get_stream_writer(),
-            )
-        }
+        messages, round_ = self._round(state, config, settings, asynchronous=True)
+        return {"messages": await arun_round(planner, messages, round_)}
+
+    def _round(
+        self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool
+    ) -> tuple[list[BaseMessage], PlanRound]:
+        args = self._pass_args(state, config, settings, asynchronous=asynchronous)
+        messages = build_planner_messages(args["turn"], self.tools, settings)
+        return messages, PlanRound(specs=self.specs, **args)
 
     # -- approve ----------------------------------------------------------------------------
 
     def approve(self, state: State, config: RunnableConfig) -> Update:
         """Ask a human about held tasks (``interrupt``), then run what they unblocked."""
-        step = self._approval(state, config, asynchronous=False)
-        with TaskFetchingUnit(
-            max_concurrency=step.settings.max_concurrency,
-            timeout=step.settings.task_timeout,
-            on_event=step.approval.events,
-            completed=step.approval.prior,
-        ) as tfu:
-            for job in step.jobs:
-                tfu.submit(job)
-            tfu.close()
-            outcomes = tfu.wait()
-        return {"messages": step.approval.transcript(outcomes)}
+        approval, jobs = self._approval(state, config, asynchronous=False)
+        return {"messages": approval.transcript(run_jobs(approval, jobs))}
 
     async def aapprove(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`approve` does on the event loop."""
-        step = self._approval(state, config, asynchronous=True)
-        async with AsyncTaskFetchingUnit(
-            max_concurrency=step.settings.max_concurrency,
-            timeout=step.settings.task_timeout,
-            on_event=step.approval.events,
-            completed=step.approval.prior,
-        ) as tfu:
-            for job in step.jobs:
-                tfu.submit(job)
-            tfu.close()
-            outcomes = await tfu.wait()
-        return {"messages": step.approval.transcript(outcomes)}
+        approval, jobs = self._approval(state, config, asynchronous=True)
+        return {"messages": approval.transcript(await arun_jobs(approval, jobs))}
 
-    def _approval(self, state: State, config: RunnableConfig, *, asynchronous: bool) -> _Step:
-        settings = self._settings()
-        approval = ApprovalPass(
-            turn=current_turn(state["messages"]),
-            settings=settings,
-            tools=self.by_name,
-            config=config,
-            emit=get_stream_writer(),
-            asynchronous=asynchronous,
-        )
+    def _approval(
+        self, state: State, config: RunnableConfig, *, asynchronous: bool
+    ) -> tuple[ApprovalPass, list[Job]]:
+        args = self._pass_args(state, config, self._settings(), asynchronous=asynchronous)
+        approval = ApprovalPass(**args)
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
             # on resume (which LangGraph does) repeats no work.
@@ -175,7 +137,7 @@ class Nodes:
                 Job(t.index, t.name, None, frozenset(), f"task {t.index} '{t.name}': {reason}")
                 for t in approval.pending
             ]
-        return _Step(settings, approval, jobs)
+        return approval, jobs
 
     # -- join -------------------------------------------------------------------------------
 
@@ -203,6 +165,18 @@ class Nodes:
     def _settings(self) -> Settings:
         return self.defaults.override(get_runtime(Context).context)
 
+    def _pass_args(
+        self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool
+    ) -> TaskPassArgs:
+        return TaskPassArgs(
+            turn=current_turn(state["messages"]),
+            settings=settings,
+            tools=self.by_name,
+            config=config,
+            emit=get_stream_writer(),
+            asynchronous=asynchronous,
+        )
+
     def _models(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
         planner = self.model if self.model is not None else resolve_model(settings.model)
         if self.joiner_model is not None:
@@ -219,13 +193,6 @@ class Nodes:
         # Building a client by name may read certificates or config files: keep that off
         # the event loop (``langgraph dev`` rejects blocking calls there).
         return await asyncio.to_thread(self._models, settings)
-
-
-@dataclass(frozen=True)
-class _Step:
-    settings: Settings
-    approval: ApprovalPass
-    jobs: list[Job]
 
 
 def after_plan(state: State) -> Literal["join", "approve", "__end__"]:

@@ -18,16 +18,23 @@ Protocol, in the spirit of :mod:`graphlib`::
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-from llmcompiler_graph.jobs import Job, Outcome, SchedulerError, Status, TaskEvent
+from llmcompiler_graph.dag import DependencyTracker
+from llmcompiler_graph.jobs import (
+    Job,
+    Outcome,
+    SchedulerError,
+    Status,
+    TaskEvent,
+    check_limits,
+    failure_message,
+    timeout_message,
+)
 from llmcompiler_graph.workers import Watchdog, WorkerPool
 
 __all__ = ["Job", "Outcome", "SchedulerError", "Status", "TaskEvent", "TaskFetchingUnit"]
-
-_VERB = {"error": "failed", "timeout": "timed out", "skipped": "was skipped", "ok": "succeeded"}
 
 
 class TaskFetchingUnit:
@@ -62,30 +69,18 @@ class TaskFetchingUnit:
             SchedulerError: For a ``max_concurrency`` below 1 or a non-positive ``timeout``.
 
         """
-        if max_concurrency < 1:
-            raise SchedulerError(f"max_concurrency must be at least 1, got {max_concurrency}")
-        if timeout is not None and timeout <= 0:
-            raise SchedulerError(f"timeout must be positive seconds or None, got {timeout}")
+        check_limits(max_concurrency, timeout)
         self._cap = max_concurrency
         self._timeout = timeout
         self._on_event = on_event
         self._pool = WorkerPool(thread_name)
         self._watchdog = Watchdog(self._expire, f"{thread_name}-watchdog") if timeout else None
         self._cond = threading.Condition()
-        self._jobs: dict[int, Job] = {}
-        self._submitted_at: dict[int, float] = {}
-        self._started_at: dict[int, float] = {}
-        self._outcomes: dict[int, Outcome] = dict(completed or {})
-        self._prior = frozenset(self._outcomes)
-        self._root_cause: dict[int, int] = {}  # skipped job -> the failure that caused it
-        self._waiting_on: dict[int, set[int]] = {}  # job -> unfinished deps
-        self._dependents: dict[int, list[int]] = {}  # dep -> jobs waiting for it
-        self._ready: deque[int] = deque()
+        self._dag = DependencyTracker(completed)
         self._events: deque[TaskEvent] = deque()
         self._delivering = False
         self._running = 0
         self._abandoned = 0
-        self._closed = False
         self._shut = False
         self._peak = 0
 
@@ -100,40 +95,16 @@ class TaskFetchingUnit:
 
         """
         with self._cond:
-            if self._closed:
-                raise SchedulerError(f"task {job.index} '{job.name}': submitted after close()")
-            if job.index in self._jobs or job.index in self._outcomes:
-                raise SchedulerError(f"task {job.index} '{job.name}': index already used")
-            unknown = sorted(d for d in job.deps if d not in self._jobs and d not in self._outcomes)
-            if unknown:
-                raise SchedulerError(
-                    f"task {job.index} '{job.name}': depends on unknown task(s) {unknown}; "
-                    "submit dependencies first"
-                )
-            self._jobs[job.index] = job
-            self._submitted_at[job.index] = time.perf_counter()
+            ended = self._dag.add(job)
             self._post(TaskEvent("planned", job.index, job.name, job.args))
-            failed = [
-                d for d in sorted(job.deps) if d in self._outcomes and not self._outcomes[d].ok
-            ]
-            pending = {d for d in job.deps if d not in self._outcomes}
-            if job.fn is None or job.error is not None:
-                self._finish(job.index, "error", error=job.error or "not runnable")
-            elif failed:
-                self._finish(job.index, "skipped", error=self._skip_message(job.index, failed[0]))
-            elif pending:
-                self._waiting_on[job.index] = pending
-                for d in pending:
-                    self._dependents.setdefault(d, []).append(job.index)
-            else:
-                self._ready.append(job.index)
-                self._dispatch()
+            self._settled([ended] if ended is not None else [])
+            self._dispatch()
         self._deliver()
 
     def close(self) -> None:
         """Declare that no more jobs will be submitted."""
         with self._cond:
-            self._closed = True
+            self._dag.close()
             self._cond.notify_all()
 
     def wait(self, timeout: float | None = None) -> dict[int, Outcome]:
@@ -147,17 +118,18 @@ class TaskFetchingUnit:
 
         """
         with self._cond:
-            if not self._closed:
+            if not self._dag.closed:
                 raise SchedulerError("wait() before close(): the unit cannot know the plan ended")
             if not self._cond.wait_for(self._quiet, timeout):
-                missing = sorted(i for i in self._jobs if i not in self._outcomes)
+                missing = self._dag.unfinished()
                 raise SchedulerError(f"tasks {missing} still unfinished after {timeout} s")
-            return {i: o for i, o in self._outcomes.items() if i not in self._prior}
+            return self._dag.results()
 
     def shutdown(self) -> None:
         """Release worker threads (abandoned timed-out calls are left to finish on their own)."""
         with self._cond:
-            self._closed = self._shut = True
+            self._dag.close()
+            self._shut = True
             self._cond.notify_all()
         if self._watchdog is not None:
             self._watchdog.stop()
@@ -185,29 +157,25 @@ class TaskFetchingUnit:
 
     # -- internals (called with the lock held unless noted) ------------------------------
 
-    def _all_done(self) -> bool:
-        return self._closed and len(self._outcomes) - len(self._prior) == len(self._jobs)
-
     def _quiet(self) -> bool:
-        return self._all_done() and not self._events and not self._delivering
+        return self._dag.all_done and not self._events and not self._delivering
 
     def _post(self, event: TaskEvent) -> None:
         if self._on_event is not None:
             self._events.append(event)
 
     def _dispatch(self) -> None:
-        while self._ready and self._running < self._cap and not self._shut:
-            index = self._ready.popleft()
+        while self._running < self._cap and not self._shut:
+            launch = self._dag.start_next()
+            if launch is None:
+                return
+            job, now = launch.job, launch.started_at
             self._running += 1
             self._peak = max(self._peak, self._running)
-            now = time.perf_counter()
-            self._started_at[index] = now
-            job = self._jobs[index]
-            deps = {d: self._outcomes[d].value for d in job.deps}
             if self._watchdog is not None and self._timeout is not None:
-                self._watchdog.arm(index, now + self._timeout)
-            self._post(TaskEvent("started", index, job.name, job.args, time=now))
-            self._pool.submit(self._runner(job, deps))
+                self._watchdog.arm(job.index, now + self._timeout)
+            self._post(TaskEvent("started", job.index, job.name, job.args, time=now))
+            self._pool.submit(self._runner(job, launch.deps))
 
     def _runner(self, job: Job, deps: Mapping[int, object]) -> Callable[[], None]:
         assert job.fn is not None
@@ -221,15 +189,15 @@ class TaskFetchingUnit:
             try:
                 value = fn(deps)
             except BaseException as exc:  # every failure becomes an observation
-                status, error = "error", _describe(job, exc)
+                status, error = "error", failure_message(job, exc)
             with self._cond:
-                if job.index in self._outcomes:  # timed out meanwhile: discard the result
+                if self._dag.is_finished(job.index):  # timed out meanwhile: discard the result
                     self._abandoned -= 1
                     return
                 if self._watchdog is not None:
                     self._watchdog.cancel(job.index)
                 self._running -= 1
-                self._finish(job.index, status, value=value, error=error)
+                self._settled(self._dag.finish(job.index, status, value=value, error=error))
                 self._dispatch()
             self._deliver()
 
@@ -238,70 +206,23 @@ class TaskFetchingUnit:
     def _expire(self, index: int) -> None:
         # Called by the watchdog thread, without the lock.
         with self._cond:
-            if index in self._outcomes or index not in self._started_at:
+            if not self._dag.is_running(index) or self._timeout is None:
                 return
             self._running -= 1
             self._abandoned += 1
-            job = self._jobs[index]
-            self._finish(
-                index,
-                "timeout",
-                error=(
-                    f"task {index} '{job.name}' timed out after {self._timeout:g} s; "
-                    "raise task_timeout or make the tool faster"
-                ),
-            )
+            message = timeout_message(self._dag.job(index), self._timeout)
+            self._settled(self._dag.finish(index, "timeout", error=message))
             self._dispatch()
         self._deliver()
 
-    def _finish(
-        self, index: int, status: Status, *, value: object = None, error: str | None = None
-    ) -> None:
-        """Record an outcome and, iteratively, skip everything that waited on a failure."""
-        stack: list[tuple[int, Status, object, str | None]] = [(index, status, value, error)]
-        while stack:
-            i, st, val, err = stack.pop()
-            job = self._jobs[i]
-            outcome = Outcome(
-                i,
-                job.name,
-                st,
-                val,
-                err,
-                submitted_at=self._submitted_at[i],
-                started_at=self._started_at.get(i),
-                finished_at=time.perf_counter(),
+    def _settled(self, outcomes: Iterable[Outcome]) -> None:
+        for outcome in outcomes:
+            job = self._dag.job(outcome.index)
+            self._post(
+                TaskEvent("finished", job.index, job.name, job.args, outcome, outcome.finished_at)
             )
-            self._outcomes[i] = outcome
-            self._post(TaskEvent("finished", i, job.name, job.args, outcome, outcome.finished_at))
-            for dependent in self._dependents.pop(i, ()):
-                pending = self._waiting_on.get(dependent)
-                if pending is None:  # already skipped because another dependency failed
-                    continue
-                if not outcome.ok:
-                    del self._waiting_on[dependent]
-                    message = self._skip_message(dependent, i)
-                    stack.append((dependent, "skipped", None, message))
-                    continue
-                pending.discard(i)
-                if not pending:
-                    del self._waiting_on[dependent]
-                    self._ready.append(dependent)
-        if self._all_done():
+        if self._dag.all_done:
             self._cond.notify_all()
-
-    def _skip_message(self, index: int, failed_dep: int) -> str:
-        dep = self._outcomes[failed_dep]
-        root = self._root_cause.get(failed_dep, failed_dep)
-        self._root_cause[index] = root
-        message = (
-            f"task {index} '{self._jobs[index].name}' did not run: it depends on task "
-            f"{failed_dep} '{dep.name}', which {_VERB[dep.status]}"
-        )
-        if root != failed_dep:
-            cause = self._outcomes[root]
-            message += f" (because task {root} '{cause.name}' {_VERB[cause.status]})"
-        return message
 
     def _deliver(self) -> None:
         """Hand queued events to the listener, in order, one thread at a time (no lock held)."""
@@ -325,8 +246,3 @@ class TaskFetchingUnit:
                 with self._cond:
                     self._delivering = False
                     self._cond.notify_all()
-
-
-def _describe(job: Job, exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return f"task {job.index} '{job.name}' failed: {type(exc).__name__}: {text}"

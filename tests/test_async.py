@@ -177,6 +177,17 @@ def test_a_long_failed_chain_is_skipped_without_recursion() -> None:
     assert all(outcomes[i].status == "skipped" for i in range(2, 3001))
 
 
+def test_a_tool_raising_timeout_error_without_a_task_timeout_is_an_error() -> None:
+    async def upstream(deps: Mapping[int, object]) -> object:
+        raise TimeoutError("upstream timed out")
+
+    outcomes, _ = asyncio.run(
+        asyncio.wait_for(run_unit([Job(1, "t", upstream)], max_concurrency=1), 10)
+    )
+    assert outcomes[1].status == "error"
+    assert outcomes[1].error == "task 1 't' failed: TimeoutError: upstream timed out"
+
+
 def test_protocol_errors() -> None:
     async def go() -> None:
         async with AsyncTaskFetchingUnit(max_concurrency=1) as tfu:

@@ -132,7 +132,9 @@ def test_session_writes_every_figure(tmp_path: Path) -> None:
         for row in data["summary"][workload].values():
             assert figures <= set(row)
     assert len(data["runs"]) == 6 and all(r["correct"] for r in data["runs"])
-    assert {"random_dags", "scaling_ratio", "chain", "wide", "graph"} <= set(data["micro"])
+    assert {"random_dags", "scaling_ratio", "chain", "wide", "graph", "tool_invoke"} <= set(
+        data["micro"]
+    )
     assert data["micro"]["wide"]["never_exceeded"] and data["micro"]["wide"]["peak_running"] == 8
     assert data["gantt"]["tasks"]
     assert any("orchestration overhead" in t["name"] for t in data["targets"])

@@ -6,21 +6,18 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any, Literal
 from uuid import UUID
 
 import pytest
-from langchain_core.callbacks import BaseCallbackHandler, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from fakes.chat_models import FaultyPlanner
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import (
     AIMessage,
-    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     ToolMessage,
 )
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.sim import LatencyProfile, ScriptedChatModel
@@ -301,33 +298,14 @@ def test_each_parser_failure_ends_with_an_observation_and_an_answer(line: str, e
     assert error in str(answer.content)
 
 
-class BrokenStream(BaseChatModel):
-    """Streams the start of a plan, then the connection drops."""
-
-    text: str
-
-    @property
-    def _llm_type(self) -> str:
-        return "broken-stream"
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        raise ConnectionError("connection reset")
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        for piece in re.findall(r".{1,5}", self.text, re.S):
-            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
-        raise ConnectionError("connection reset")
-
-
 def test_planner_stream_failing_mid_stream() -> None:
     calls = Calls()
-    planner = BrokenStream(text='1. search("Ed Wood")\n2. search("Scott Der')
+    text = '1. search("Ed Wood")\n2. search("Scott Der'
+    planner = FaultyPlanner(
+        chunks=re.findall(r".{1,5}", text, re.S),
+        error="connection reset",
+        error_type=ConnectionError,
+    )
     joiner = ScriptedChatModel(
         responses=["Action: Finish(Ed Wood was American; the rest is unknown.)"]
     )

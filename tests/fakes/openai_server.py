@@ -9,13 +9,14 @@ messages; every request is recorded with the time each chunk was sent.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from fakes.loopback import LoopbackServer, QuietHandler
 
 Responder = Callable[[list[dict[str, Any]]], str]
 
@@ -56,7 +57,7 @@ def split_tokens(text: str) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LoopbackServer):
     """Serve chat completions from ``responder`` on ``127.0.0.1`` at a free port."""
 
     def __init__(
@@ -75,24 +76,11 @@ class FakeOpenAIServer:
         self.responder = responder
         self.chunk_delay = chunk_delay
         self.requests: list[Request] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    def __enter__(self) -> FakeOpenAIServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"{self.root}/v1"
 
     def _record(self, request: Request) -> None:
         with self._lock:
@@ -101,16 +89,12 @@ class FakeOpenAIServer:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # quiet
-                return
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 if not self.path.endswith("/chat/completions"):
-                    self._json(404, {"error": {"message": f"no route {self.path}"}})
+                    self.send_json(404, {"error": {"message": f"no route {self.path}"}})
                     return
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = json.loads(self.read_body() or b"{}")
                 request = Request(body, {k.lower(): v for k, v in self.headers.items()})
                 fake._record(request)
                 reply = fake.responder(request.messages)
@@ -124,16 +108,8 @@ class FakeOpenAIServer:
                 if body.get("stream"):
                     self._stream(request, reply, pieces, usage)
                 else:
-                    self._json(200, _completion(body, reply, usage))
+                    self.send_json(200, _completion(body, reply, usage))
                 request.finished_at = time.perf_counter()
-
-            def _json(self, status: int, data: dict[str, Any]) -> None:
-                raw = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
 
             def _stream(
                 self, request: Request, reply: str, pieces: list[str], usage: dict[str, int]

@@ -6,11 +6,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+
+from fakes.loopback import LoopbackServer, QuietHandler
 
 
 @dataclass(frozen=True)
@@ -20,29 +19,16 @@ class Recorded:
     body: bytes
 
 
-class RecordingServer:
+class RecordingServer(LoopbackServer):
     """Record every request sent to ``url``."""
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> RecordingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return self.root
 
     @property
     def posted(self) -> bytes:
@@ -53,15 +39,11 @@ class RecordingServer:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
             def _record(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length) if length else b""
+                body = self.read_body()
                 if self.headers.get("Content-Encoding") == "zstd":
                     import zstandard
 
@@ -69,21 +51,13 @@ class RecordingServer:
                 with server._lock:
                     server.requests.append(Recorded(self.command, self.path, body))
 
-            def _reply(self, status: int, data: object) -> None:
-                raw = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
             def do_GET(self) -> None:
                 self._record()
-                self._reply(200, {})
+                self.send_json(200, {})
 
             def do_POST(self) -> None:
                 self._record()
-                self._reply(202, {})
+                self.send_json(202, {})
 
             do_PATCH = do_POST
             do_PUT = do_POST

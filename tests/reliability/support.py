@@ -1,58 +1,21 @@
-"""Shared helpers: models that fail on purpose, a joiner that reports errors, thread checks."""
+"""Shared helpers: a failing joiner, a joiner that reports errors, thread checks.
+
+The planner whose stream breaks is :class:`fakes.chat_models.FaultyPlanner`.
+"""
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import Field
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatResult
 
 from llmcompiler_graph.sim import ScriptedChatModel
-
-
-class BrokenStream(RuntimeError):
-    """The failure a :class:`FaultyPlanner` raises mid-stream."""
-
-
-class FaultyPlanner(BaseChatModel):
-    """Stream ``chunks`` one by one, then raise ``error`` (if set) instead of finishing."""
-
-    chunks: list[str]
-    error: str | None = None
-    calls: list[list[BaseMessage]] = Field(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "faulty-planner"
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        self.calls.append(list(messages))
-        for chunk in self.chunks:
-            yield ChatGenerationChunk(message=AIMessageChunk(content=chunk))
-        if self.error is not None:
-            raise BrokenStream(self.error)
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text = "".join(c.message.text for c in self._stream(messages, stop, None, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
 class FailingJoiner(BaseChatModel):

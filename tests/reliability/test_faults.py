@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+from fakes.chat_models import FaultyPlanner
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import tool
 
@@ -21,7 +22,6 @@ from llmcompiler_graph.render import MAX_OBSERVATION_CHARS
 
 from .support import (
     FailingJoiner,
-    FaultyPlanner,
     reporting_joiner,
     run_bounded,
     scripted_planner,
