@@ -156,11 +156,14 @@ class AsyncTaskFetchingUnit:
         value: object = None
         error: str | None = None
         threaded = not inspect.iscoroutinefunction(job.fn)
+        scope: asyncio.Timeout | None = None
         try:
             work = self._in_thread(job.fn, deps) if threaded else job.fn(deps)
-            value = await asyncio.wait_for(_awaitable(work), self._timeout)
+            async with asyncio.timeout(self._timeout) as scope:
+                value = await _awaitable(work)
         except TimeoutError as exc:
-            if self._timeout is None:  # raised by the tool itself: an ordinary failure
+            if self._timeout is None or scope is None or not scope.expired():
+                # Raised by the tool itself: an ordinary failure, not our deadline.
                 status, error = "error", failure_message(job, exc)
             else:
                 status, error = "timeout", timeout_message(job, self._timeout)

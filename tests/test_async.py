@@ -342,3 +342,21 @@ def test_the_detector_catches_blocking_on_the_loop(blockbuster: BlockBuster) -> 
     outcomes, _ = asyncio.run(run_unit([Job(1, "bad", bad)], max_concurrency=1))
     assert outcomes[1].status == "error"
     assert "BlockingError" in str(outcomes[1].error)
+
+
+def test_a_tools_own_timeout_error_is_an_error_even_with_a_task_timeout() -> None:
+    async def upstream(deps: Mapping[int, object]) -> object:
+        raise TimeoutError("upstream timed out")
+
+    async def go() -> tuple[dict[int, Outcome], int]:
+        async with AsyncTaskFetchingUnit(max_concurrency=1, timeout=5) as tfu:
+            tfu.submit(Job(1, "t", upstream))
+            tfu.close()
+            outcomes = await asyncio.wait_for(tfu.wait(), 10)
+            return dict(outcomes), tfu.abandoned_threads
+
+    outcomes, abandoned = asyncio.run(go())
+    outcome = outcomes[1]
+    assert outcome.status == "error"
+    assert "failed: TimeoutError: upstream timed out" in str(outcome.error)
+    assert abandoned == 0
