@@ -182,7 +182,11 @@ def run_session(config: SessionConfig) -> Session:
     with_deps = sorted({c.workload for c in cases if has_dependencies(c)})
     overheads = [x for r in results for x in r.overheads_ms]
     targets = evaluate_targets(
-        summary, profile=profile.name, with_dependencies=with_deps, all_overheads_ms=overheads
+        summary,
+        profile=profile.name,
+        with_dependencies=with_deps,
+        all_overheads_ms=overheads,
+        micro=micro,
     )
     settings = {
         "title": config.title,
