@@ -328,3 +328,14 @@ def test_math_tool_async_and_latency() -> None:
     assert asyncio.run(math.ainvoke({"problem": "6 * 7"})) == "42"
     assert 0.045 <= time.perf_counter() - start < 0.5
     assert records[0].tool == "math" and records[0].output == "42"
+
+
+def test_a_stream_closed_early_is_still_recorded_and_billed_for_what_it_sent() -> None:
+    model = ScriptedChatModel(responses=["one two three four five six seven eight"])
+    stream = model.stream("hi")
+    first = next(stream)
+    stream.close()
+    assert len(model.events) == 1
+    record = model.events[0]
+    assert record.output_tokens == count_tokens(str(first.content))
+    assert record.output_tokens < count_tokens("one two three four five six seven eight")

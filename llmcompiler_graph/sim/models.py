@@ -274,9 +274,20 @@ class ScriptedChatModel(BaseChatModel):
         )
         yield base + max(n_out - 1, 0) * step, ChatGenerationChunk(message=last)
 
-    def _finish(self, turn: _Turn) -> None:
+    def _finish(self, turn: _Turn, emitted: int) -> None:
+        """Record the call, also when the consumer closed the stream early.
+
+        A call cut short is billed for the tokens it streamed (with its tool-call chunks only
+        if the last chunk went out), the way a server bills a cancelled stream.
+        """
         thread, usage = threading.current_thread().name, turn.usage
-        end, inp, out = time.perf_counter(), usage["input_tokens"], usage["output_tokens"]
+        complete = emitted >= max(len(turn.text_tokens), 1)
+        out = (
+            usage["output_tokens"]
+            if complete
+            else count_tokens("".join(turn.text_tokens[:emitted]))
+        )
+        end, inp = time.perf_counter(), usage["input_tokens"]
         record = CallRecord(turn.index, thread, turn.start, turn.first_token, end, inp, out)
         with self._lock:
             self.events.append(record)
@@ -289,14 +300,18 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         turn = self._begin(messages, stop, kwargs.get("tools"))
-        for deadline, chunk in self._schedule(turn):
-            if (delay := deadline - time.perf_counter()) > 0:
-                time.sleep(delay)
-            turn.first_token = turn.first_token or time.perf_counter()
-            if run_manager is not None:
-                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-            yield chunk
-        self._finish(turn)
+        emitted = 0
+        try:
+            for deadline, chunk in self._schedule(turn):
+                if (delay := deadline - time.perf_counter()) > 0:
+                    time.sleep(delay)
+                turn.first_token = turn.first_token or time.perf_counter()
+                if run_manager is not None:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                emitted += 1
+                yield chunk
+        finally:
+            self._finish(turn, emitted)
 
     async def _astream(
         self,
@@ -306,14 +321,18 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         turn = self._begin(messages, stop, kwargs.get("tools"))
-        for deadline, chunk in self._schedule(turn):
-            if (delay := deadline - time.perf_counter()) > 0:
-                await asyncio.sleep(delay)
-            turn.first_token = turn.first_token or time.perf_counter()
-            if run_manager is not None:
-                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-            yield chunk
-        self._finish(turn)
+        emitted = 0
+        try:
+            for deadline, chunk in self._schedule(turn):
+                if (delay := deadline - time.perf_counter()) > 0:
+                    await asyncio.sleep(delay)
+                turn.first_token = turn.first_token or time.perf_counter()
+                if run_manager is not None:
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                emitted += 1
+                yield chunk
+        finally:
+            self._finish(turn, emitted)
 
     def _generate(
         self,
