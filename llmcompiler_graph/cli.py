@@ -18,7 +18,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ask = commands.add_parser("ask", help="answer a question with a real model and the demo tools")
+    ask = commands.add_parser(
+        "ask",
+        help="answer a question with a real model and the demo tools "
+        "($LLMCOMPILER_TOOLS=simulated for offline ones)",
+    )
     ask.add_argument("question")
     ask.add_argument(
         "--model",
@@ -41,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from llmcompiler_graph.graph import create_llm_compiler
     from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
-    from llmcompiler_graph.tools import demo_tools
+    from llmcompiler_graph.server_config import served_tools
 
     try:
         model = resolve_model(args.model)
@@ -49,9 +53,14 @@ def _ask(args: argparse.Namespace) -> int:
         print(f"llmcompiler-graph ask: {exc}", file=sys.stderr)
         print("To try the package offline, run: llmcompiler-graph demo", file=sys.stderr)
         return 2
+    try:
+        tools = served_tools()
+    except ValueError as exc:
+        print(f"llmcompiler-graph ask: {exc}", file=sys.stderr)
+        return 2
     app = create_llm_compiler(
         model,
-        demo_tools(),
+        tools,
         max_replans=args.max_replans,
         max_concurrency=args.max_concurrency,
         task_timeout=args.task_timeout,
