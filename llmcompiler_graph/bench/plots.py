@@ -1,6 +1,7 @@
 """Charts: one PNG per workload comparing the approaches, an overview, and a Gantt timeline.
 
-Drawn with matplotlib's ``Agg`` backend (no display needed). Every title says the figures
+Drawn on plain ``Figure`` objects (no pyplot, so importing this never switches the
+backend of a notebook or app). Every title says the figures
 come from a simulation and names the latency profile.
 """
 
@@ -10,10 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from llmcompiler_graph.bench.report import NAMES
 from llmcompiler_graph.bench.runner import APPROACHES, RunResult
@@ -33,7 +31,8 @@ def plot_workload(
 ) -> Path:
     """Draw latency (median bar, p90 whisker, runs as dots, ideal dashed) and cost per question."""
     approaches = [a for a in APPROACHES if a in rows]
-    fig, (lat, cost) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 2]})
+    fig = Figure(figsize=(10, 4))
+    lat, cost = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     for x, approach in enumerate(approaches):
         row = rows[approach]
         color = COLORS[approach]
@@ -72,7 +71,8 @@ def plot_overview(
 ) -> Path:
     """Draw LLMCompiler's speedup over ReAct and over parallel tool calling, per workload."""
     workloads = [w for w, rows in summary.items() if "llmcompiler" in rows]
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(workloads) + 2), 4))
+    fig = Figure(figsize=(max(6.0, 1.1 * len(workloads) + 2), 4))
+    ax = fig.subplots()
     width = 0.38
     for k, base in enumerate(("react", "parallel")):
         values = [summary[w]["llmcompiler"].get(f"speedup_vs_{base}") or 0.0 for w in workloads]
@@ -99,7 +99,8 @@ def plot_gantt(timeline: Mapping[str, Any], path: Path, *, profile: str) -> Path
         rows.append((f"joiner (round {n})", start, end, first, "joiner"))
     rows.sort(key=lambda r: r[1])
     ideal = timeline.get("ideal", {}).get("tasks", {})
-    fig, ax = plt.subplots(figsize=(10, 0.32 * len(rows) + 1.6))
+    fig = Figure(figsize=(10, 0.32 * len(rows) + 1.6))
+    ax = fig.subplots()
     colors = {"planner": "#1b9e77", "task": COLORS["llmcompiler"], "joiner": "#e7298a"}
     for y, (label, start, end, first, kind) in enumerate(rows):
         if first is not None and first > start:  # waiting for the first token
@@ -132,8 +133,7 @@ def plot_gantt(timeline: Mapping[str, Any], path: Path, *, profile: str) -> Path
     return _save(fig, path)
 
 
-def _save(fig: Any, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
