@@ -104,11 +104,12 @@ def build() -> tuple[Any, Recorder, list[ScriptedChatModel]]:
 
 
 def check_answer(run: str, messages: list[BaseMessage]) -> None:
-    assert messages[-1].content == f"value({run}-a) value({run}-b)"
+    # Results first: if one failed, its error message is what the assertion shows.
     for m in messages:
         if isinstance(m, ToolMessage):
-            assert m.status == "success", m.content
+            assert m.status == "success", f"{run}: {m.content}"
             assert run in m.content and not re.search(rf"run-(?!{run[4:]}-)\d+", m.content)
+    assert messages[-1].content == f"value({run}-a) value({run}-b)", messages
 
 
 def forget(*models: ScriptedChatModel) -> None:
