@@ -155,7 +155,8 @@ def _join(messages: list[BaseMessage]) -> str:
     if "nationalit" in question.lower() and len(ok) >= 2:
         kinds = [next((n for n in _NATIONALITIES if n in o), None) for o in ok]
         if all(kinds) and len(set(kinds)) == 1:
-            answer = f"Yes, they are all {kinds[0]}."
+            who = "both" if len(kinds) == 2 else "all"
+            answer = f"Yes, they are {who} {kinds[0]}."
         else:
             answer = "No: " + "; ".join(
                 f"{o.split(' (')[0].split(' is ')[0]}: {k or 'unknown'}"

@@ -59,7 +59,7 @@ def test_wait_returns_the_answer(langgraph_dev: DevServer) -> None:
     thread = client.threads.create()
     state = client.runs.wait(thread["thread_id"], GRAPH, input=ask(NATIONALITY))
     assert isinstance(state, dict)
-    assert last_text(state) == "Yes, they are all American."
+    assert last_text(state) == "Yes, they are both American."
     tools = [m for m in state["messages"] if m["type"] == "tool"]
     assert sorted(m["content"].split(" (")[0] for m in tools) == [
         "Edward Davis Wood Jr.",
@@ -100,7 +100,7 @@ def test_stream_modes_yield_tasks_tokens_and_updates(langgraph_dev: DevServer) -
         and p.data[0]["type"] == "AIMessageChunk"
     ]
     assert len(joiner_tokens) > 5
-    assert "Action: Finish(Yes, they are all American.)" in "".join(joiner_tokens)
+    assert "Action: Finish(Yes, they are both American.)" in "".join(joiner_tokens)
 
 
 def test_assistant_context_changes_behaviour(langgraph_dev: DevServer) -> None:
@@ -166,7 +166,7 @@ def test_approval_interrupts_and_resumes_through_the_api(langgraph_dev: DevServe
 
 
 def test_two_threads_run_at_once(langgraph_dev: DevServer) -> None:
-    questions = {NATIONALITY: "Yes, they are all American.", "What is 12 * 12?": "144"}
+    questions = {NATIONALITY: "Yes, they are both American.", "What is 12 * 12?": "144"}
 
     async def one(question: str) -> tuple[str, list[dict[str, Any]]]:
         client = get_client(url=langgraph_dev.url)
