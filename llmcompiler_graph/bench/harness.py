@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,15 +130,15 @@ class BenchChatModel(ScriptedChatModel):
             if (delay := start + prefill - time.perf_counter()) > 0:
                 time.sleep(delay)
         inner = super()._stream(messages, stop, run_manager, **kwargs)
-        for chunk in inner:
-            times.append(time.perf_counter())
-            if getattr(chunk.message, "chunk_position", None) == "last":
-                # A consumer may stop reading at the last chunk (the planner stops at
-                # <END_OF_PLAN>); run the model's end-of-call bookkeeping (its ``events``
-                # record) now, not when the generator is finally resumed or discarded.
-                for _ in inner:
-                    pass
-            yield chunk
+        try:
+            for chunk in inner:
+                times.append(time.perf_counter())
+                yield chunk
+        finally:
+            # A consumer that stops reading early closes us; close the scripted stream too,
+            # so it records the call (ScriptedChatModel records in its own ``finally``).
+            if isinstance(inner, Generator):
+                inner.close()
 
 
 def bench_model(responses: list[Any], profile: LatencyProfile) -> BenchChatModel:
