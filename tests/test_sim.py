@@ -339,3 +339,27 @@ def test_a_stream_closed_early_is_still_recorded_and_billed_for_what_it_sent() -
     record = model.events[0]
     assert record.output_tokens == count_tokens(str(first.content))
     assert record.output_tokens < count_tokens("one two three four five six seven eight")
+
+
+def test_a_stream_finalized_by_the_gc_inside_the_models_lock_does_not_deadlock() -> None:
+    # A generator in a reference cycle is finalized by the garbage collector on whatever
+    # thread allocates next; its `finally` records the call under the model's lock.
+    import gc
+    import threading
+
+    model = ScriptedChatModel(responses=["one two three"])
+    stream = model._stream([])
+    next(stream)
+    cycle: list[object] = [stream]
+    cycle.append(cycle)
+    del stream, cycle
+
+    def collect_inside_the_lock() -> None:
+        with model._lock:
+            gc.collect()
+
+    worker = threading.Thread(target=collect_inside_the_lock, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the model's lock deadlocked during garbage collection"
+    assert len(model.events) == 1

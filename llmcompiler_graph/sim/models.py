@@ -172,7 +172,10 @@ class ScriptedChatModel(BaseChatModel):
     events: list[CallRecord] = Field(default_factory=list, exclude=True)
     """Timing of every completed call, in completion order."""
 
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    # Re-entrant: a stream closed early is finalized in its ``finally`` (which records the
+    # call under this lock), and when the generator sits in a reference cycle the garbage
+    # collector runs that on whatever thread allocates next, possibly one inside this lock.
+    _lock: threading.RLock = PrivateAttr(default_factory=threading.RLock)
     _cursor: int = PrivateAttr(default=0)
 
     @model_validator(mode="before")
