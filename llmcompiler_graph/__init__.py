@@ -8,14 +8,20 @@
 # Set before the imports below: modules they load (the demo tools) read it.
 __version__ = "0.1.0"
 
-from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
 from llmcompiler_graph.context import Context
+from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
+from llmcompiler_graph.fetching.threads import (
+    Job,
+    Outcome,
+    SchedulerError,
+    TaskEvent,
+    TaskFetchingUnit,
+)
 from llmcompiler_graph.graph import create_llm_compiler
 from llmcompiler_graph.joiner import Decision, parse_decision
-from llmcompiler_graph.jsonschema_tools import tool_from_spec
-from llmcompiler_graph.planner import PlannedTask, PlanParser, ToolSpec, parse_plan
-from llmcompiler_graph.scheduler import Job, Outcome, SchedulerError, TaskEvent, TaskFetchingUnit
+from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, ToolSpec, parse_plan
 from llmcompiler_graph.state import State
+from llmcompiler_graph.tools.jsonschema import tool_from_spec
 
 __all__ = [
     "AsyncTaskFetchingUnit",

@@ -27,12 +27,13 @@ from typing import Any, Unpack
 
 from langchain_core.messages import BaseMessage
 
-from llmcompiler_graph.executor import TaskPass, TaskPassArgs
-from llmcompiler_graph.jobs import Job, Outcome
-from llmcompiler_graph.planner import PlannedTask
-from llmcompiler_graph.references import substitute
+from llmcompiler_graph.executor.toolcall import result_text
+from llmcompiler_graph.fetching.jobs import Job, Outcome
+from llmcompiler_graph.plan_and_schedule import TaskPass, TaskPassArgs
+from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.planner.references import substitute
 from llmcompiler_graph.state import Turn, planned_tasks
-from llmcompiler_graph.transcript import jsonable, result_message, result_text
+from llmcompiler_graph.transcript import jsonable, result_message
 
 __all__ = ["APPROVAL_TYPE", "ApprovalPass", "Verdict", "parse_verdicts", "pending_tasks"]
 

@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from llmcompiler_graph.graph import create_llm_compiler
     from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
-    from llmcompiler_graph.server_config import served_tools
+    from llmcompiler_graph.served import served_tools
 
     try:
         model = resolve_model(args.model)

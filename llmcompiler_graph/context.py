@@ -11,7 +11,7 @@ import os
 from collections.abc import Collection
 from dataclasses import dataclass, field, fields, replace
 
-from llmcompiler_graph import prompts
+from llmcompiler_graph.planner import prompts
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "Context", "Settings"]
 
@@ -31,8 +31,8 @@ class Context:
         model: Planner model as ``"provider:name"`` or ``"name"`` (OpenAI-compatible), e.g.
             ``"openai:gpt-4o-mini"``. Used by graphs built without a model object.
         joiner_model: Joiner model, same form; defaults to ``model``.
-        planner_prompt: Replaces :data:`llmcompiler_graph.prompts.PLANNER_PROMPT`.
-        joiner_prompt: Replaces :data:`llmcompiler_graph.prompts.JOINER_PROMPT`.
+        planner_prompt: Replaces :data:`llmcompiler_graph.planner.prompts.PLANNER_PROMPT`.
+        joiner_prompt: Replaces :data:`llmcompiler_graph.planner.prompts.JOINER_PROMPT`.
         examples: Few-shot plan examples appended to the planner prompt.
         max_replans: Planning rounds allowed after the first.
         max_concurrency: Most tool calls running at once.

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from llmcompiler_graph.jobs import TaskEvent
+from llmcompiler_graph.fetching.jobs import TaskEvent
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.transcript import jsonable, observation
 

@@ -3,7 +3,7 @@
 ``graph`` at the bottom is the module-level graph that ``langgraph.json`` serves: its model
 comes from the run's context or ``LLMCOMPILER_MODEL``, resolved per run, so importing this
 module never needs an API key; its tools are chosen by ``LLMCOMPILER_TOOLS`` (see
-:mod:`llmcompiler_graph.server_config`).
+:mod:`llmcompiler_graph.served`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from langgraph.graph.state import CompiledStateGraph
 from llmcompiler_graph.context import DEFAULT_MAX_CONCURRENCY, Context, Settings
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
 from llmcompiler_graph.render import tool_spec
-from llmcompiler_graph.server_config import served_tools
+from llmcompiler_graph.served import served_tools
 from llmcompiler_graph.state import State
 
 __all__ = ["create_llm_compiler", "graph"]
@@ -59,8 +59,8 @@ def create_llm_compiler(
             :data:`~llmcompiler_graph.context.DEFAULT_MAX_CONCURRENCY`.
         task_timeout: Seconds a tool call may take before it becomes a timeout error.
         checkpointer: Passed to ``compile()`` for persistence.
-        planner_prompt: Replaces :data:`~llmcompiler_graph.prompts.PLANNER_PROMPT`.
-        joiner_prompt: Replaces :data:`~llmcompiler_graph.prompts.JOINER_PROMPT`.
+        planner_prompt: Replaces :data:`~llmcompiler_graph.planner.prompts.PLANNER_PROMPT`.
+        joiner_prompt: Replaces :data:`~llmcompiler_graph.planner.prompts.JOINER_PROMPT`.
         interrupt_before_tools: Names of tools whose calls wait for a human's approval
             (LangGraph ``interrupt``); ``["*"]`` for all. Needs a checkpointer (``langgraph
             dev`` and LangGraph Platform provide one). See :mod:`llmcompiler_graph.approval`.

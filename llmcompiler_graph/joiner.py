@@ -10,8 +10,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 
-from llmcompiler_graph import prompts
 from llmcompiler_graph.context import Settings
+from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.render import render_rounds
 from llmcompiler_graph.state import KIND, Turn
 

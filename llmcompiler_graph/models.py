@@ -8,14 +8,14 @@ Names are ``"provider:model"`` or a bare model name:
 * ``scripted:<name>``: a scripted model registered with :func:`register_model`, for
   offline demos and tests (see :mod:`llmcompiler_graph.sim`). Built in:
   ``scripted:demo``, ``scripted:demo-instant`` and ``scripted:echo``
-  (:mod:`llmcompiler_graph.demo_models`).
+  (:mod:`llmcompiler_graph.sim.demo`).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from langchain_core.language_models import BaseChatModel
 
@@ -50,11 +50,9 @@ def resolve_model(spec: str | None) -> BaseChatModel:
         with _lock:
             factory = _registry.get(name)
         if factory is None:
-            _load_builtin_scripts()
-            with _lock:
-                factory = _registry.get(name)
+            factory = _builtin_scripts().get(name)
         if factory is None:
-            known = ", ".join(sorted(_registry)) or "none"
+            known = ", ".join(sorted({*_registry, *_builtin_scripts()})) or "none"
             raise ModelNotConfiguredError(
                 f"no scripted model named {name!r}; registered: {known}. "
                 "Register one with llmcompiler_graph.models.register_model()."
@@ -87,7 +85,8 @@ def resolve_model(spec: str | None) -> BaseChatModel:
     )
 
 
-def _load_builtin_scripts() -> None:
-    # Built-in scripted models register themselves on import (``scripted:demo``, ...);
-    # imported lazily to keep start-up light.
-    import llmcompiler_graph.demo_models  # noqa: F401
+def _builtin_scripts() -> Mapping[str, Callable[[], BaseChatModel]]:
+    # Imported lazily to keep start-up light.
+    from llmcompiler_graph.sim.demo import BUILTIN_MODELS
+
+    return BUILTIN_MODELS

@@ -21,20 +21,21 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
-from llmcompiler_graph.aexecutor import arun_jobs, arun_round
 from llmcompiler_graph.approval import ApprovalPass, pending_tasks
 from llmcompiler_graph.context import Context, Settings
-from llmcompiler_graph.executor import (
+from llmcompiler_graph.fetching.jobs import Job
+from llmcompiler_graph.joiner import adecide, decide
+from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
+from llmcompiler_graph.plan_and_schedule import (
     PlanRound,
     TaskPassArgs,
+    arun_jobs,
+    arun_round,
     build_planner_messages,
     run_jobs,
     run_round,
 )
-from llmcompiler_graph.jobs import Job
-from llmcompiler_graph.joiner import adecide, decide
-from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
-from llmcompiler_graph.planner import ToolSpec
+from llmcompiler_graph.planner.parser import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]

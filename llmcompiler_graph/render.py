@@ -8,7 +8,7 @@ from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
-from llmcompiler_graph.planner import ToolSpec
+from llmcompiler_graph.planner.parser import ToolSpec
 from llmcompiler_graph.state import Round, planned_tasks
 
 __all__ = [

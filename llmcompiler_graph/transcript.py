@@ -8,19 +8,17 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, ToolMessage
 
-from llmcompiler_graph.jobs import Outcome
-from llmcompiler_graph.planner import PlannedTask
-from llmcompiler_graph.references import to_text
+from llmcompiler_graph.executor.toolcall import result_text
+from llmcompiler_graph.fetching.jobs import Outcome
+from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.state import KIND
 
 __all__ = [
     "jsonable",
-    "message_text",
     "observation",
     "plan_message",
     "result_message",
-    "result_text",
 ]
 
 
@@ -85,26 +83,6 @@ def result_message(call_id: str, name: str, outcome: Outcome) -> ToolMessage:
 def observation(outcome: Outcome) -> str:
     """Return what the joiner reads for an outcome: the result's text, or the error."""
     return result_text(outcome.value) if outcome.ok else str(outcome.error)
-
-
-def result_text(value: object) -> str:
-    """Render a tool's return value as text (message contents unwrapped)."""
-    if isinstance(value, ToolMessage | AIMessage):
-        return message_text(value.content)
-    return to_text(value)
-
-
-def message_text(content: object) -> str:
-    """Return the text of a message's content (a string or a list of content blocks)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content blocks
-        return "".join(
-            b if isinstance(b, str) else str(b.get("text", ""))
-            for b in content
-            if isinstance(b, str | dict)
-        )
-    return str(content)
 
 
 def jsonable(value: object) -> Any:

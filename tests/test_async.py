@@ -13,10 +13,10 @@ from blockbuster import BlockBuster
 from langchain_core.tools import StructuredTool, tool
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
-from llmcompiler_graph.jobs import Job, Outcome, SchedulerError, TaskEvent
+from llmcompiler_graph.executor.toolcall import has_async
+from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
+from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, TaskEvent
 from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, make_search_tool
-from llmcompiler_graph.toolcall import has_async
 
 Span = dict[int, tuple[float, float, str]]
 

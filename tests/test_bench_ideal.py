@@ -16,7 +16,7 @@ from llmcompiler_graph.bench.ideal import (
 )
 from llmcompiler_graph.bench.scripts import plan_text
 from llmcompiler_graph.bench.synthetic import synthetic_cases
-from llmcompiler_graph.planner import PlanParser
+from llmcompiler_graph.planner.parser import PlanParser
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.sim import LatencyProfile, tokenize
 

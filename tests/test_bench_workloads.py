@@ -22,7 +22,7 @@ from llmcompiler_graph.bench.scripts import (
 from llmcompiler_graph.bench.synthetic import synthetic_cases
 from llmcompiler_graph.bench.workloads import PAPER_WORKLOADS, SYNTHETIC_WORKLOADS, Case, levels
 from llmcompiler_graph.joiner import parse_decision
-from llmcompiler_graph.planner import parse_plan
+from llmcompiler_graph.planner.parser import parse_plan
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.sim import make_math_tool
 

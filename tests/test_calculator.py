@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmcompiler_graph.calculator import (
+from llmcompiler_graph.tools.calculator import (
     MAX_DEPTH,
     CalculatorError,
     format_number,

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from llmcompiler_graph.dag import DependencyTracker
-from llmcompiler_graph.jobs import Job, Outcome, SchedulerError
+from llmcompiler_graph.fetching.core import DependencyTracker
+from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError
 
 
 def noop(deps: Mapping[int, object]) -> object:

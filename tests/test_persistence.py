@@ -12,9 +12,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.demo_models import demo_reply
-from llmcompiler_graph.server_config import DEMO_CORPUS
+from llmcompiler_graph.served import DEMO_CORPUS
 from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, make_search_tool
+from llmcompiler_graph.sim.demo import demo_reply
 
 PARIS = DEMO_CORPUS["Paris"]
 BERLIN = DEMO_CORPUS["Berlin"]

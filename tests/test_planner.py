@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmcompiler_graph.planner import END_OF_PLAN, PlannedTask, PlanParser, ToolSpec, parse_plan
+from llmcompiler_graph.planner.parser import (
+    END_OF_PLAN,
+    PlannedTask,
+    PlanParser,
+    ToolSpec,
+    parse_plan,
+)
 
 TOOLS = {
     "search": ToolSpec("search", ("query",), frozenset({"query"})),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmcompiler_graph.references import ReferenceError_, dependencies, substitute, to_text
+from llmcompiler_graph.planner.references import ReferenceError_, dependencies, substitute, to_text
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.graph.state import CompiledStateGraph
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.demo_models import demo_reply
 from llmcompiler_graph.models import ModelNotConfiguredError, register_model, resolve_model
-from llmcompiler_graph.server_config import served_tools
+from llmcompiler_graph.served import served_tools
 from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool, make_search_tool
+from llmcompiler_graph.sim.demo import demo_reply
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,8 +16,8 @@ import pytest
 from langchain_core.messages import ToolMessage
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.jsonschema_tools import tools_from_specs
 from llmcompiler_graph.sim import ScriptedChatModel
+from llmcompiler_graph.tools.jsonschema import tools_from_specs
 
 from .bfcl import BFCL_DIR, Case, expected_calls, load_cases, render_plan, type_problems
 

@@ -1,4 +1,4 @@
-"""Tools built from JSON-schema function specs (``llmcompiler_graph.jsonschema_tools``)."""
+"""Tools built from JSON-schema function specs (``llmcompiler_graph.tools.jsonschema``)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from llmcompiler_graph.jsonschema_tools import (
+from llmcompiler_graph.render import describe_tools, tool_spec
+from llmcompiler_graph.tools.jsonschema import (
     FunctionSpecError,
     standard_schema,
     tool_from_spec,
     tools_from_specs,
 )
-from llmcompiler_graph.render import describe_tools, tool_spec
 
 SPEC: dict[str, Any] = {
     "name": "travel.book",

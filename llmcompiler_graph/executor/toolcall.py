@@ -7,16 +7,16 @@ import contextvars
 import inspect
 from collections.abc import Mapping
 
+from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import patch_config
 from langchain_core.tools import BaseTool
 
-from llmcompiler_graph.jobs import Job
-from llmcompiler_graph.planner import PlannedTask
-from llmcompiler_graph.references import substitute
-from llmcompiler_graph.transcript import result_text
+from llmcompiler_graph.fetching.jobs import Job
+from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.planner.references import substitute, to_text
 
-__all__ = ["async_only", "has_async", "tool_job"]
+__all__ = ["async_only", "has_async", "message_text", "result_text", "tool_job"]
 
 
 def tool_job(
@@ -82,3 +82,23 @@ def has_async(tool: BaseTool) -> bool:
     return inspect.getattr_static(type(tool), "_arun") is not inspect.getattr_static(
         BaseTool, "_arun"
     )
+
+
+def result_text(value: object) -> str:
+    """Render a tool's return value as text (message contents unwrapped)."""
+    if isinstance(value, ToolMessage | AIMessage):
+        return message_text(value.content)
+    return to_text(value)
+
+
+def message_text(content: object) -> str:
+    """Return the text of a message's content (a string or a list of content blocks)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content blocks
+        return "".join(
+            b if isinstance(b, str) else str(b.get("text", ""))
+            for b in content
+            if isinstance(b, str | dict)
+        )
+    return str(content)

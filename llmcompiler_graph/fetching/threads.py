@@ -21,8 +21,9 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 
-from llmcompiler_graph.dag import DependencyTracker
-from llmcompiler_graph.jobs import (
+from llmcompiler_graph.executor.workers import Watchdog, WorkerPool
+from llmcompiler_graph.fetching.core import DependencyTracker
+from llmcompiler_graph.fetching.jobs import (
     Job,
     Outcome,
     SchedulerError,
@@ -32,7 +33,6 @@ from llmcompiler_graph.jobs import (
     failure_message,
     timeout_message,
 )
-from llmcompiler_graph.workers import Watchdog, WorkerPool
 
 __all__ = ["Job", "Outcome", "SchedulerError", "Status", "TaskEvent", "TaskFetchingUnit"]
 

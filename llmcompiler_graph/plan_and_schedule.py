@@ -2,7 +2,8 @@
 
 :class:`PlanRound` keeps one round's bookkeeping (parser, tasks held for approval, task
 events, transcript) and is shared by the sync round (:func:`run_round`: worker threads) and
-the async one (:func:`llmcompiler_graph.aexecutor.arun_round`: the event loop). Its base,
+the async one (:func:`arun_round`: the event loop; async tools are awaited on it, sync tools
+run on worker threads, so nothing blocks the loop). Its base,
 :class:`TaskPass`, is what a round has in common with an approval pass: earlier results,
 task events, and how tasks become jobs and which unit runs them.
 """
@@ -10,7 +11,7 @@ task events, and how tasks become jobs and which unit runs them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 from typing import NotRequired, TypedDict, TypeVar, Unpack
 
 from langchain_core.language_models import BaseChatModel
@@ -18,30 +19,28 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
-from llmcompiler_graph import prompts
-from llmcompiler_graph.async_scheduler import AsyncTaskFetchingUnit
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.events import EventRelay, EventSink, task_event
-from llmcompiler_graph.jobs import Job, Outcome, TaskEvent
-from llmcompiler_graph.planner import PlannedTask, PlanParser, ToolSpec
+from llmcompiler_graph.executor.toolcall import message_text, tool_job
+from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
+from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
+from llmcompiler_graph.fetching.threads import TaskFetchingUnit
+from llmcompiler_graph.planner import prompts
+from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, ToolSpec
 from llmcompiler_graph.render import describe_tools, render_rounds
-from llmcompiler_graph.scheduler import TaskFetchingUnit
 from llmcompiler_graph.state import Turn
-from llmcompiler_graph.toolcall import tool_job
-from llmcompiler_graph.transcript import message_text, plan_message, result_message
+from llmcompiler_graph.transcript import plan_message, result_message
 
 __all__ = [
-    "EventRelay",
-    "EventSink",
     "PlanRound",
     "TaskPass",
     "TaskPassArgs",
+    "arun_jobs",
+    "arun_round",
     "build_planner_messages",
     "prior_outcomes",
     "run_jobs",
     "run_round",
-    "task_event",
-    "tool_job",
 ]
 
 MAX_TRAILING_CHARS = 2_000
@@ -235,4 +234,38 @@ def run_round(
             tfu.submit(job)
         tfu.close()
         outcomes = tfu.wait()
+    return round_.transcript(outcomes)
+
+
+async def arun_jobs(task_pass: TaskPass, jobs: Iterable[Job]) -> dict[int, Outcome]:
+    """Run jobs known up front on the event loop; return their outcomes by index."""
+    async with task_pass.unit(AsyncTaskFetchingUnit) as tfu:
+        for job in jobs:
+            tfu.submit(job)
+        tfu.close()
+        return await tfu.wait()
+
+
+async def arun_round(
+    model: BaseChatModel, messages: list[BaseMessage], round_: PlanRound
+) -> list[BaseMessage]:
+    """Do what :func:`run_round` does on the event loop (``model.astream``)."""
+    async with round_.unit(AsyncTaskFetchingUnit) as tfu:
+        try:
+            stream = model.astream(messages, round_.config)
+            try:
+                async for chunk in stream:
+                    for job in round_.feed(chunk.content):
+                        tfu.submit(job)
+                    if round_.done:
+                        break
+            finally:
+                if isinstance(stream, AsyncGenerator):  # stop the model's stream early
+                    await stream.aclose()
+        except Exception as exc:  # the model's failure is an observation, not a crash
+            round_.fail(exc)
+        for job in round_.close():
+            tfu.submit(job)
+        tfu.close()
+        outcomes = await tfu.wait()
     return round_.transcript(outcomes)

@@ -12,7 +12,7 @@ moment its line is complete. Model output is untrusted input: a line that does n
 parse, an unknown tool, arguments that do not fit the tool, an unsatisfiable reference
 or a duplicate number becomes a :class:`PlannedTask` carrying an ``error``, never an
 exception. Arguments are parsed with :mod:`ast` into literals; nothing is evaluated
-(see :mod:`llmcompiler_graph.syntax`).
+(see :mod:`llmcompiler_graph.planner.syntax`).
 
 Lines are read as follows: a ``Thought:`` line (and any unnumbered lines after it) is
 kept with the next task; a line starting with a number (``3.``, ``3)``, ``3:``) is a
@@ -28,8 +28,8 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from llmcompiler_graph.references import ReferenceError_, dependencies
-from llmcompiler_graph.syntax import ToolSpec, ends_in_string, open_state, parse_call
+from llmcompiler_graph.planner.references import ReferenceError_, dependencies
+from llmcompiler_graph.planner.syntax import ToolSpec, ends_in_string, open_state, parse_call
 
 __all__ = ["END_OF_PLAN", "PlanParser", "PlannedTask", "ToolSpec", "parse_plan"]
 

@@ -2,8 +2,8 @@
 
 :class:`DependencyTracker` knows which jobs wait on which, which may start, how each one
 ended, and which must be skipped because a dependency failed. It holds no lock and runs
-nothing: the threaded :class:`~llmcompiler_graph.scheduler.TaskFetchingUnit` calls it with
-its lock held, the :class:`~llmcompiler_graph.async_scheduler.AsyncTaskFetchingUnit` from
+nothing: the threaded :class:`~llmcompiler_graph.fetching.threads.TaskFetchingUnit` calls it with
+its lock held, the :class:`~llmcompiler_graph.fetching.aio.AsyncTaskFetchingUnit` from
 its event loop's thread. Each unit keeps only how jobs run: threads or the loop, the
 concurrency cap, timeouts and event delivery.
 
@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-from llmcompiler_graph.jobs import Job, Outcome, SchedulerError, Status
+from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, Status
 
 __all__ = ["DependencyTracker", "Launch"]
 

@@ -1,6 +1,6 @@
 """The demo tools: ``search`` (Wikipedia, no key needed) and ``math`` (a safe calculator).
 
->>> from llmcompiler_graph.tools import demo_tools, math
+>>> from llmcompiler_graph.tools.demo import demo_tools, math
 >>> math.invoke({"problem": "(3 + 4) * 2"})
 '14'
 >>> [t.name for t in demo_tools()]
@@ -12,7 +12,7 @@ Wikimedia's REST API (``https://de.wikipedia.org``, or a mirror; the address of 
 ``/w/api.php`` works too) to search there; the variable is read at each call. For tests or
 custom transports, build the tool with :func:`make_search_tool` and your own ``httpx.Client``.
 
-``math`` evaluates arithmetic with :func:`llmcompiler_graph.calculator.safe_eval`, which walks
+``math`` evaluates arithmetic with :func:`llmcompiler_graph.tools.calculator.safe_eval`, which walks
 the parsed expression and never runs code.
 """
 
@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 from langchain_core.tools import BaseTool, tool
 
-from llmcompiler_graph.calculator import CalculatorError, format_number, safe_eval
+from llmcompiler_graph.tools.calculator import CalculatorError, format_number, safe_eval
 
 __all__ = [
     "DEFAULT_SEARCH_URL",

@@ -25,8 +25,9 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from llmcompiler_graph.dag import DependencyTracker
-from llmcompiler_graph.jobs import (
+from llmcompiler_graph.executor.workers import WorkerPool
+from llmcompiler_graph.fetching.core import DependencyTracker
+from llmcompiler_graph.fetching.jobs import (
     Job,
     Outcome,
     SchedulerError,
@@ -36,7 +37,6 @@ from llmcompiler_graph.jobs import (
     failure_message,
     timeout_message,
 )
-from llmcompiler_graph.workers import WorkerPool
 
 __all__ = ["AsyncTaskFetchingUnit"]
 

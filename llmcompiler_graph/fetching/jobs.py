@@ -1,6 +1,6 @@
 """The task fetching unit's vocabulary: jobs, their outcomes and lifecycle events.
 
-Pure Python, no LangChain types; see :mod:`llmcompiler_graph.scheduler`.
+Pure Python, no LangChain types; see :mod:`llmcompiler_graph.fetching.threads`.
 """
 
 from __future__ import annotations

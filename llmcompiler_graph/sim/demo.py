@@ -1,6 +1,7 @@
 """Built-in scripted models for serving and testing the graph offline, with no key.
 
-Importing this module registers, for :func:`llmcompiler_graph.models.resolve_model`:
+:data:`BUILTIN_MODELS` maps names to factories; :func:`llmcompiler_graph.models.resolve_model`
+resolves ``scripted:<name>`` with them:
 
 * ``scripted:demo``: a rule-based planner and joiner that stream like gpt-3.5 (about half a
   second to the first token, 75 tokens/s). The planner plans one ``search`` per capitalised
@@ -24,10 +25,9 @@ from collections.abc import Callable
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from llmcompiler_graph.models import register_model
 from llmcompiler_graph.sim import ScriptedChatModel, get_profile
 
-__all__ = ["demo_reply", "echo_reply"]
+__all__ = ["BUILTIN_MODELS", "demo_reply", "echo_reply"]
 
 _NAMES = re.compile(r"\b[A-Z][\w'.-]*(?:\s+(?:(?:of|de|van|von|der)\s+)?[A-Z][\w'.-]*)*")
 _ARITHMETIC = re.compile(r"[\d.(][\d.\s()+\-*/^%]*[\d)]")
@@ -185,6 +185,9 @@ def _model(
     return lambda: ScriptedChatModel(responses=reply, latency=get_profile(latency))
 
 
-register_model("demo", _model(demo_reply, "gpt-3.5-like"))
-register_model("demo-instant", _model(demo_reply, "instant"))
-register_model("echo", _model(echo_reply, "instant"))
+BUILTIN_MODELS: dict[str, Callable[[], ScriptedChatModel]] = {
+    "demo": _model(demo_reply, "gpt-3.5-like"),
+    "demo-instant": _model(demo_reply, "instant"),
+    "echo": _model(echo_reply, "instant"),
+}
+"""The built-in scripted models, by the name after ``scripted:``."""

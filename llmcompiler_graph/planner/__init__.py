@@ -1,0 +1,9 @@
+"""The Function Calling Planner (paper section 3.1): from a question to a plan of tool calls.
+
+The planner model is prompted (:mod:`.prompts`, with tool descriptions and few-shot
+examples) to write a numbered plan, one call per line, where ``$N`` stands for the result of
+task ``N``. :mod:`.parser` reads that plan while it streams and hands out each task the moment
+its line is complete; :mod:`.syntax` reads one call's arguments (with :mod:`ast`, never
+``eval``) and :mod:`.references` holds the ``$N`` rules: which tasks a call depends on and how
+their results are substituted. Nothing here runs a tool or knows about LangGraph.
+"""

@@ -1,0 +1,28 @@
+"""Tools that come with the package; none is needed to use the graph with your own.
+
+:mod:`.demo` has the demo tools (``search`` over Wikipedia's API and ``math``, a calculator),
+:mod:`.calculator` the safe arithmetic evaluator behind ``math`` (it walks the parsed
+expression and never runs code), and :mod:`.jsonschema` builds LangChain tools from
+JSON-schema function specs (OpenAI or BFCL style). The demo tools are importable from here,
+as ``from llmcompiler_graph.tools import demo_tools``.
+"""
+
+from llmcompiler_graph.tools.demo import (
+    DEFAULT_SEARCH_URL,
+    SEARCH_URL_ENV,
+    SearchError,
+    demo_tools,
+    make_search_tool,
+    math,
+    search,
+)
+
+__all__ = [
+    "DEFAULT_SEARCH_URL",
+    "SEARCH_URL_ENV",
+    "SearchError",
+    "demo_tools",
+    "make_search_tool",
+    "math",
+    "search",
+]
