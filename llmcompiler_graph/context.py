@@ -23,6 +23,16 @@ Tool calls wait on I/O, so this is independent of the core count (the thread poo
 """
 
 
+_BOUNDS = {
+    "prompt_budget_chars": 1_000,
+    "fallback_answer_chars": 500,
+    "max_plan_tasks": 1,
+    "max_plan_line_chars": 100,
+    "max_plan_chars": 100,
+}
+"""The bound settings and their smallest values."""
+
+
 @dataclass(kw_only=True)
 class Context:
     """Per-run settings; every field is optional and overrides the graph's default.
@@ -51,6 +61,11 @@ class Context:
     max_concurrency: int | None = None
     task_timeout: float | None = None
     interrupt_before_tools: list[str] | None = None
+    prompt_budget_chars: int | None = None
+    fallback_answer_chars: int | None = None
+    max_plan_tasks: int | None = None
+    max_plan_line_chars: int | None = None
+    max_plan_chars: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +81,11 @@ class Settings:
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     task_timeout: float | None = None
     interrupt_before_tools: frozenset[str] = frozenset()
+    prompt_budget_chars: int = 40_000
+    fallback_answer_chars: int = 4_000
+    max_plan_tasks: int = 200
+    max_plan_line_chars: int = 20_000
+    max_plan_chars: int = 200_000
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -81,6 +101,10 @@ class Settings:
             raise ValueError(
                 f"task_timeout must be positive seconds or None, got {self.task_timeout}"
             )
+        for name, low in _BOUNDS.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer of {low} or more, got {value!r}")
         if isinstance(self.interrupt_before_tools, str) or not all(
             isinstance(name, str) for name in self.interrupt_before_tools
         ):
