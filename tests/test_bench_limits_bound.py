@@ -79,6 +79,15 @@ def test_a_fused_tool_has_no_capacity_term() -> None:
     assert list_schedule([round_], limits).calls == {"search": 4}
 
 
+def test_fused_calls_share_the_free_slots_evenly() -> None:
+    round_ = IdealRound(0.0, tuple(_search(i) for i in range(1, 8)), 0.0)
+    limits = Limits(tool_limits={"search": 2})
+    fused = list_schedule([round_], limits, fused={"search"}, batch_extra_s=0.1)
+    assert fused.calls == {"search": 2}  # 7 ready, room 2: batches of 4 and 3
+    assert fused.tasks[1] == fused.tasks[4] == pytest.approx((0.0, 1.3))
+    assert fused.tasks[5] == fused.tasks[7] == pytest.approx((0.0, 1.2))
+
+
 def test_fusion_batches_only_the_calls_that_wait() -> None:
     # Lines stream 0.1 s apart; the first call starts alone, the next three wait and fuse.
     round_ = IdealRound(0.5, tuple(_search(i, 0.1 * i) for i in range(1, 5)), 0.0)

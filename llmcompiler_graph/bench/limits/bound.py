@@ -156,8 +156,9 @@ def list_schedule(
     limit allow, in ``priority`` order: ``fifo`` (the order they became ready, ties in plan
     order) or ``critical_path`` (longest tail among the tasks planned so far first, ties in
     plan order). A task blocked by its tool's limit never blocks other tools' tasks. For a
-    ``fused`` tool, all its ready calls waiting when a slot frees run as one batched call
-    lasting its slowest member plus ``batch_extra_s`` per extra member.
+    ``fused`` tool, when more of its calls are ready than it has room for, they share the
+    room evenly: ``ceil(ready / room)`` calls per batched call (the task fetching unit's
+    rule), each lasting its slowest member plus ``batch_extra_s`` per extra member.
     """
     now = 0.0
     spans: dict[int, tuple[float, float]] = {}
@@ -212,11 +213,12 @@ def _one_round(
             tool_busy = sum(1 for e in running if e[2] == t.tool)
             if busy >= limits.total or tool_busy >= limits.cap(t.tool):
                 continue
-            members = (
-                [u for u in ready if u.tool == t.tool and u.index in waiting]
-                if t.tool in fused
-                else [t]
-            )
+            members = [t]
+            if t.tool in fused:
+                same = [u for u in ready if u.tool == t.tool and u.index in waiting]
+                room = min(limits.cap(t.tool) - tool_busy, limits.total - busy)
+                if len(same) > room:  # some would wait for capacity: share the room evenly
+                    members = same[: math.ceil(len(same) / room)]
             length = max(u.duration for u in members) + batch_extra_s * (len(members) - 1)
             running.append((now + length, tuple(u.index for u in members), t.tool))
             calls[t.tool] = calls.get(t.tool, 0) + 1
