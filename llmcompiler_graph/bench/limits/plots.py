@@ -44,7 +44,8 @@ def plot_rows(
         calls.bar(x, row["search_calls"], color=color, hatch=hatch, width=0.7)
     for ax in (lat, calls):
         ax.set_xticks(range(len(names)), names, rotation=35, ha="right", fontsize=7)
-    lat.set_ylabel("mean latency (s); dashed: lower bound; label: measured/bound")
+    lat.set_ylabel("mean latency (s)")
+    lat.set_title("dashed: lower bound under the same limits; number: measured/bound", fontsize=8)
     calls.set_ylabel("search calls per question")
     fig.suptitle(f"{workload} under limits: simulation, profile {profile}", fontsize=11)
     fig.tight_layout()

@@ -70,6 +70,8 @@ class LimitsConfig:
     dispatch: bool = True
     plots: bool = True
     progress: bool = True
+    timescale: float = 1.0
+    """Multiplies every tool latency; 1.0 for recorded figures, smaller for quick checks."""
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -85,10 +87,16 @@ class LimitsSession:
     files: list[Path]
 
 
-def environments(profile: LatencyProfile) -> dict[str, tuple[LimitEnv, tuple[Variant, ...], bool]]:
-    """Return, per workload, its environment, the LLMCompiler variants, and whether agents run."""
-    capped = LimitEnv(profile, ToolTimings(), Limits(64, {"search": 2}))
-    mixed = LimitEnv(profile, ToolTimings(math_s=1.0), Limits(4))
+def environments(
+    profile: LatencyProfile, timescale: float = 1.0
+) -> dict[str, tuple[LimitEnv, tuple[Variant, ...], bool]]:
+    """Return, per workload, its environment, the LLMCompiler variants, and whether agents run.
+
+    ``timescale`` multiplies every tool latency (1.0 for the benchmark; smaller for tests).
+    """
+    k = timescale
+    capped = LimitEnv(profile, ToolTimings(k * 1.0, k * 0.2, k * 0.3), Limits(64, {"search": 2}))
+    mixed = LimitEnv(profile, ToolTimings(k * 1.0, k * 0.2, k * 1.0), Limits(4))
     variants: tuple[Variant, ...] = ("fifo", "critical_path", "fused")
     return {
         "movie-like": (capped, variants, True),
@@ -108,7 +116,7 @@ def _progress(total: int, enabled: bool) -> Any:
 def run_limits_session(config: LimitsConfig) -> LimitsSession:
     """Run the limits benchmark; progress to stderr; return the figures and files written."""
     profile = get_profile(config.profile)
-    envs = environments(profile)
+    envs = environments(profile, config.timescale)
     plan: list[tuple[Case, LimitEnv, Variant, RunPath]] = []
     agents: list[tuple[Case, LimitEnv, str]] = []
     for workload in config.workloads:
@@ -123,7 +131,10 @@ def run_limits_session(config: LimitsConfig) -> LimitsSession:
             agents += [(c, env, a) for a in ("react", "parallel") for c in cases]
     dispatch_plan: list[tuple[Case, LimitEnv, Variant, RunPath]] = []
     if config.dispatch:
-        uncapped = LimitEnv(profile, DISPATCH_TIMINGS, Limits(64))
+        k = config.timescale
+        timings = DISPATCH_TIMINGS
+        timings = ToolTimings(k * timings.search_s, k * timings.search_jitter_s, k * timings.math_s)
+        uncapped = LimitEnv(profile, timings, Limits(64))
         cases = limit_cases("movie-like", config.samples, config.seed)
         cases += synthetic_cases("wide-16", config.samples, config.seed)
         dispatch_plan = [(c, uncapped, "unlimited", p) for p in PATHS for c in cases]
@@ -188,6 +199,7 @@ def _settings(
         "command": " ".join(sys.argv),
         "profile": {**asdict(profile), "prefill_s_per_token": prefill_for(profile)},
         "samples": config.samples,
+        "timescale": config.timescale,
         "seed": config.seed,
         "workloads": {
             w: {
@@ -219,10 +231,16 @@ def render_report(
         f"## LLMCompiler under limits (SIMULATION, profile {profile['name']})",
         "",
         f"Run {settings['date_utc']} on {settings['machine']['cpu_count']} CPU(s); seed "
-        f"{settings['seed']}, {settings['samples']} question(s) per workload. Search 1 s ± 0.2 s, "
-        f"math 0.3 s (1 s in mixed-dag); a batched search takes its slowest query + "
-        f"{settings['batch_extra_s']:g} s per extra query; each search request carries "
-        f"{settings['request_overhead_tokens']} tokens of overhead.",
+        f"{settings['seed']}, {settings['samples']} question(s) per workload. A batched search "
+        f"takes its slowest query + {settings['batch_extra_s']:g} s per extra query; each search "
+        f"request carries {settings['request_overhead_tokens']} tokens of overhead.",
+        "",
+        *(
+            f"- {w}: max_concurrency {s['max_concurrency']}, tool_limits {s['tool_limits'] or '{}'}"
+            f"; search {s['tool_timings']['search_s']:g} s ± "
+            f"{s['tool_timings']['search_jitter_s']:g} s, math {s['tool_timings']['math_s']:g} s"
+            for w, s in settings["workloads"].items()
+        ),
         "",
         markdown_tables(summary, dispatch),
         "",
