@@ -10,10 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, field, fields, replace
+from typing import Literal
 
 from llmcompiler_graph.planner import prompts
 
-__all__ = ["DEFAULT_MAX_CONCURRENCY", "Context", "Settings"]
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "PLAN_FORMATS", "Context", "PlanFormat", "Settings"]
+
+PlanFormat = Literal["text", "tool_calls"]
+PLAN_FORMATS: tuple[PlanFormat, ...] = ("text", "tool_calls")
+"""How the planner writes plans: a numbered text plan, or native tool calls."""
 
 DEFAULT_MAX_CONCURRENCY = 8
 """Tool calls running at once by default: enough for the paper's widest plans (8 searches).
@@ -39,6 +44,8 @@ class Context:
         task_timeout: Seconds one tool call may take before it becomes a timeout error.
         interrupt_before_tools: Tools whose calls wait for a human's approval (LangGraph
             ``interrupt``) before they run; ``["*"]`` for every tool. Needs a checkpointer.
+        plan_format: ``"text"`` (the LLMCompiler plan format) or ``"tool_calls"`` (the
+            planner makes native tool calls; ``$N`` in arguments refers to call N).
 
     """
 
@@ -51,6 +58,7 @@ class Context:
     max_concurrency: int | None = None
     task_timeout: float | None = None
     interrupt_before_tools: list[str] | None = None
+    plan_format: PlanFormat | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +74,7 @@ class Settings:
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     task_timeout: float | None = None
     interrupt_before_tools: frozenset[str] = frozenset()
+    plan_format: PlanFormat = "text"
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -87,6 +96,12 @@ class Settings:
             raise ValueError(
                 "interrupt_before_tools must be a list of tool names (or ['*'] for all), "
                 f"got {self.interrupt_before_tools!r}"
+            )
+
+        if self.plan_format not in PLAN_FORMATS:
+            raise ValueError(
+                f"plan_format must be one of {', '.join(map(repr, PLAN_FORMATS))}, "
+                f"got {self.plan_format!r}"
             )
 
     def needs_approval(self, tool: str) -> bool:

@@ -19,10 +19,11 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from llmcompiler_graph.context import DEFAULT_MAX_CONCURRENCY, Context, Settings
+from llmcompiler_graph.context import DEFAULT_MAX_CONCURRENCY, Context, PlanFormat, Settings
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
+from llmcompiler_graph.plan_formats import bind_planner
 from llmcompiler_graph.render import tool_spec
-from llmcompiler_graph.served import served_tools
+from llmcompiler_graph.served import served_plan_format, served_tools
 from llmcompiler_graph.state import State
 
 __all__ = ["create_llm_compiler", "graph"]
@@ -43,6 +44,7 @@ def create_llm_compiler(
     planner_prompt: str | None = None,
     joiner_prompt: str | None = None,
     interrupt_before_tools: Collection[str] = (),
+    plan_format: PlanFormat = "text",
     name: str = "LLMCompiler",
 ) -> CompiledStateGraph[State, Context, State, State]:
     """Build an LLMCompiler agent as a compiled LangGraph graph.
@@ -64,6 +66,11 @@ def create_llm_compiler(
         interrupt_before_tools: Names of tools whose calls wait for a human's approval
             (LangGraph ``interrupt``); ``["*"]`` for all. Needs a checkpointer (``langgraph
             dev`` and LangGraph Platform provide one). See :mod:`llmcompiler_graph.approval`.
+        plan_format: ``"text"`` (the LLMCompiler plan, the default) or ``"tool_calls"``: the
+            planner is bound to the tools and plans with native tool calls, numbered in order,
+            where ``$N`` in a string argument stands for call N's result. Each call runs as
+            soon as it has streamed and its inputs are known. See
+            :mod:`llmcompiler_graph.planner.tool_calls`.
         name: The compiled graph's name.
 
     Returns:
@@ -71,7 +78,8 @@ def create_llm_compiler(
 
     Raises:
         ValueError: For duplicate or reserved tool names, unknown tools in
-            ``interrupt_before_tools``, or out-of-range settings.
+            ``interrupt_before_tools``, out-of-range settings, or ``plan_format="tool_calls"``
+            with a model that has no tool calling.
         TypeError: For a tool that is neither a ``BaseTool`` nor a callable.
 
     """
@@ -101,11 +109,14 @@ def create_llm_compiler(
         max_concurrency=max_concurrency if max_concurrency is not None else DEFAULT_MAX_CONCURRENCY,
         task_timeout=task_timeout,
         interrupt_before_tools=approval,
+        plan_format=plan_format,
     )
     if planner_prompt is not None:
         defaults = replace(defaults, planner_prompt=planner_prompt)
     if joiner_prompt is not None:
         defaults = replace(defaults, joiner_prompt=joiner_prompt)
+    if isinstance(model, BaseChatModel):
+        bind_planner(model, tool_list, defaults)  # fail now, not on the first run
     nodes = Nodes(
         tools=tool_list,
         by_name=by_name,
@@ -133,6 +144,7 @@ def _as_tool(candidate: BaseTool | Callable[..., Any]) -> BaseTool:
     raise TypeError(f"tools must be BaseTool objects or functions, got {type(candidate).__name__}")
 
 
-graph = create_llm_compiler(None, served_tools())
+graph = create_llm_compiler(None, served_tools(), plan_format=served_plan_format())
 """The graph ``langgraph.json`` serves: model per run from the context or the environment,
-tools from ``LLMCOMPILER_TOOLS`` (the demo tools by default)."""
+tools from ``LLMCOMPILER_TOOLS`` (the demo tools by default), plan format from
+``LLMCOMPILER_PLAN_FORMAT`` (``text`` by default; the context's ``plan_format`` overrides it)."""
