@@ -9,13 +9,14 @@ draw timelines without touching the code paths it measures.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.runnables import RunnableConfig
@@ -102,8 +103,8 @@ class BenchChatModel(ScriptedChatModel):
     """A :class:`ScriptedChatModel` that adds prefill time and records call and chunk times.
 
     Before streaming, it sleeps ``prefill_s_per_token`` for each input token (counted with
-    the sim's :func:`~llmcompiler_graph.sim.prompt_tokens`). Only the sync path is
-    instrumented: the benchmark invokes every graph synchronously.
+    the sim's :func:`~llmcompiler_graph.sim.prompt_tokens`). Both the sync and the async
+    path are instrumented (the limits benchmark runs LLMCompiler both ways).
     """
 
     prefill_s_per_token: float = Field(default=0.0, exclude=True)
@@ -139,6 +140,30 @@ class BenchChatModel(ScriptedChatModel):
             # so it records the call (ScriptedChatModel records in its own ``finally``).
             if isinstance(inner, Generator):
                 inner.close()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        start, times = time.perf_counter(), list[float]()
+        with self._times_lock:
+            self.call_starts.append(start)
+            self.chunk_times.append(times)
+        if self.prefill_s_per_token > 0:
+            prefill = self.prefill_s_per_token * prompt_tokens(messages, kwargs.get("tools") or ())
+            if (delay := start + prefill - time.perf_counter()) > 0:
+                await asyncio.sleep(delay)
+        inner = super()._astream(messages, stop, run_manager, **kwargs)
+        try:
+            async for chunk in inner:
+                times.append(time.perf_counter())
+                yield chunk
+        finally:
+            if isinstance(inner, AsyncGenerator):
+                await inner.aclose()
 
 
 def bench_model(responses: list[Any], profile: LatencyProfile) -> BenchChatModel:
