@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from llmcompiler_graph.bench.baselines import build_agent, scripted_turns
 from llmcompiler_graph.bench.harness import ZERO_TIMINGS, ToolTimings, bench_model, make_tools
-from llmcompiler_graph.bench.paper import dataset_dir, load_paper_cases
+from llmcompiler_graph.bench.paper import load_paper_cases
 from llmcompiler_graph.bench.runner import APPROACHES, Env, run_case
 from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
 from llmcompiler_graph.bench.suite import SessionConfig, run_session
@@ -24,13 +24,11 @@ PRICED = LatencyProfile(
 )
 FAST = LatencyProfile("fast", 0.05, 200.0, 0.0, 0.0)
 FAST_TOOLS = ToolTimings(search_s=0.1, search_jitter_s=0.02, math_s=0.05)
-HAVE_DATASETS = dataset_dir().is_dir()
 
 
 def _cases() -> list[Case]:
     cases = [synthetic_cases(w, 1, 2)[0] for w in SYNTHETIC_WORKLOADS if w != "wide-64"]
-    if HAVE_DATASETS:
-        cases += [load_paper_cases(w, 1, 4)[0][0] for w in PAPER_WORKLOADS]
+    cases += [load_paper_cases(w, 1, 4)[0][0] for w in PAPER_WORKLOADS]
     return cases
 
 
@@ -146,7 +144,6 @@ def test_session_writes_every_figure(tmp_path: Path) -> None:
     assert "SIMULATION, profile instant" in report and "| diamond | LLMCompiler |" in report
 
 
-@pytest.mark.skipif(not HAVE_DATASETS, reason=f"paper datasets not found at {dataset_dir()}")
 def test_demo_command_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert get_profile("instant")
     code = main(["demo", "--questions", "1", "--profile", "instant", "--out", str(tmp_path)])

@@ -12,6 +12,10 @@ from typing import Any
 __all__ = ["add_commands", "run"]
 
 DEMO_QUESTIONS = 3
+DEMO_TIME = "about 1 min"
+"""How long ``demo`` takes with its defaults on the project's 2-core machine (README agrees)."""
+BENCH_TIME = "about 8 min"
+"""How long ``bench`` takes with its defaults on the project's 2-core machine (README agrees)."""
 
 
 def add_commands(commands: Any) -> None:
@@ -20,23 +24,43 @@ def add_commands(commands: Any) -> None:
     from llmcompiler_graph.sim import PROFILES
 
     profiles = sorted(PROFILES)
+    profile_help = (
+        "simulated model latency and prices: gpt-3.5-like (default), gpt-4-like (slower "
+        "streaming, about twice as long), instant (no latency, for tests)"
+    )
+    datasets_help = (
+        "folder holding the paper's three JSON files, to read another copy (default: the "
+        "copies shipped in the package, llmcompiler_graph/bench/data)"
+    )
     demo = commands.add_parser(
         "demo",
-        help="offline simulated demo: LLMCompiler vs ReAct vs parallel tool calling (~1 min)",
+        help=f"offline simulated demo: LLMCompiler vs ReAct vs parallel tool calling ({DEMO_TIME})",
+        description="Offline, simulated: scripted models and simulated tools, no key, no "
+        f"network. Runs {DEMO_QUESTIONS} questions of each paper workload with all three "
+        f"approaches ({DEMO_TIME} on 2 cores).",
     )
     demo.add_argument(
         "--out",
         type=Path,
         default=Path("bench-results/demo"),
-        help="folder for RESULTS.md, results.json and plots/",
+        help="folder for RESULTS.md, results.json and plots/ (default: bench-results/demo)",
     )
-    demo.add_argument("--profile", default="gpt-3.5-like", choices=profiles)
+    demo.add_argument("--profile", default="gpt-3.5-like", choices=profiles, help=profile_help)
     demo.add_argument(
-        "--questions", type=int, default=DEMO_QUESTIONS, help="questions per paper workload"
+        "--questions",
+        type=int,
+        default=DEMO_QUESTIONS,
+        help=f"questions sampled per paper workload (default {DEMO_QUESTIONS})",
     )
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--seed", type=int, default=0, help="seed for sampling questions and timings (default 0)"
+    )
+    demo.add_argument("--datasets", type=Path, default=None, help=datasets_help)
     bench = commands.add_parser(
-        "bench", help="full simulated benchmark suite with scheduler micro-benchmarks (~10 min)"
+        "bench",
+        help=f"full simulated benchmark suite with scheduler micro-benchmarks ({BENCH_TIME})",
+        description="Offline, simulated: every workload with all three approaches, then the "
+        f"scheduler micro-benchmarks ({BENCH_TIME} on 2 cores with the default settings).",
     )
     bench.add_argument(
         "--workload",
@@ -44,34 +68,41 @@ def add_commands(commands: Any) -> None:
         choices=ALL_WORKLOADS,
         help="workload to run (repeatable; default: all)",
     )
-    bench.add_argument("--profile", default="gpt-3.5-like", choices=profiles)
+    bench.add_argument("--profile", default="gpt-3.5-like", choices=profiles, help=profile_help)
     bench.add_argument(
         "--samples",
         type=int,
         default=None,
-        help="questions per paper workload (default 10; synthetic shapes: 3 seeds)",
+        help="questions sampled per paper workload (default 10)",
     )
     bench.add_argument(
-        "--synthetic-samples", type=int, default=3, help="seeds per synthetic workload"
+        "--synthetic-samples",
+        type=int,
+        default=3,
+        help="seeds per synthetic workload (default 3)",
     )
-    bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--out", type=Path, default=Path("bench-results"))
+    bench.add_argument(
+        "--seed", type=int, default=0, help="seed for sampling questions and timings (default 0)"
+    )
+    bench.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bench-results"),
+        help="folder for RESULTS.md, results.json and plots/ (default: bench-results)",
+    )
     bench.add_argument(
         "--jobs",
         type=int,
         default=8,
-        help="baseline runs sharing the machine at once (LLMCompiler runs alone)",
+        help="baseline runs sharing the machine at once (default 8; LLMCompiler runs alone)",
     )
-    bench.add_argument(
-        "--datasets",
-        type=Path,
-        default=None,
-        help="folder with the paper's datasets (default ../shared/datasets/llmcompiler)",
-    )
+    bench.add_argument("--datasets", type=Path, default=None, help=datasets_help)
     bench.add_argument(
         "--no-micro", action="store_true", help="skip the scheduler micro-benchmarks"
     )
-    bench.add_argument("--no-plots", action="store_true")
+    bench.add_argument(
+        "--no-plots", action="store_true", help="write RESULTS.md and results.json, no PNGs"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,8 +117,21 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from llmcompiler_graph.bench.paper import DATASET_FILES
     from llmcompiler_graph.bench.workloads import ALL_WORKLOADS, PAPER_WORKLOADS
 
+    wanted = PAPER_WORKLOADS if args.command == "demo" else (args.workload or ALL_WORKLOADS)
+    if args.datasets is not None:
+        missing = [f for w, f in DATASET_FILES.items() if w in wanted]
+        missing = [f for f in missing if not (args.datasets / f).is_file()]
+        if missing:
+            print(
+                f"llmcompiler-graph {args.command}: --datasets {args.datasets} lacks "
+                f"{', '.join(missing)}; point it at a folder holding the paper's files, or "
+                "leave --datasets out to use the copies shipped in the package",
+                file=sys.stderr,
+            )
+            return 2
     if args.command == "demo":
         config = SessionConfig(
             title="LLMCompiler vs ReAct vs parallel tool calling: offline demo",
@@ -98,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
             out=args.out,
             jobs=3 * args.questions * 2,
             micro=False,
+            datasets=args.datasets,
         )
     else:
         config = SessionConfig(
