@@ -22,21 +22,19 @@ from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
 from llmcompiler_graph.approval import ApprovalPass, pending_tasks
-from llmcompiler_graph.context import Context, Settings
+from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide
 from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
 from llmcompiler_graph.plan_and_schedule import (
     PlanRound,
-    TaskPassArgs,
-    arun_jobs,
     arun_round,
     build_planner_messages,
-    run_jobs,
     run_round,
 )
 from llmcompiler_graph.planner.parser import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
+from llmcompiler_graph.task_runs import TaskRun, TaskRunArgs, arun_jobs, run_jobs
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
 
@@ -85,7 +83,7 @@ class Nodes:
 
     def plan(self, state: State, config: RunnableConfig) -> Update:
         """Stream a plan and run its tasks on worker threads."""
-        settings = self._settings()
+        settings = self._settings(config)
         try:
             planner, _ = self._models(settings)
         except ModelNotConfiguredError as exc:
@@ -95,7 +93,7 @@ class Nodes:
 
     async def aplan(self, state: State, config: RunnableConfig) -> Update:
         """Stream a plan on the event loop and run its tasks (async tools on the loop)."""
-        settings = self._settings()
+        settings = self._settings(config)
         try:
             planner, _ = await self._amodels(settings)
         except ModelNotConfiguredError as exc:
@@ -108,25 +106,25 @@ class Nodes:
     ) -> tuple[list[BaseMessage], PlanRound]:
         args = self._pass_args(state, config, settings, asynchronous=asynchronous)
         messages = build_planner_messages(args["turn"], self.tools, settings)
-        return messages, PlanRound(specs=self.specs, **args)
+        return messages, PlanRound(TaskRun(**args), specs=self.specs)
 
     # -- approve ----------------------------------------------------------------------------
 
     def approve(self, state: State, config: RunnableConfig) -> Update:
         """Ask a human about held tasks (``interrupt``), then run what they unblocked."""
         approval, jobs = self._approval(state, config, asynchronous=False)
-        return {"messages": approval.transcript(run_jobs(approval, jobs))}
+        return {"messages": approval.transcript(run_jobs(approval.run, jobs))}
 
     async def aapprove(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`approve` does on the event loop."""
         approval, jobs = self._approval(state, config, asynchronous=True)
-        return {"messages": approval.transcript(await arun_jobs(approval, jobs))}
+        return {"messages": approval.transcript(await arun_jobs(approval.run, jobs))}
 
     def _approval(
         self, state: State, config: RunnableConfig, *, asynchronous: bool
     ) -> tuple[ApprovalPass, list[Job]]:
-        args = self._pass_args(state, config, self._settings(), asynchronous=asynchronous)
-        approval = ApprovalPass(**args)
+        args = self._pass_args(state, config, self._settings(config), asynchronous=asynchronous)
+        approval = ApprovalPass(TaskRun(**args))
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
             # on resume (which LangGraph does) repeats no work.
@@ -144,7 +142,7 @@ class Nodes:
 
     def join(self, state: State, config: RunnableConfig) -> Update:
         """Ask the joiner to answer or replan."""
-        settings = self._settings()
+        settings = self._settings(config)
         try:
             _, joiner = self._models(settings)
         except ModelNotConfiguredError as exc:
@@ -153,7 +151,7 @@ class Nodes:
 
     async def ajoin(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`join` does, awaiting the joiner model."""
-        settings = self._settings()
+        settings = self._settings(config)
         try:
             _, joiner = await self._amodels(settings)
         except ModelNotConfiguredError as exc:
@@ -163,13 +161,13 @@ class Nodes:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _settings(self) -> Settings:
-        return self.defaults.override(get_runtime(Context).context)
+    def _settings(self, config: RunnableConfig) -> Settings:
+        return effective_settings(self.defaults, get_runtime(Context).context, config)
 
     def _pass_args(
         self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool
-    ) -> TaskPassArgs:
-        return TaskPassArgs(
+    ) -> TaskRunArgs:
+        return TaskRunArgs(
             turn=current_turn(state["messages"]),
             settings=settings,
             tools=self.by_name,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from llmcompiler_graph.bench.harness import ZERO_TIMINGS, make_tools
 from llmcompiler_graph.bench.paper import (
+    DATASET_FILES,
     dataset_dir,
     hotpot_entities,
     load_paper_cases,
@@ -25,10 +28,6 @@ from llmcompiler_graph.joiner import parse_decision
 from llmcompiler_graph.planner.parser import parse_plan
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.sim import make_math_tool
-
-needs_datasets = pytest.mark.skipif(
-    not dataset_dir().is_dir(), reason=f"paper datasets not found at {dataset_dir()}"
-)
 
 
 @pytest.mark.parametrize(
@@ -74,8 +73,7 @@ def test_levels_of_a_diamond() -> None:
 
 def _all_cases() -> list[Case]:
     cases = [c for w in SYNTHETIC_WORKLOADS for c in synthetic_cases(w, 2, 5)]
-    if dataset_dir().is_dir():
-        cases += [c for w in PAPER_WORKLOADS for c in load_paper_cases(w, 5, 1)[0]]
+    cases += [c for w in PAPER_WORKLOADS for c in load_paper_cases(w, 5, 1)[0]]
     return cases
 
 
@@ -105,7 +103,6 @@ def test_scripts_agree_with_the_steps() -> None:
             assert extract_answer(str(turns[-1].content)) == case.answer
 
 
-@needs_datasets
 def test_paper_workloads_have_the_papers_shapes() -> None:
     hotpot = load_paper_cases("hotpotqa", 20, 0)[0]
     assert all(len(c.steps) == 2 and not any(s.deps for s in c.steps) for c in hotpot)
@@ -127,3 +124,16 @@ def test_replan_puzzle_has_a_real_solution_and_real_misses() -> None:
         assert results[:-1].count("24") == 0
         assert results[-1] == "24"
         assert case.answer == f"{case.steps[-1].args['problem']} = 24"
+
+
+def test_the_papers_datasets_ship_with_the_package() -> None:
+    assert sorted(p.name for p in dataset_dir().glob("*.json")) == sorted(DATASET_FILES.values())
+    sizes = {w: load_paper_cases(w, 1, 0)[1] for w in PAPER_WORKLOADS}
+    assert sizes == {"hotpotqa": 1487, "movie": 500, "parallelqa": 113}
+
+
+def test_a_missing_dataset_names_the_folder_and_the_option(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as info:
+        load_paper_cases("movie", 1, 0, tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / DATASET_FILES["movie"]) in message and "--datasets DIR" in message

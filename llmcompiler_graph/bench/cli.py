@@ -1,4 +1,4 @@
-"""The ``demo`` and ``bench`` subcommands (offline: scripted models, simulated latency)."""
+"""The ``demo``, ``bench`` and ``bench-limits`` subcommands (offline, simulated latency)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from typing import Any
 __all__ = ["add_commands", "run"]
 
 DEMO_QUESTIONS = 3
+DEMO_TIME = "about 1 min"
+"""How long ``demo`` takes with its defaults on the project's 2-core machine (README agrees)."""
+BENCH_TIME = "about 8 min"
+"""How long ``bench`` takes with its defaults on the project's 2-core machine (README agrees)."""
 
 
 def add_commands(commands: Any) -> None:
@@ -20,23 +24,43 @@ def add_commands(commands: Any) -> None:
     from llmcompiler_graph.sim import PROFILES
 
     profiles = sorted(PROFILES)
+    profile_help = (
+        "simulated model latency and prices: gpt-3.5-like (default), gpt-4-like (slower "
+        "streaming, about twice as long), instant (no latency, for tests)"
+    )
+    datasets_help = (
+        "folder holding the paper's three JSON files, to read another copy (default: the "
+        "copies shipped in the package, llmcompiler_graph/bench/data)"
+    )
     demo = commands.add_parser(
         "demo",
-        help="offline simulated demo: LLMCompiler vs ReAct vs parallel tool calling (~1 min)",
+        help=f"offline simulated demo: LLMCompiler vs ReAct vs parallel tool calling ({DEMO_TIME})",
+        description="Offline, simulated: scripted models and simulated tools, no key, no "
+        f"network. Runs {DEMO_QUESTIONS} questions of each paper workload with all three "
+        f"approaches ({DEMO_TIME} on 2 cores).",
     )
     demo.add_argument(
         "--out",
         type=Path,
         default=Path("bench-results/demo"),
-        help="folder for RESULTS.md, results.json and plots/",
+        help="folder for RESULTS.md, results.json and plots/ (default: bench-results/demo)",
     )
-    demo.add_argument("--profile", default="gpt-3.5-like", choices=profiles)
+    demo.add_argument("--profile", default="gpt-3.5-like", choices=profiles, help=profile_help)
     demo.add_argument(
-        "--questions", type=int, default=DEMO_QUESTIONS, help="questions per paper workload"
+        "--questions",
+        type=int,
+        default=DEMO_QUESTIONS,
+        help=f"questions sampled per paper workload (default {DEMO_QUESTIONS})",
     )
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--seed", type=int, default=0, help="seed for sampling questions and timings (default 0)"
+    )
+    demo.add_argument("--datasets", type=Path, default=None, help=datasets_help)
     bench = commands.add_parser(
-        "bench", help="full simulated benchmark suite with scheduler micro-benchmarks (~10 min)"
+        "bench",
+        help=f"full simulated benchmark suite with scheduler micro-benchmarks ({BENCH_TIME})",
+        description="Offline, simulated: every workload with all three approaches, then the "
+        f"scheduler micro-benchmarks ({BENCH_TIME} on 2 cores with the default settings).",
     )
     bench.add_argument(
         "--workload",
@@ -44,39 +68,60 @@ def add_commands(commands: Any) -> None:
         choices=ALL_WORKLOADS,
         help="workload to run (repeatable; default: all)",
     )
-    bench.add_argument("--profile", default="gpt-3.5-like", choices=profiles)
+    bench.add_argument("--profile", default="gpt-3.5-like", choices=profiles, help=profile_help)
     bench.add_argument(
         "--samples",
         type=int,
         default=None,
-        help="questions per paper workload (default 10; synthetic shapes: 3 seeds)",
+        help="questions sampled per paper workload (default 10)",
     )
     bench.add_argument(
-        "--synthetic-samples", type=int, default=3, help="seeds per synthetic workload"
+        "--synthetic-samples",
+        type=int,
+        default=3,
+        help="seeds per synthetic workload (default 3)",
     )
-    bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--out", type=Path, default=Path("bench-results"))
+    bench.add_argument(
+        "--seed", type=int, default=0, help="seed for sampling questions and timings (default 0)"
+    )
+    bench.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bench-results"),
+        help="folder for RESULTS.md, results.json and plots/ (default: bench-results)",
+    )
     bench.add_argument(
         "--jobs",
         type=int,
         default=8,
-        help="baseline runs sharing the machine at once (LLMCompiler runs alone)",
+        help="baseline runs sharing the machine at once (default 8; LLMCompiler runs alone)",
     )
-    bench.add_argument(
-        "--datasets",
-        type=Path,
-        default=None,
-        help="folder with the paper's datasets (default ../shared/datasets/llmcompiler)",
-    )
+    bench.add_argument("--datasets", type=Path, default=None, help=datasets_help)
     bench.add_argument(
         "--no-micro", action="store_true", help="skip the scheduler micro-benchmarks"
     )
-    bench.add_argument("--no-plots", action="store_true")
+    bench.add_argument(
+        "--no-plots", action="store_true", help="write RESULTS.md and results.json, no PNGs"
+    )
+    limits = commands.add_parser(
+        "bench-limits",
+        help="simulated benchmark under limits: per-tool limits, critical path, fusion, "
+        "async beside sync, dispatch latency (~6 min; --samples 1: ~2 min)",
+    )
+    limits.add_argument("--samples", type=int, default=3, help="questions per workload")
+    limits.add_argument("--seed", type=int, default=0)
+    limits.add_argument("--profile", default="gpt-3.5-like", choices=profiles)
+    limits.add_argument("--out", type=Path, default=Path("bench-results/limits"))
+    limits.add_argument("--jobs", type=int, default=8, help="agent runs sharing the machine")
+    limits.add_argument("--no-dispatch", action="store_true", help="skip the dispatch runs")
+    limits.add_argument("--no-plots", action="store_true")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen subcommand."""
     os.environ.setdefault("LANGSMITH_TRACING", "false")
+    if args.command == "bench-limits":
+        return _run_limits(args)
     try:
         from llmcompiler_graph.bench.suite import SessionConfig, run_session
     except ImportError as exc:
@@ -86,8 +131,21 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from llmcompiler_graph.bench.paper import DATASET_FILES
     from llmcompiler_graph.bench.workloads import ALL_WORKLOADS, PAPER_WORKLOADS
 
+    wanted = PAPER_WORKLOADS if args.command == "demo" else (args.workload or ALL_WORKLOADS)
+    if args.datasets is not None:
+        missing = [f for w, f in DATASET_FILES.items() if w in wanted]
+        missing = [f for f in missing if not (args.datasets / f).is_file()]
+        if missing:
+            print(
+                f"llmcompiler-graph {args.command}: --datasets {args.datasets} lacks "
+                f"{', '.join(missing)}; point it at a folder holding the paper's files, or "
+                "leave --datasets out to use the copies shipped in the package",
+                file=sys.stderr,
+            )
+            return 2
     if args.command == "demo":
         config = SessionConfig(
             title="LLMCompiler vs ReAct vs parallel tool calling: offline demo",
@@ -98,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
             out=args.out,
             jobs=3 * args.questions * 2,
             micro=False,
+            datasets=args.datasets,
         )
     else:
         config = SessionConfig(
@@ -128,6 +187,41 @@ def run(args: argparse.Namespace) -> int:
         )
         if example is not None:
             print(walkthrough(example), end="\n\n")
+    print(session.report)
+    print(
+        f"\nWrote {', '.join(str(f) for f in session.files[:2])} and "
+        f"{len(session.files) - 2} plot(s) in {config.out / 'plots'} "
+        f"({time.perf_counter() - started:.0f} s)."
+    )
+    return 0
+
+
+def _run_limits(args: argparse.Namespace) -> int:
+    try:
+        from llmcompiler_graph.bench.limits.suite import LimitsConfig, run_limits_session
+    except ImportError as exc:
+        print(
+            f"llmcompiler-graph bench-limits: a benchmark dependency is missing ({exc}). "
+            "Install them with: pip install 'llmcompiler-graph[bench]'",
+            file=sys.stderr,
+        )
+        return 2
+    config = LimitsConfig(
+        samples=args.samples,
+        seed=args.seed,
+        profile=args.profile,
+        out=args.out,
+        jobs=args.jobs,
+        dispatch=not args.no_dispatch,
+        plots=not args.no_plots,
+    )
+    print(
+        f"SIMULATION: scripted models with the '{config.profile}' latency profile and simulated "
+        "tools under limits; no API key, no network. Every number below is simulated time.",
+        file=sys.stderr,
+    )
+    started = time.perf_counter()
+    session = run_limits_session(config)
     print(session.report)
     print(
         f"\nWrote {', '.join(str(f) for f in session.files[:2])} and "

@@ -9,13 +9,14 @@ draw timelines without touching the code paths it measures.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.runnables import RunnableConfig
@@ -102,8 +103,8 @@ class BenchChatModel(ScriptedChatModel):
     """A :class:`ScriptedChatModel` that adds prefill time and records call and chunk times.
 
     Before streaming, it sleeps ``prefill_s_per_token`` for each input token (counted with
-    the sim's :func:`~llmcompiler_graph.sim.prompt_tokens`). Only the sync path is
-    instrumented: the benchmark invokes every graph synchronously.
+    the sim's :func:`~llmcompiler_graph.sim.prompt_tokens`). Both the sync and the async
+    path are instrumented (the limits benchmark runs LLMCompiler both ways).
     """
 
     prefill_s_per_token: float = Field(default=0.0, exclude=True)
@@ -140,6 +141,30 @@ class BenchChatModel(ScriptedChatModel):
             if isinstance(inner, Generator):
                 inner.close()
 
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        start, times = time.perf_counter(), list[float]()
+        with self._times_lock:
+            self.call_starts.append(start)
+            self.chunk_times.append(times)
+        if self.prefill_s_per_token > 0:
+            prefill = self.prefill_s_per_token * prompt_tokens(messages, kwargs.get("tools") or ())
+            if (delay := start + prefill - time.perf_counter()) > 0:
+                await asyncio.sleep(delay)
+        inner = super()._astream(messages, stop, run_manager, **kwargs)
+        try:
+            async for chunk in inner:
+                times.append(time.perf_counter())
+                yield chunk
+        finally:
+            if isinstance(inner, AsyncGenerator):
+                await inner.aclose()
+
 
 def bench_model(responses: list[Any], profile: LatencyProfile) -> BenchChatModel:
     """Build a scripted model with ``profile``'s latency and the matching prefill slope."""
@@ -149,7 +174,7 @@ def bench_model(responses: list[Any], profile: LatencyProfile) -> BenchChatModel
 
 
 def make_tools(case: Case, timings: ToolTimings, records: list[ToolRecord]) -> list[BaseTool]:
-    """Build the case's ``search`` and ``math`` tools (simulated), recording every call.
+    """Build the case's ``search`` and ``math`` tools (simulated, sync and async), recording calls.
 
     The LLMCompiler task number is read from the call's config metadata
     (``llmcompiler_task``), which the graph sets on every task it runs.
@@ -165,16 +190,29 @@ def make_tools(case: Case, timings: ToolTimings, records: list[ToolRecord]) -> l
 
 
 def _recording(tool: StructuredTool, records: list[ToolRecord]) -> StructuredTool:
-    inner = tool.func
-    assert inner is not None
+    inner, ainner = tool.func, tool.coroutine
+    assert inner is not None and ainner is not None
+
+    def record(config: RunnableConfig, kwargs: dict[str, Any], start: float) -> None:
+        task = (config.get("metadata") or {}).get("llmcompiler_task")
+        records.append(ToolRecord(tool.name, task, kwargs, start, time.perf_counter()))
 
     def call(config: RunnableConfig, **kwargs: Any) -> Any:
         start = time.perf_counter()
         output = inner(**kwargs)
-        task = (config.get("metadata") or {}).get("llmcompiler_task")
-        records.append(ToolRecord(tool.name, task, kwargs, start, time.perf_counter()))
+        record(config, kwargs, start)
+        return output
+
+    async def acall(config: RunnableConfig, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        output = await ainner(**kwargs)
+        record(config, kwargs, start)
         return output
 
     return StructuredTool.from_function(
-        func=call, name=tool.name, description=tool.description, args_schema=tool.args_schema
+        func=call,
+        coroutine=acall,
+        name=tool.name,
+        description=tool.description,
+        args_schema=tool.args_schema,
     )

@@ -39,6 +39,7 @@ class IdealTask:
         ready: Seconds after its round's planner call starts when the task's line has streamed.
         duration: Seconds the tool call takes.
         deps: Task numbers it waits for (earlier rounds' tasks count as done).
+        tool: The tool it calls (for per-tool limits; see :mod:`llmcompiler_graph.bench.limits`).
 
     """
 
@@ -46,6 +47,7 @@ class IdealTask:
     ready: float
     duration: float
     deps: tuple[int, ...] = ()
+    tool: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""The paper's workloads, read from ``<repo>/../shared/datasets/llmcompiler``.
+"""The paper's workloads, read from the copies shipped in ``llmcompiler_graph/bench/data``.
+
+The three JSON files come unchanged from the paper's repository (see ``data/README.md``
+for their sources and licences); ``--datasets DIR`` reads another copy instead.
 
 Each question becomes a :class:`~llmcompiler_graph.bench.workloads.Case` whose steps
 follow the question's structure:
@@ -41,8 +44,8 @@ DATASET_FILES = {
 
 
 def dataset_dir() -> Path:
-    """Return where the paper's datasets are expected: ``<repo>/../shared/datasets/llmcompiler``."""
-    return Path(__file__).resolve().parents[3] / "shared" / "datasets" / "llmcompiler"
+    """Return the folder of the paper's datasets shipped with the package (package data)."""
+    return Path(__file__).resolve().parent / "data"
 
 
 def load_paper_cases(
@@ -60,8 +63,9 @@ def load_paper_cases(
     path = (directory or dataset_dir()) / DATASET_FILES[workload]
     if not path.is_file():
         raise FileNotFoundError(
-            f"dataset for {workload!r} not found at {path}; the paper's datasets are expected in "
-            "../shared/datasets/llmcompiler next to the repository (or pass --datasets DIR)"
+            f"dataset for {workload!r} not found at {path}; the package ships the paper's "
+            f"datasets in {dataset_dir()} (reinstall it if they are missing), or pass "
+            f"--datasets DIR for a folder holding {DATASET_FILES[workload]}"
         )
     records: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
     chosen = (

@@ -27,7 +27,12 @@ PAPER_SPEEDUP = {"hotpotqa": 1.80, "movie": 3.74, "parallelqa": 2.15}
 
 IDEAL_TARGET = 1.05
 OVERHEAD_TARGET_MS = 2.0
-NAMES = {"llmcompiler": "LLMCompiler", "react": "ReAct", "parallel": "parallel tool calling"}
+NAMES = {
+    "llmcompiler": "LLMCompiler",
+    "llmcompiler-async": "LLMCompiler (async)",
+    "react": "ReAct",
+    "parallel": "parallel tool calling",
+}
 
 
 def _p90(values: Sequence[float]) -> float:
@@ -136,15 +141,27 @@ def evaluate_targets(
                     ours["vs_ideal"] <= IDEAL_TARGET,
                 )
             )
+        asynchronous = rows.get("llmcompiler-async")
+        if realistic and asynchronous is not None and asynchronous["vs_ideal"] is not None:
+            checks.append(
+                _check(
+                    f"{workload}: measured/ideal (async)",
+                    asynchronous["vs_ideal"],
+                    f"<= {IDEAL_TARGET}",
+                    asynchronous["vs_ideal"] <= IDEAL_TARGET,
+                )
+            )
         if workload in PAPER_SPEEDUP and ours["speedup_vs_react"] is not None:
             paper = PAPER_SPEEDUP[workload]
+            notes = [] if profile == "gpt-3.5-like" else ["the paper's figure is for GPT-3.5"]
+            notes += _out_of_reach(rows, paper)
             checks.append(
                 _check(
                     f"{workload}: speedup vs ReAct",
                     ours["speedup_vs_react"],
                     f">= {paper} (paper)",
                     ours["speedup_vs_react"] >= paper,
-                    "" if profile == "gpt-3.5-like" else "the paper's figure is for GPT-3.5",
+                    "; ".join(notes),
                 )
             )
         if workload in set(with_dependencies) and ours["speedup_vs_parallel"] is not None:
@@ -179,6 +196,22 @@ def evaluate_targets(
             )
         )
     return checks
+
+
+def _out_of_reach(rows: Mapping[str, Mapping[str, Any]], paper: float) -> list[str]:
+    """Explain a paper speedup that even perfect schedulers cannot reach in this simulation."""
+    react, ours = rows.get("react"), rows["llmcompiler"]
+    if react is None or not ours["ideal_mean_s"]:
+        return []
+    limit = react["ideal_mean_s"] / ours["ideal_mean_s"]
+    if limit >= paper:
+        return []
+    return [
+        f"out of reach here: with perfect scheduling on both sides the ratio is {limit:.2f}x, "
+        f"because our scripted ReAct makes exactly the {react['tasks']:.3g} tool calls the "
+        "question needs, one per turn (its best case), while the paper timed real ReAct agents "
+        "that took extra turns; see the README's Benchmarks section"
+    ]
 
 
 def _check(name: str, value: float, target: str, ok: bool, note: str = "") -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-BFCL_DIR = REPO.parent / "shared" / "datasets" / "bfcl"
+BFCL_DIR = REPO / "tests" / "data" / "bfcl"  # BFCL v4 files, unchanged: see its README.md
 FILES = ("BFCL_v4_parallel.json", "BFCL_v4_parallel_multiple.json")
 
 

@@ -19,11 +19,7 @@ from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.sim import ScriptedChatModel
 from llmcompiler_graph.tools.jsonschema import tools_from_specs
 
-from .bfcl import BFCL_DIR, Case, expected_calls, load_cases, render_plan, type_problems
-
-pytestmark = pytest.mark.skipif(
-    not BFCL_DIR.is_dir(), reason=f"BFCL data not found at {BFCL_DIR} (../shared/datasets/bfcl)"
-)
+from .bfcl import Case, expected_calls, load_cases, render_plan, type_problems
 
 FINISH = "Thought: every call ran.\nAction: Finish(done)"
 

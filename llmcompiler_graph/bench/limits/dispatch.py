@@ -1,0 +1,122 @@
+"""When a plan line's call is complete in the stream, and how soon its tool starts after that.
+
+A call is complete at its closing ``)``: nothing later on its line can change it. The parser
+of issue 15 dispatches it then; before, tasks were dispatched at the newline. Tokens carry
+whitespace at their front, so the ``)`` closing a line and the newline after it always
+arrive in different tokens, one token interval apart (13 ms at 75 tokens/s).
+
+Dispatch latency of a task = its tool's body starting minus the moment the model yielded
+the chunk holding the ``)`` (or the newline). It covers LangChain's stream handling,
+parsing, the scheduler, the hand-off to a worker, and ``tool.invoke``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+
+from llmcompiler_graph.bench.harness import ToolTimings, prefill_for
+from llmcompiler_graph.bench.ideal import (
+    IdealRound,
+    IdealTask,
+    call_seconds,
+    line_ready_tokens,
+    token_offset,
+)
+from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
+from llmcompiler_graph.bench.workloads import Case
+from llmcompiler_graph.sim import LatencyProfile, count_tokens, tokenize
+
+__all__ = ["call_close_tokens", "dispatch_latencies", "limit_rounds", "percentile"]
+
+
+def call_close_tokens(text: str) -> dict[int, int]:
+    """Map each numbered plan line of ``text`` to the index of the token holding its last ``)``."""
+    ends: list[int] = []
+    position = 0
+    for token in tokenize(text):
+        position += len(token)
+        ends.append(position)
+    closes: dict[int, int] = {}
+    offset = 0
+    for line in text.split("\n"):
+        start, offset = offset, offset + len(line) + 1
+        head = line.strip().split(".", 1)[0]
+        if not head.isdigit() or "join()" in line or ")" not in line:
+            continue
+        at = start + line.rindex(")")
+        closes[int(head)] = next(i for i, end in enumerate(ends) if end > at)
+    return closes
+
+
+def limit_rounds(
+    case: Case,
+    profile: LatencyProfile,
+    timings: ToolTimings,
+    planner_inputs: Sequence[int] = (),
+    joiner_inputs: Sequence[int] = (),
+) -> list[IdealRound]:
+    """Describe ``case``'s rounds for the bound: each task ready at its ``)``, with its tool.
+
+    Ready at the ``)`` rather than the newline, so the bound holds for both dispatch rules.
+    """
+    slope = prefill_for(profile)
+    rounds = []
+    for number, round_ in enumerate(case.rounds):
+        plan = plan_text(round_)
+        ready = call_close_tokens(plan)
+        plan_prefill = slope * (planner_inputs[number] if number < len(planner_inputs) else 0)
+        join_prefill = slope * (joiner_inputs[number] if number < len(joiner_inputs) else 0)
+        tasks = tuple(
+            IdealTask(
+                s.index,
+                plan_prefill + token_offset(profile, ready[s.index]),
+                timings.duration(s, case.seed),
+                s.deps,
+                s.tool,
+            )
+            for s in round_.steps
+        )
+        planner = call_seconds(profile, count_tokens(plan), plan_prefill)
+        joiner = call_seconds(profile, count_tokens(joiner_reply(case, number)), join_prefill)
+        rounds.append(IdealRound(planner, tasks, joiner))
+    return rounds
+
+
+def dispatch_latencies(
+    case: Case,
+    chunk_times: Sequence[Sequence[float]],
+    starts: Mapping[int, float],
+) -> dict[str, list[float]]:
+    """Return, for each task without dependencies, ms from its ``)`` and its newline to start.
+
+    Args:
+        case: The case whose plans were streamed.
+        chunk_times: Per planner call, when each chunk was yielded.
+        starts: When each task's tool body started (by task number).
+
+    """
+    found: dict[str, list[float]] = {"paren": [], "newline": []}
+    for number, round_ in enumerate(case.rounds):
+        if number >= len(chunk_times):
+            break
+        times, plan = chunk_times[number], plan_text(round_)
+        marks = {"paren": call_close_tokens(plan), "newline": line_ready_tokens(plan)}
+        for step in round_.steps:
+            if step.deps or step.index not in starts:
+                continue
+            for kind, tokens in marks.items():
+                k = tokens[step.index]
+                if k < len(times):
+                    found[kind].append((starts[step.index] - times[k]) * 1000.0)
+    return found
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Return the ``q``-th percentile (0-100, inclusive method); ``None`` for no values."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[min(max(round(q) - 1, 0), 98)]

@@ -1,0 +1,318 @@
+"""Run one case under limits: LLMCompiler (FIFO, critical path, fused; sync or async) or an agent.
+
+Every run builds fresh scripted models and tools (:class:`~.tools.ToolBench`), runs the real
+graph once and returns a :class:`LimitRun`: wall time, the lower bound under the same limits
+(:func:`~.bound.limited_bound`), the zero-overhead replay of the same policy
+(:func:`~.bound.list_schedule`), calls, tokens, the peak number of calls at once per tool
+(so a run shows that its limit held), dispatch latencies and a timeline.
+
+The agents (ReAct, parallel tool calling) cannot limit one tool, so their ``search`` tool
+limits itself: a semaphore around its body, like an API that serves 2 requests at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, HumanMessage
+
+from llmcompiler_graph.bench.baselines import build_agent, scripted_turns
+from llmcompiler_graph.bench.harness import BenchChatModel, ToolTimings, bench_model, prefill_for
+from llmcompiler_graph.bench.ideal import IdealRound, IdealTask, call_seconds
+from llmcompiler_graph.bench.limits.bound import Limits, limited_bound, list_schedule, round_bound
+from llmcompiler_graph.bench.limits.dispatch import dispatch_latencies, limit_rounds
+from llmcompiler_graph.bench.limits.tools import BATCH_EXTRA_S, CallLog, ToolBench
+from llmcompiler_graph.bench.scripts import extract_answer, joiner_reply, plan_text
+from llmcompiler_graph.bench.workloads import Case
+from llmcompiler_graph.graph import create_llm_compiler
+from llmcompiler_graph.sim import LatencyProfile
+
+__all__ = [
+    "LimitEnv",
+    "LimitRun",
+    "Path",
+    "UnsupportedError",
+    "Variant",
+    "run_agent",
+    "run_llmcompiler",
+    "supported",
+]
+
+Variant = Literal["fifo", "critical_path", "fused", "unlimited"]
+"""``unlimited``: no per-tool limits, default priority (the dispatch-latency runs)."""
+Path = Literal["sync", "async"]
+
+
+class UnsupportedError(RuntimeError):
+    """Raised when the installed graph lacks a feature a variant needs."""
+
+
+@dataclass(frozen=True)
+class LimitEnv:
+    """What every run of a workload shares: model profile, tool latencies, limits."""
+
+    profile: LatencyProfile
+    timings: ToolTimings
+    limits: Limits
+
+
+@dataclass
+class LimitRun:
+    """The measurements of one run (seconds, tokens; ``variant`` is empty for agents)."""
+
+    workload: str
+    case_id: str
+    approach: str
+    variant: str
+    path: str
+    latency: float
+    bound: float
+    binding: str
+    replay: float | None
+    answer: str
+    expected: str
+    llm_calls: int
+    input_tokens: int
+    output_tokens: int
+    tool_calls: dict[str, int]
+    tasks: int
+    tool_tokens: int
+    peak: dict[str, int]
+    peak_total: int
+    dispatch_ms: dict[str, list[float]] = field(default_factory=dict)
+    timeline: dict[str, Any] | None = None
+
+    @property
+    def correct(self) -> bool:
+        """Tell whether the run produced the scripted answer."""
+        return self.answer.strip() == self.expected.strip()
+
+
+def supported(variant: Variant, limits: Limits | None = None) -> str | None:
+    """Return why ``variant`` cannot run with the installed graph, or ``None`` if it can."""
+    params = inspect.signature(create_llm_compiler).parameters
+    if variant == "unlimited":
+        return None
+    if (limits is None or limits.tool_limits) and "tool_limits" not in params:
+        return "create_llm_compiler has no tool_limits yet"
+    if variant != "fused" and "priority" not in params:
+        return "create_llm_compiler has no priority yet"
+    if variant == "fused" and _batch_parameter() is None:
+        return "no way to declare a batched tool form yet"
+    return None
+
+
+def _batch_parameter() -> str | None:
+    params = inspect.signature(create_llm_compiler).parameters
+    return next((p for p in ("batch_tools", "fused_tools", "batches") if p in params), None)
+
+
+def _compiler_kwargs(variant: Variant, env: LimitEnv, bench: ToolBench) -> dict[str, Any]:
+    why = supported(variant, env.limits)
+    if why is not None:
+        raise UnsupportedError(why)
+    kwargs: dict[str, Any] = {"max_concurrency": env.limits.max_concurrency or 64}
+    if variant == "unlimited":
+        return kwargs
+    kwargs["priority"] = "fifo" if variant == "fifo" else "critical_path"
+    if env.limits.tool_limits:
+        kwargs["tool_limits"] = dict(env.limits.tool_limits)
+    if variant == "fused":
+        many, amany = bench.batch_forms()
+        name = _batch_parameter()
+        assert name is not None
+        kwargs[name] = {"search": (many, amany)}
+    return kwargs
+
+
+def _model_calls(*models: BenchChatModel) -> tuple[int, int, int]:
+    events = [e for m in models for e in m.events]
+    return len(events), sum(e.input_tokens for e in events), sum(e.output_tokens for e in events)
+
+
+def _inputs(model: BenchChatModel) -> list[int]:
+    return [e.input_tokens for e in sorted(model.events, key=lambda e: e.index)]
+
+
+def _starts(case: Case, calls: Sequence[CallLog]) -> dict[int, CallLog]:
+    """Map each task to the call that served it (matched by query or problem)."""
+    by_key: dict[tuple[str, str], int] = {
+        (s.tool, str(s.args.get("query", s.args.get("problem", "")))): s.index for s in case.steps
+    }
+    served: dict[int, CallLog] = {}
+    for call in calls:
+        for key in call.keys:
+            if (index := by_key.get((call.tool, key))) is not None:
+                served.setdefault(index, call)
+    return served
+
+
+def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "sync") -> LimitRun:
+    """Run ``case`` once with LLMCompiler under ``env``'s limits, the given way."""
+    bench = ToolBench(case, env.timings)
+    planner = bench_model([plan_text(r) for r in case.rounds], env.profile)
+    joiner = bench_model([joiner_reply(case, i) for i in range(len(case.rounds))], env.profile)
+    app = create_llm_compiler(
+        planner,
+        bench.tools(),
+        joiner_model=joiner,
+        max_replans=len(case.rounds),
+        **_compiler_kwargs(variant, env, bench),
+    )
+    inputs: Any = {"messages": [HumanMessage(case.question)]}
+    if path == "async":
+
+        async def go() -> tuple[Any, float, float]:
+            began = time.perf_counter()
+            result = await app.ainvoke(inputs)
+            return result, began, time.perf_counter() - began
+
+        out, start, latency = asyncio.run(go())
+    else:
+        start = time.perf_counter()
+        out = app.invoke(inputs)
+        latency = time.perf_counter() - start
+    rounds = limit_rounds(case, env.profile, env.timings, _inputs(planner), _inputs(joiner))
+    fused = {"search"} if variant == "fused" else set()
+    limits = Limits(env.limits.max_concurrency) if variant == "unlimited" else env.limits
+    bound = limited_bound(rounds, limits, fused)
+    replay = list_schedule(
+        rounds,
+        limits,
+        priority="fifo" if variant == "fifo" else "critical_path",
+        fused=fused,
+        batch_extra_s=BATCH_EXTRA_S,
+    )
+    served = _starts(case, bench.calls)
+    calls, inp, outp = _model_calls(planner, joiner)
+    return LimitRun(
+        case.workload,
+        case.id,
+        "llmcompiler",
+        variant,
+        path,
+        latency,
+        bound.makespan,
+        ", ".join(dict.fromkeys(bound.binding)),
+        replay.makespan,
+        str(out["messages"][-1].content),
+        case.answer,
+        calls,
+        inp,
+        outp,
+        _count(bench.calls),
+        len(case.steps),
+        sum(c.tokens for c in bench.calls),
+        dict(bench.peak),
+        bench.peak_total,
+        dispatch_latencies(case, planner.chunk_times, {i: c.start for i, c in served.items()}),
+        _timeline(case, start, planner, joiner, served, replay.tasks, replay.makespan),
+    )
+
+
+def _count(calls: Sequence[CallLog]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for call in calls:
+        counts[call.tool] = counts.get(call.tool, 0) + 1
+    return counts
+
+
+def run_agent(case: Case, env: LimitEnv, approach: Literal["react", "parallel"]) -> LimitRun:
+    """Run ``case`` once with an agent baseline; its tools enforce the per-tool limits."""
+    bench = ToolBench(case, env.timings, self_limits=env.limits.tool_limits)
+    turns = scripted_turns(case, approach)
+    model = bench_model(list(turns), env.profile)
+    agent = build_agent(model, bench.tools(), approach)
+    config = {
+        "max_concurrency": env.limits.max_concurrency or 64,
+        "recursion_limit": 4 * len(turns) + 10,
+    }
+    start = time.perf_counter()
+    out = agent.invoke({"messages": [("user", case.question)]}, config)
+    latency = time.perf_counter() - start
+    final = next((m for m in reversed(out["messages"]) if isinstance(m, AIMessage)), None)
+    steps = {f"call_{s.index}": s for s in case.steps}
+    events = sorted(model.events, key=lambda e: e.index)
+    bound = 0.0
+    for event, turn in zip(events, turns, strict=False):
+        prefill = prefill_for(env.profile) * event.input_tokens
+        bound += call_seconds(env.profile, event.output_tokens, prefill)
+        tasks = tuple(
+            IdealTask(n, 0.0, env.timings.duration(steps[c["id"] or ""], case.seed), (), c["name"])
+            for n, c in enumerate(turn.tool_calls, 1)
+        )
+        if tasks:
+            bound += round_bound(IdealRound(0.0, tasks, 0.0), env.limits)[0]
+    calls, inp, outp = _model_calls(model)
+    return LimitRun(
+        case.workload,
+        case.id,
+        approach,
+        "",
+        "sync",
+        latency,
+        bound,
+        "per turn",
+        None,
+        extract_answer(str(final.content)) if final is not None else "",
+        case.answer,
+        calls,
+        inp,
+        outp,
+        _count(bench.calls),
+        len(case.steps),
+        sum(c.tokens for c in bench.calls),
+        dict(bench.peak),
+        bench.peak_total,
+    )
+
+
+def _timeline(
+    case: Case,
+    t0: float,
+    planner: BenchChatModel,
+    joiner: BenchChatModel,
+    served: dict[int, CallLog],
+    replay: Mapping[int, tuple[float, float]],
+    replay_makespan: float,
+) -> dict[str, Any]:
+    """Return the run's timeline in the main benchmark's Gantt format (seconds from ``t0``)."""
+
+    def model_calls(model: BenchChatModel) -> list[list[float]]:
+        events = sorted(model.events, key=lambda e: e.index)
+        return [
+            [s - t0, e.first_token - t0, e.end - t0]
+            for s, e in zip(model.call_starts, events, strict=False)
+        ]
+
+    tasks = []
+    for step in case.steps:
+        call = served.get(step.index)
+        if call is None:
+            continue
+        batch = f" [1 of {len(call.keys)}]" if len(call.keys) > 1 else ""
+        tasks.append(
+            {
+                "index": step.index,
+                "label": f"{step.index}. {step.tool}({next(iter(step.args.values()))!s:.24})"
+                + batch,
+                "start": call.start - t0,
+                "end": call.end - t0,
+                "batch": len(call.keys),
+            }
+        )
+    return {
+        "case": case.id,
+        "workload": case.workload,
+        "question": case.question,
+        "plans": [plan_text(r) for r in case.rounds],
+        "planner": model_calls(planner),
+        "joiner": model_calls(joiner),
+        "tasks": tasks,
+        "ideal": {"makespan": replay_makespan, "tasks": {str(k): v for k, v in replay.items()}},
+    }
