@@ -83,9 +83,8 @@ def call_seconds(profile: LatencyProfile, output_tokens: int, prefill: float = 0
 def line_ready_tokens(text: str) -> dict[int, int]:
     """Map each numbered plan line of ``text`` to the index of the token that completes it.
 
-    A call is complete when its closing ``)`` arrives (the parser starts it then: the rest
-    of its line cannot change it); a line without one completes with its newline, or with
-    the last token when no newline follows.
+    A line is complete when the newline after it arrives (whitespace travels at the front of
+    the next token); a line with no newline after it completes with the last token.
     """
     tokens = tokenize(text)
     ends: list[int] = []
@@ -97,13 +96,11 @@ def line_ready_tokens(text: str) -> dict[int, int]:
     offset = 0
     for line in text.split("\n"):
         newline_at = offset + len(line)  # index of the "\n" ending this line
-        paren = line.rfind(")")
-        done_at = offset + paren if paren >= 0 else newline_at
         offset = newline_at + 1
         head = line.strip().split(".", 1)[0]
         if not head.isdigit() or "join()" in line:
             continue
-        k = next((i for i, end in enumerate(ends) if end > done_at), len(tokens) - 1)
+        k = next((i for i, end in enumerate(ends) if end > newline_at), len(tokens) - 1)
         ready[int(head)] = k
     return ready
 
