@@ -103,6 +103,8 @@ class PlanRound:
 
     def close(self) -> list[Job]:
         """End the stream; return the jobs of any last task."""
+        if isinstance(self.parser, ToolCallPlanReader):
+            return self._jobs(self.parser.close())
         return self._jobs(self.parser.close(cut=self.stream_error is not None))
 
     def fail(self, exc: Exception) -> None:
