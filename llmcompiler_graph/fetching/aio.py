@@ -145,7 +145,16 @@ class AsyncTaskFetchingUnit:
             job = launch.job
             self._running += 1
             self.peak_running = max(self.peak_running, self._running)
-            self._emit(TaskEvent("started", job.index, job.name, job.args, time=launch.started_at))
+            self._emit(
+                TaskEvent(
+                    "started",
+                    job.index,
+                    job.name,
+                    job.args,
+                    time=launch.started_at,
+                    resolved=launch.resolved,
+                )
+            )
             task = asyncio.get_running_loop().create_task(self._run(job, launch.deps))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -208,7 +217,15 @@ class AsyncTaskFetchingUnit:
         for outcome in outcomes:
             job = self._dag.job(outcome.index)
             self._emit(
-                TaskEvent("finished", job.index, job.name, job.args, outcome, outcome.finished_at)
+                TaskEvent(
+                    "finished",
+                    job.index,
+                    job.name,
+                    job.args,
+                    outcome,
+                    outcome.finished_at,
+                    self._dag.resolved(job.index),
+                )
             )
         self._check_done()
 

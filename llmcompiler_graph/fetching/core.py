@@ -31,11 +31,15 @@ _VERB = {"error": "failed", "timeout": "timed out", "skipped": "was skipped", "o
 
 
 class Launch(NamedTuple):
-    """A job taken off the ready queue: what to call it with, and when it started."""
+    """A job taken off the ready queue: what to call it with, and when it started.
+
+    ``resolved`` is what ``job.resolve`` made of ``deps`` (``None`` without one, or if it raised).
+    """
 
     job: Job
     deps: dict[int, object]
     started_at: float
+    resolved: object = None
 
 
 class DependencyTracker:
@@ -68,6 +72,7 @@ class DependencyTracker:
         self._waiting_on: dict[int, set[int]] = {}  # job -> unfinished deps
         self._dependents: dict[int, list[int]] = {}  # dep -> jobs waiting for it
         self._ready: deque[int] = deque()
+        self._resolved: dict[int, object] = {}  # started job -> the arguments it received
         self._closed = False
 
     # -- adding jobs ------------------------------------------------------------------------
@@ -125,7 +130,18 @@ class DependencyTracker:
         index = self._ready.popleft()
         now = self._started_at[index] = self._clock()
         job = self._jobs[index]
-        return Launch(job, {d: self._outcomes[d].value for d in job.deps}, now)
+        deps = {d: self._outcomes[d].value for d in job.deps}
+        resolved = None
+        if job.resolve is not None:
+            try:
+                resolved = self._resolved[index] = job.resolve(deps)
+            except Exception:  # the call itself will fail and say why; events just lack it
+                resolved = None
+        return Launch(job, deps, now, resolved)
+
+    def resolved(self, index: int) -> object:
+        """Return the arguments a started job received (``None`` if unknown)."""
+        return self._resolved.get(index)
 
     def finish(
         self, index: int, status: Status, *, value: object = None, error: str | None = None

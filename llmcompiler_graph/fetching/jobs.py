@@ -40,6 +40,8 @@ class Job:
         deps: Indices this job needs; all must be submitted (or pre-completed) first.
         error: A planning error: the job is not run and ends with this message.
         args: Free-form description of the arguments, passed through to events.
+        resolve: Given the results of ``deps``, return the arguments the call actually
+            receives (``$N`` references replaced), for the ``started``/``finished`` events.
 
     """
 
@@ -49,6 +51,7 @@ class Job:
     deps: frozenset[int] = frozenset()
     error: str | None = None
     args: object = None
+    resolve: Callable[[Mapping[int, object]], object] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,11 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class TaskEvent:
-    """A lifecycle event: ``planned``, ``started`` or ``finished`` (with its outcome)."""
+    """A lifecycle event: ``planned``, ``started`` or ``finished`` (with its outcome).
+
+    ``args`` are the job's arguments as planned; ``resolved`` (``started``/``finished`` of a
+    job that started and has a ``resolve``) what the call received.
+    """
 
     kind: Literal["planned", "started", "finished"]
     index: int
@@ -85,6 +92,7 @@ class TaskEvent:
     args: object = None
     outcome: Outcome | None = None
     time: float = field(default_factory=time.perf_counter)
+    resolved: object = None
 
 
 def check_limits(max_concurrency: int, timeout: float | None) -> None:

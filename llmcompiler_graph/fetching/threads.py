@@ -174,7 +174,11 @@ class TaskFetchingUnit:
             self._peak = max(self._peak, self._running)
             if self._watchdog is not None and self._timeout is not None:
                 self._watchdog.arm(job.index, now + self._timeout)
-            self._post(TaskEvent("started", job.index, job.name, job.args, time=now))
+            self._post(
+                TaskEvent(
+                    "started", job.index, job.name, job.args, time=now, resolved=launch.resolved
+                )
+            )
             self._pool.submit(self._runner(job, launch.deps))
 
     def _runner(self, job: Job, deps: Mapping[int, object]) -> Callable[[], None]:
@@ -219,7 +223,15 @@ class TaskFetchingUnit:
         for outcome in outcomes:
             job = self._dag.job(outcome.index)
             self._post(
-                TaskEvent("finished", job.index, job.name, job.args, outcome, outcome.finished_at)
+                TaskEvent(
+                    "finished",
+                    job.index,
+                    job.name,
+                    job.args,
+                    outcome,
+                    outcome.finished_at,
+                    self._dag.resolved(job.index),
+                )
             )
         if self._dag.all_done:
             self._cond.notify_all()
