@@ -1,19 +1,50 @@
-"""Runtime settings: LangGraph's ``context_schema``, and how they combine with the factory's.
+"""Every setting, declared once: :class:`Context`, LangGraph's ``context_schema``.
 
-Anything set in the run's context (``graph.invoke(..., context={...})``, or an assistant's
-context on LangGraph Platform) overrides what ``create_llm_compiler`` was given; fields
-left ``None`` keep the factory's value.
+Each field of :class:`Context` is one setting, with its type, default, description and
+check (like the ``Context`` of LangGraph's ``react-agent`` template). Everything else is
+derived from these fields:
+
+* the keywords of :func:`~llmcompiler_graph.graph.create_llm_compiler` (the graph's
+  defaults) and the ``Attributes`` of this class's docstring;
+* the keys of a run's context (``graph.invoke(..., context={...})``, or an assistant's
+  context on LangGraph Platform / ``langgraph dev``), and the JSON schema Studio shows;
+* validation (:meth:`Context.__post_init__` runs each field's check);
+* the settings table in the README (``python -m llmcompiler_graph.context --write-readme``;
+  a test says when it is stale).
+
+**Adding a setting is a one-place change**: add a field below with
+``setting(default, "description", check=...)``, and read it as ``settings.<name>`` where
+the nodes pass the effective settings. It is then a factory keyword, a context key,
+validated and documented.
+
+Precedence, highest first: a field the run's context sets (``None`` means "not set"), then
+``config["max_concurrency"]`` for ``max_concurrency`` (LangGraph's own per-run limit, where
+LangGraph users already set it), then the factory's keyword, then the default below.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Collection
-from dataclasses import dataclass, field, fields, replace
+import functools
+import sys
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
 
 from llmcompiler_graph.planner import prompts
 
-__all__ = ["DEFAULT_MAX_CONCURRENCY", "Context", "Settings"]
+__all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
+    "Context",
+    "Settings",
+    "effective_settings",
+    "explicit_settings",
+    "setting",
+    "settings_table",
+]
 
 DEFAULT_MAX_CONCURRENCY = 8
 """Tool calls running at once by default: enough for the paper's widest plans (8 searches).
@@ -22,98 +53,200 @@ Tool calls wait on I/O, so this is independent of the core count (the thread poo
 ``min(32, cores + 4)`` would be 6 on a 2-core machine and serialize an 8-search plan).
 """
 
+Check = Callable[[Any], str | None]
+"""Return what is wrong with a value (``"must be 1 or more"``), or ``None`` if it is fine."""
 
-@dataclass(kw_only=True)
-class Context:
-    """Per-run settings; every field is optional and overrides the graph's default.
 
-    Attributes:
-        model: Planner model as ``"provider:name"`` or ``"name"`` (OpenAI-compatible), e.g.
-            ``"openai:gpt-4o-mini"``. Used by graphs built without a model object.
-        joiner_model: Joiner model, same form; defaults to ``model``.
-        planner_prompt: Replaces :data:`llmcompiler_graph.planner.prompts.PLANNER_PROMPT`.
-        joiner_prompt: Replaces :data:`llmcompiler_graph.planner.prompts.JOINER_PROMPT`.
-        examples: Few-shot plan examples appended to the planner prompt.
-        max_replans: Planning rounds allowed after the first.
-        max_concurrency: Most tool calls running at once.
-        task_timeout: Seconds one tool call may take before it becomes a timeout error.
-        interrupt_before_tools: Tools whose calls wait for a human's approval (LangGraph
-            ``interrupt``) before they run; ``["*"]`` for every tool. Needs a checkpointer.
+def setting(default: Any, description: str, *, check: Check | None = None, shown: str = "") -> Any:
+    """Declare one setting: a dataclass field with its description and check.
+
+    Args:
+        default: The value when neither the factory nor the run's context sets it.
+        description: One sentence for the docs (the README table, the factory's docstring,
+            the JSON schema Studio shows).
+        check: Validates a value; returns the problem as text, or ``None``.
+        shown: How the docs show the default, when its ``repr`` is too long.
 
     """
+    metadata = {"description": description, "check": check, "shown": shown}
+    return field(default=default, metadata=metadata)
 
-    model: str | None = None
-    joiner_model: str | None = None
-    planner_prompt: str | None = None
-    joiner_prompt: str | None = None
-    examples: str | None = None
-    max_replans: int | None = None
-    max_concurrency: int | None = None
-    task_timeout: float | None = None
-    interrupt_before_tools: list[str] | None = None
+
+def _at_least(low: int) -> Check:
+    return lambda v: None if isinstance(v, int) and v >= low else f"must be {low} or more"
+
+
+def _positive_seconds(value: Any) -> str | None:
+    ok = value is None or (isinstance(value, int | float) and value > 0)
+    return None if ok else "must be positive seconds or None"
+
+
+def _tool_names(value: Any) -> str | None:
+    ok = not isinstance(value, str) and all(isinstance(name, str) for name in value)
+    return None if ok else "must be a list of tool names (or ['*'] for all)"
 
 
 @dataclass(frozen=True, kw_only=True)
-class Settings:
-    """The effective settings of one run (the factory's, overridden by the context)."""
+class Context:
+    """Settings of a run; every field overrides the graph's default (``None``: not set)."""
 
-    model: str | None = None
-    joiner_model: str | None = None
-    planner_prompt: str = prompts.PLANNER_PROMPT
-    joiner_prompt: str = prompts.JOINER_PROMPT
-    examples: str | None = None
-    max_replans: int = 3
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
-    task_timeout: float | None = None
-    interrupt_before_tools: frozenset[str] = frozenset()
-    extra: dict[str, object] = field(default_factory=dict)
+    model: str | None = setting(
+        None,
+        'Planner model as "provider:name" (e.g. "openai:gpt-4o-mini"), a bare OpenAI name, or '
+        '"scripted:<name>"; None: LLMCOMPILER_MODEL. Used by graphs built without a model '
+        "object.",
+    )
+    joiner_model: str | None = setting(None, "Joiner model, same form; defaults to `model`.")
+    planner_prompt: str = setting(
+        prompts.PLANNER_PROMPT,
+        "Replaces the planner's system prompt (`llmcompiler_graph.planner.prompts`).",
+        shown="built-in",
+    )
+    joiner_prompt: str = setting(
+        prompts.JOINER_PROMPT, "Replaces the joiner's prompt.", shown="built-in"
+    )
+    examples: str | None = setting(None, "Few-shot plan examples appended to the planner prompt.")
+    max_replans: int = setting(
+        3,
+        "Planning rounds allowed after the first; then the joiner must answer.",
+        check=_at_least(0),
+    )
+    max_concurrency: int = setting(
+        DEFAULT_MAX_CONCURRENCY,
+        "Most tool calls running at once. A run's context wins over "
+        '`config["max_concurrency"]`, which wins over the factory\'s value.',
+        check=_at_least(1),
+    )
+    task_timeout: float | None = setting(
+        None,
+        "Seconds one tool call may take before it becomes a timeout error; None: no limit.",
+        check=_positive_seconds,
+    )
+    interrupt_before_tools: Sequence[str] = setting(
+        (),
+        'Tools whose calls wait for a human\'s approval (LangGraph `interrupt`); ["*"]: all. '
+        "Needs a checkpointer.",
+        check=_tool_names,
+    )
 
     def __post_init__(self) -> None:
-        """Check the numbers, naming the setting and what values it takes."""
-        if self.max_replans < 0:
-            raise ValueError(f"max_replans must be 0 or more, got {self.max_replans}")
-        if self.max_concurrency < 1:
-            raise ValueError(
-                f"max_concurrency must be 1 or more (or None for {DEFAULT_MAX_CONCURRENCY}), "
-                f"got {self.max_concurrency}"
-            )
-        if self.task_timeout is not None and self.task_timeout <= 0:
-            raise ValueError(
-                f"task_timeout must be positive seconds or None, got {self.task_timeout}"
-            )
-        if isinstance(self.interrupt_before_tools, str) or not all(
-            isinstance(name, str) for name in self.interrupt_before_tools
-        ):
-            raise ValueError(
-                "interrupt_before_tools must be a list of tool names (or ['*'] for all), "
-                f"got {self.interrupt_before_tools!r}"
-            )
+        """Normalize lists to tuples and run every field's check.
+
+        Raises:
+            ValueError: Naming the setting, the value and what values it takes.
+
+        """
+        names = self.interrupt_before_tools
+        if isinstance(names, list | set | frozenset):  # a tuple, hashable and immutable
+            object.__setattr__(self, "interrupt_before_tools", tuple(names))
+        for f in fields(self):
+            check: Check | None = f.metadata.get("check")
+            problem = check(getattr(self, f.name)) if check is not None else None
+            if problem is not None:
+                raise ValueError(f"{f.name} {problem}, got {getattr(self, f.name)!r}")
 
     def needs_approval(self, tool: str) -> bool:
         """Tell whether calls of ``tool`` wait for a human's approval."""
         return tool in self.interrupt_before_tools or "*" in self.interrupt_before_tools
 
-    def override(self, context: Context | None) -> Settings:
-        """Return these settings with the context's non-``None`` fields applied."""
-        if context is None:
-            return self
-        changes = {
-            f.name: value
-            for f in fields(Context)
-            if (value := getattr(context, f.name, None)) is not None
-        }
-        if "interrupt_before_tools" in changes:
-            changes["interrupt_before_tools"] = _names(changes["interrupt_before_tools"])
+    def override(self, context: Context | Mapping[str, Any] | None) -> Context:
+        """Return these settings with the fields ``context`` sets applied."""
+        changes = explicit_settings(context)
         return replace(self, **changes) if changes else self
 
-    @staticmethod
-    def env_model() -> str | None:
-        """Return the model named by ``LLMCOMPILER_MODEL``, if set."""
-        return os.environ.get("LLMCOMPILER_MODEL") or None
+
+def _track_explicit(cls: type[Context]) -> None:
+    # Remember which fields a caller set, so a run's context can set a field back to its
+    # default over a factory's other value. ``None`` means "not set" (as it always has).
+    generated = cls.__init__
+
+    @functools.wraps(generated)
+    def __init__(self: Context, **kwargs: Any) -> None:
+        given = {k: v for k, v in kwargs.items() if v is not None}
+        generated(self, **given)
+        object.__setattr__(self, "_explicit", frozenset(given))
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
 
 
-def _names(value: object) -> frozenset[str] | object:
-    # A list from the context becomes a frozenset; anything else is left for validation.
-    if isinstance(value, Collection) and not isinstance(value, str):
-        return frozenset(value)
-    return value
+_track_explicit(Context)
+
+Settings = Context
+"""The effective settings of a run are a :class:`Context` too (the old name, kept)."""
+
+
+def explicit_settings(context: Context | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return the settings ``context`` sets (non-``None`` fields given to it).
+
+    A ``Context`` built without ``__init__`` (e.g. by a validator) counts the fields that
+    differ from their defaults.
+    """
+    if context is None:
+        return {}
+    if isinstance(context, Mapping):
+        return dict(explicit_settings(Context(**context)))
+    given = getattr(context, "_explicit", None)
+    if given is None:
+        given = {f.name for f in fields(Context) if getattr(context, f.name) != _default(f)}
+    return {name: getattr(context, name) for name in given if getattr(context, name) is not None}
+
+
+def effective_settings(
+    defaults: Context,
+    context: Context | Mapping[str, Any] | None,
+    config: RunnableConfig | None = None,
+) -> Context:
+    """Combine the graph's defaults, ``config["max_concurrency"]`` and the run's context."""
+    changes: dict[str, Any] = {}
+    limit = (config or {}).get("max_concurrency")
+    if limit is not None:
+        changes["max_concurrency"] = limit
+    changes.update(explicit_settings(context))
+    return replace(defaults, **changes) if changes else defaults
+
+
+def _default(f: Field[Any]) -> Any:
+    return f.default if f.default is not MISSING else None
+
+
+def settings_table() -> str:
+    """Return the settings as a Markdown table (the README's, and the factory's docs)."""
+    rows = ["| setting | type | default | meaning |", "|---|---|---|---|"]
+    for f in fields(Context):
+        shown = f.metadata.get("shown") or repr(_default(f))
+        kind = str(f.type).replace("|", "or")
+        rows.append(f"| `{f.name}` | `{kind}` | `{shown}` | {f.metadata['description']} |")
+    return "\n".join(rows)
+
+
+def settings_args_doc(indent: str = "    ") -> str:
+    """Return the settings as Google-style ``Args``/``Attributes`` entries."""
+    return "\n".join(
+        textwrap.fill(
+            f"{f.name}: {f.metadata['description']}",
+            width=96,
+            initial_indent=indent,
+            subsequent_indent=indent * 2,
+        )
+        for f in fields(Context)
+    )
+
+
+README_START = "<!-- settings:start (python -m llmcompiler_graph.context --write-readme) -->"
+README_END = "<!-- settings:end -->"
+
+
+def _write_readme(path: Path) -> None:
+    text = path.read_text()
+    head, _, rest = text.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    path.write_text(f"{head}{README_START}\n{settings_table()}\n{README_END}{tail}")
+
+
+Context.__doc__ = f"{Context.__doc__}\n\nAttributes:\n{settings_args_doc()}\n"
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write-readme"]:
+        _write_readme(Path(__file__).resolve().parents[1] / "README.md")
+    else:
+        print(settings_table())

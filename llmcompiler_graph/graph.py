@@ -8,8 +8,8 @@ module never needs an API key; its tools are chosen by ``LLMCOMPILER_TOOLS`` (se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import fields
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -18,8 +18,9 @@ from langchain_core.tools import tool as as_tool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore
 
-from llmcompiler_graph.context import DEFAULT_MAX_CONCURRENCY, Context, Settings
+from llmcompiler_graph.context import Context
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.served import served_tools
@@ -35,36 +36,32 @@ def create_llm_compiler(
     tools: Sequence[BaseTool | Callable[..., Any]],
     *,
     joiner_model: ModelLike = None,
-    examples: str | None = None,
-    max_replans: int = 3,
-    max_concurrency: int | None = None,
-    task_timeout: float | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
-    planner_prompt: str | None = None,
-    joiner_prompt: str | None = None,
-    interrupt_before_tools: Collection[str] = (),
+    store: BaseStore | None = None,
     name: str = "LLMCompiler",
+    **settings: Any,
 ) -> CompiledStateGraph[State, Context, State, State]:
     """Build an LLMCompiler agent as a compiled LangGraph graph.
 
+    Every field of :class:`~llmcompiler_graph.context.Context` is also a keyword here and sets
+    the graph's default for it (a run's context overrides it; ``None`` keeps the default).
+
     Args:
-        model: The planner's chat model; a name (``"openai:gpt-4o-mini"``) or ``None`` to
-            resolve it per run from the context's ``model`` or ``LLMCOMPILER_MODEL``.
+        model: The planner's chat model; a name (``"openai:gpt-4o-mini"``,
+            ``"anthropic:claude-3-5-haiku-latest"``: anything ``init_chat_model`` resolves)
+            or ``None`` to resolve it per run from the context's ``model`` or
+            ``LLMCOMPILER_MODEL``.
         tools: Tools the plans may call: ``BaseTool`` objects or plain functions (converted
             with ``langchain_core.tools.tool``). Names must be unique.
-        joiner_model: The joiner's chat model; defaults to ``model``.
-        examples: Few-shot plan examples appended to the planner prompt.
-        max_replans: Planning rounds allowed after the first; then the joiner must finish.
-        max_concurrency: Most tool calls running at once; ``None`` for
-            :data:`~llmcompiler_graph.context.DEFAULT_MAX_CONCURRENCY`.
-        task_timeout: Seconds a tool call may take before it becomes a timeout error.
+        joiner_model: The joiner's chat model (object or name); defaults to ``model``.
         checkpointer: Passed to ``compile()`` for persistence.
-        planner_prompt: Replaces :data:`~llmcompiler_graph.planner.prompts.PLANNER_PROMPT`.
-        joiner_prompt: Replaces :data:`~llmcompiler_graph.planner.prompts.JOINER_PROMPT`.
-        interrupt_before_tools: Names of tools whose calls wait for a human's approval
-            (LangGraph ``interrupt``); ``["*"]`` for all. Needs a checkpointer (``langgraph
-            dev`` and LangGraph Platform provide one). See :mod:`llmcompiler_graph.approval`.
+        store: Passed to ``compile()``; tools reach it through ``InjectedStore`` or
+            ``ToolRuntime``.
         name: The compiled graph's name.
+        **settings: Defaults for the settings: any field of
+            :class:`~llmcompiler_graph.context.Context` (``max_replans=5``,
+            ``task_timeout=30``, ``interrupt_before_tools=["send_email"]`` ...), where each is
+            declared and described.
 
     Returns:
         The compiled graph; invoke it with ``{"messages": [("user", "question")]}``.
@@ -72,7 +69,8 @@ def create_llm_compiler(
     Raises:
         ValueError: For duplicate or reserved tool names, unknown tools in
             ``interrupt_before_tools``, or out-of-range settings.
-        TypeError: For a tool that is neither a ``BaseTool`` nor a callable.
+        TypeError: For a tool that is neither a ``BaseTool`` nor a callable, or an unknown
+            setting.
 
     """
     tool_list = [_as_tool(t) for t in tools]
@@ -82,30 +80,24 @@ def create_llm_compiler(
         raise ValueError(f"tool names must be unique; duplicated: {', '.join(dupes)}")
     if "join" in by_name:
         raise ValueError("a tool may not be named 'join': the plan format reserves it")
-    approval = frozenset(
-        [interrupt_before_tools]
-        if isinstance(interrupt_before_tools, str)
-        else interrupt_before_tools
-    )
-    unknown = sorted(approval - set(by_name) - {"*"})
+    known = {f.name for f in fields(Context)}
+    unknown_settings = sorted(set(settings) - known)
+    if unknown_settings:
+        raise TypeError(
+            f"create_llm_compiler() got unknown setting(s) {unknown_settings}; the settings "
+            f"are: {', '.join(sorted(known))} (see llmcompiler_graph.Context)"
+        )
+    if isinstance(settings.get("interrupt_before_tools"), str):
+        settings["interrupt_before_tools"] = [settings["interrupt_before_tools"]]
+    settings["model"] = model if isinstance(model, str) else None
+    settings["joiner_model"] = joiner_model if isinstance(joiner_model, str) else None
+    defaults = Context(**settings)
+    unknown = sorted(set(defaults.interrupt_before_tools) - set(by_name) - {"*"})
     if unknown:
         raise ValueError(
             f"interrupt_before_tools names unknown tool(s) {unknown}; "
             f"the tools are: {', '.join(sorted(by_name)) or 'none'}"
         )
-    defaults = Settings(
-        model=model if isinstance(model, str) else None,
-        joiner_model=joiner_model if isinstance(joiner_model, str) else None,
-        examples=examples,
-        max_replans=max_replans,
-        max_concurrency=max_concurrency if max_concurrency is not None else DEFAULT_MAX_CONCURRENCY,
-        task_timeout=task_timeout,
-        interrupt_before_tools=approval,
-    )
-    if planner_prompt is not None:
-        defaults = replace(defaults, planner_prompt=planner_prompt)
-    if joiner_prompt is not None:
-        defaults = replace(defaults, joiner_prompt=joiner_prompt)
     nodes = Nodes(
         tools=tool_list,
         by_name=by_name,
@@ -122,7 +114,7 @@ def create_llm_compiler(
     builder.add_conditional_edges("plan_and_schedule", after_plan)
     builder.add_conditional_edges("approve", after_approve)
     builder.add_conditional_edges("join", after_join)
-    return builder.compile(checkpointer=checkpointer, name=name)
+    return builder.compile(checkpointer=checkpointer, store=store, name=name)
 
 
 def _as_tool(candidate: BaseTool | Callable[..., Any]) -> BaseTool:

@@ -22,7 +22,7 @@ from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
 from llmcompiler_graph.approval import ApprovalPass, pending_tasks
-from llmcompiler_graph.context import Context, Settings
+from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide
 from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
@@ -85,7 +85,7 @@ class Nodes:
 
     def plan(self, state: State, config: RunnableConfig) -> Update:
         """Stream a plan and run its tasks on worker threads."""
-        settings = self._settings()
+        settings = self._settings(config)
         try:
             planner, _ = self._models(settings)
         except ModelNotConfiguredError as exc:
@@ -95,7 +95,7 @@ class Nodes:
 
     async def aplan(self, state: State, config: RunnableConfig) -> Update:
         """Stream a plan on the event loop and run its tasks (async tools on the loop)."""
-        settings = self._settings()
+        settings = self._settings(config)
         try:
             planner, _ = await self._amodels(settings)
         except ModelNotConfiguredError as exc:
@@ -125,7 +125,7 @@ class Nodes:
     def _approval(
         self, state: State, config: RunnableConfig, *, asynchronous: bool
     ) -> tuple[ApprovalPass, list[Job]]:
-        args = self._pass_args(state, config, self._settings(), asynchronous=asynchronous)
+        args = self._pass_args(state, config, self._settings(config), asynchronous=asynchronous)
         approval = ApprovalPass(**args)
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
@@ -144,7 +144,7 @@ class Nodes:
 
     def join(self, state: State, config: RunnableConfig) -> Update:
         """Ask the joiner to answer or replan."""
-        settings = self._settings()
+        settings = self._settings(config)
         try:
             _, joiner = self._models(settings)
         except ModelNotConfiguredError as exc:
@@ -153,7 +153,7 @@ class Nodes:
 
     async def ajoin(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`join` does, awaiting the joiner model."""
-        settings = self._settings()
+        settings = self._settings(config)
         try:
             _, joiner = await self._amodels(settings)
         except ModelNotConfiguredError as exc:
@@ -163,8 +163,8 @@ class Nodes:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _settings(self) -> Settings:
-        return self.defaults.override(get_runtime(Context).context)
+    def _settings(self, config: RunnableConfig) -> Settings:
+        return effective_settings(self.defaults, get_runtime(Context).context, config)
 
     def _pass_args(
         self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool

@@ -1,0 +1,135 @@
+"""Settings are declared once (``Context``); factory, context, checks and docs derive from it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import BaseMessage
+
+from llmcompiler_graph import Context, create_llm_compiler
+from llmcompiler_graph.context import (
+    DEFAULT_MAX_CONCURRENCY,
+    README_END,
+    README_START,
+    effective_settings,
+    explicit_settings,
+    settings_table,
+)
+from llmcompiler_graph.plan_and_schedule import TaskPass
+from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+QUESTION = {"messages": [("user", "What is 2 + 3?")]}
+
+
+def reply(messages: list[BaseMessage]) -> str:
+    if "Finish(" in messages[0].text:
+        return "Thought: done.\nAction: Finish(5)"
+    return '1. math(problem="2 + 3")\n2. join()<END_OF_PLAN>'
+
+
+@pytest.fixture
+def seen(monkeypatch: pytest.MonkeyPatch) -> list[Context]:
+    """Record the effective settings every task pass of a run was given."""
+    recorded: list[Context] = []
+    original = TaskPass.__init__
+
+    def spy(self: TaskPass, **args: Any) -> None:
+        recorded.append(args["settings"])
+        original(self, **args)
+
+    monkeypatch.setattr(TaskPass, "__init__", spy)
+    return recorded
+
+
+def app(**settings: Any) -> Any:
+    return create_llm_compiler(ScriptedChatModel(responses=reply), [make_math_tool()], **settings)
+
+
+def test_every_context_field_is_a_factory_keyword(seen: list[Context]) -> None:
+    values = {"max_replans": 5, "max_concurrency": 3, "task_timeout": 7.5, "examples": "ex"}
+    app(**values).invoke(QUESTION)
+    assert {k: getattr(seen[-1], k) for k in values} == values
+    assert {f.name for f in fields(Context)} >= {"max_replans", "interrupt_before_tools"}
+
+
+def test_unknown_factory_setting_names_the_known_ones() -> None:
+    with pytest.raises(TypeError, match=r"unknown setting\(s\) \['max_replan'\].*max_replans"):
+        app(max_replan=2)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "msg"),
+    [
+        ("max_replans", -1, "max_replans must be 0 or more, got -1"),
+        ("max_concurrency", 0, "max_concurrency must be 1 or more, got 0"),
+        ("task_timeout", 0, "task_timeout must be positive seconds or None, got 0"),
+        ("interrupt_before_tools", [3], "interrupt_before_tools must be a list of tool names"),
+    ],
+)
+def test_checks_name_the_setting_in_factory_and_context(name: str, value: Any, msg: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        app(**{name: value})
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        Context(**{name: value})
+
+
+def test_none_means_not_set_everywhere(seen: list[Context]) -> None:
+    app(max_concurrency=None, task_timeout=None).invoke(QUESTION, context={"max_replans": None})
+    assert seen[-1].max_concurrency == DEFAULT_MAX_CONCURRENCY
+    assert seen[-1].max_replans == 3
+    assert explicit_settings({"max_replans": None}) == {}
+
+
+def test_context_overrides_factory_even_back_to_the_default(seen: list[Context]) -> None:
+    graph = app(max_replans=5, max_concurrency=2)
+    graph.invoke(QUESTION, context={"max_replans": 3})  # 3 is the declared default
+    assert (seen[-1].max_replans, seen[-1].max_concurrency) == (3, 2)
+    graph.invoke(QUESTION, context=Context(max_concurrency=DEFAULT_MAX_CONCURRENCY))
+    assert (seen[-1].max_replans, seen[-1].max_concurrency) == (5, DEFAULT_MAX_CONCURRENCY)
+
+
+def test_config_max_concurrency_beats_factory_and_loses_to_context(seen: list[Context]) -> None:
+    graph = app(max_concurrency=2)
+    graph.invoke(QUESTION, {"max_concurrency": 5})
+    assert seen[-1].max_concurrency == 5
+    graph.invoke(QUESTION, {"max_concurrency": 5}, context={"max_concurrency": 1})
+    assert seen[-1].max_concurrency == 1
+    asyncio.run(graph.ainvoke(QUESTION, {"max_concurrency": 4}))
+    assert seen[-1].max_concurrency == 4
+
+
+def test_effective_settings_precedence() -> None:
+    defaults = Context(max_concurrency=2, max_replans=1)
+    merged = effective_settings(defaults, {"max_replans": 0}, {"max_concurrency": 6})
+    assert (merged.max_concurrency, merged.max_replans) == (6, 0)
+    assert effective_settings(defaults, None, None) is defaults
+    assert Context(interrupt_before_tools=["a"]).interrupt_before_tools == ("a",)
+
+
+def test_readme_settings_table_is_generated_from_context() -> None:
+    text = README.read_text()
+    assert README_START in text and README_END in text
+    section = text.split(README_START, 1)[1].split(README_END, 1)[0].strip()
+    assert section == settings_table(), (
+        "the README's settings table is stale: run "
+        "`python -m llmcompiler_graph.context --write-readme`"
+    )
+    for f in fields(Context):
+        assert f.metadata["description"], f"setting {f.name} has no description"
+        assert f"    {f.name}: " in (Context.__doc__ or "")
+
+
+def test_studio_schema_carries_types_defaults_and_descriptions() -> None:
+    schema = app().get_context_jsonschema()
+    assert schema is not None
+    props = schema["properties"]
+    assert set(props) == {f.name for f in fields(Context)}
+    assert props["max_replans"]["default"] == 3
+    assert props["max_replans"]["description"].startswith("Planning rounds")
+    assert props["interrupt_before_tools"]["type"] == "array"
