@@ -23,16 +23,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any
 
 from langchain_core.messages import BaseMessage
 
 from llmcompiler_graph.executor.toolcall import result_text
 from llmcompiler_graph.fetching.jobs import Job, Outcome
-from llmcompiler_graph.plan_and_schedule import TaskPass, TaskPassArgs
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute
 from llmcompiler_graph.state import Turn, planned_tasks
+from llmcompiler_graph.task_runs import TaskRun
 from llmcompiler_graph.transcript import jsonable, result_message
 
 __all__ = ["APPROVAL_TYPE", "ApprovalPass", "Verdict", "parse_verdicts", "pending_tasks"]
@@ -126,13 +126,14 @@ def _verdict(item: object) -> Verdict | None:
     return None
 
 
-class ApprovalPass(TaskPass):
+class ApprovalPass:
     """One pass of the ``approve`` node over the latest round's held tasks."""
 
-    def __init__(self, **args: Unpack[TaskPassArgs]) -> None:
+    def __init__(self, run: TaskRun) -> None:
         """Work out which held tasks can be reviewed now; create it on the node's thread."""
-        super().__init__(**args)
-        turn, settings = args["turn"], args["settings"]
+        self.run = run
+        self.prior = run.prior
+        turn, settings = run.turn, run.settings
         self.pending = pending_tasks(turn)
         self._ids = (
             {int(r["index"]): str(r["id"]) for r in planned_tasks(turn.rounds[-1].plan)}
@@ -190,20 +191,20 @@ class ApprovalPass(TaskPass):
             if missing:
                 error = f"task {task.index} '{task.name}': results of task(s) {missing} are missing"
                 job = Job(task.index, task.name, None, frozenset(), error, task.args)
-            elif not self._settings.needs_approval(task.name) or failed_dep:
-                job = self._job(task)  # the scheduler skips it if a dependency failed
+            elif not self.run.settings.needs_approval(task.name) or failed_dep:
+                job = self.run.job(task)  # the scheduler skips it if a dependency failed
             elif verdict is None:
                 held.add(task.index)
                 continue
             elif verdict.approved:
-                job = self._job(task)
+                job = self.run.job(task)
             else:
                 reason = f": {verdict.reason}" if verdict.reason else ""
                 error = (
                     f"task {task.index} '{task.name}' was not run: the reviewer rejected it{reason}"
                 )
                 job = Job(task.index, task.name, None, frozenset(), error, task.args)
-            self.events.deps[task.index] = sorted(task.deps)
+            self.run.events.deps[task.index] = sorted(task.deps)
             known.add(task.index)
             jobs.append(job)
         return jobs

@@ -28,15 +28,13 @@ from llmcompiler_graph.joiner import adecide, decide
 from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
 from llmcompiler_graph.plan_and_schedule import (
     PlanRound,
-    TaskPassArgs,
-    arun_jobs,
     arun_round,
     build_planner_messages,
-    run_jobs,
     run_round,
 )
 from llmcompiler_graph.planner.parser import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
+from llmcompiler_graph.task_runs import TaskRun, TaskRunArgs, arun_jobs, run_jobs
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
 
@@ -108,25 +106,25 @@ class Nodes:
     ) -> tuple[list[BaseMessage], PlanRound]:
         args = self._pass_args(state, config, settings, asynchronous=asynchronous)
         messages = build_planner_messages(args["turn"], self.tools, settings)
-        return messages, PlanRound(specs=self.specs, **args)
+        return messages, PlanRound(TaskRun(**args), specs=self.specs)
 
     # -- approve ----------------------------------------------------------------------------
 
     def approve(self, state: State, config: RunnableConfig) -> Update:
         """Ask a human about held tasks (``interrupt``), then run what they unblocked."""
         approval, jobs = self._approval(state, config, asynchronous=False)
-        return {"messages": approval.transcript(run_jobs(approval, jobs))}
+        return {"messages": approval.transcript(run_jobs(approval.run, jobs))}
 
     async def aapprove(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`approve` does on the event loop."""
         approval, jobs = self._approval(state, config, asynchronous=True)
-        return {"messages": approval.transcript(await arun_jobs(approval, jobs))}
+        return {"messages": approval.transcript(await arun_jobs(approval.run, jobs))}
 
     def _approval(
         self, state: State, config: RunnableConfig, *, asynchronous: bool
     ) -> tuple[ApprovalPass, list[Job]]:
         args = self._pass_args(state, config, self._settings(config), asynchronous=asynchronous)
-        approval = ApprovalPass(**args)
+        approval = ApprovalPass(TaskRun(**args))
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
             # on resume (which LangGraph does) repeats no work.
@@ -168,8 +166,8 @@ class Nodes:
 
     def _pass_args(
         self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool
-    ) -> TaskPassArgs:
-        return TaskPassArgs(
+    ) -> TaskRunArgs:
+        return TaskRunArgs(
             turn=current_turn(state["messages"]),
             settings=settings,
             tools=self.by_name,
