@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 import pytest
 from fakes.chat_models import FaultyPlanner
 from langchain_core.messages import BaseMessage
 from langchain_core.tools import BaseTool, tool
 
+from llmcompiler_graph.bench import cli as bench_cli
 from llmcompiler_graph.cli import main
 from llmcompiler_graph.models import register_model
 from llmcompiler_graph.served import DEMO_CORPUS
@@ -51,6 +55,7 @@ def test_ask_rejects_an_unknown_tool_set(
 
 # -- exit codes and whole error text (issue 14) ---------------------------------------------
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 LONG_FIX = "then set SEARCH_ENDPOINT to a reachable server; this fix is at the very end"
 
 
@@ -155,3 +160,21 @@ def test_ask_exits_0_with_an_answer_even_if_some_tasks_failed(
     out = capsys.readouterr().out
     assert status == 0, out
     assert "search ok in" in out and "search error in" in out
+
+
+def test_every_demo_and_bench_option_has_help_and_the_readme_gives_the_same_times() -> None:
+    parser = argparse.ArgumentParser()
+    bench_cli.add_commands(parser.add_subparsers(dest="command"))
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name in ("demo", "bench"):
+        undocumented = [
+            a.option_strings
+            for a in commands.choices[name]._actions
+            if a.option_strings and not a.help
+        ]
+        assert undocumented == [], name
+    readme = README.read_text(encoding="utf-8")
+    assert f"llmcompiler-graph demo    # {bench_cli.DEMO_TIME}:" in readme
+    assert f"llmcompiler-graph bench   # {bench_cli.BENCH_TIME} on 2 cores:" in readme
+    assert bench_cli.DEMO_TIME in commands.choices["demo"].description
+    assert bench_cli.BENCH_TIME in commands.choices["bench"].description

@@ -18,7 +18,7 @@ from llmcompiler_graph.viz._style import clip_text
 __all__ = ["Span", "Timeline"]
 
 _NODE_KIND = {"plan_and_schedule": "planner", "join": "joiner"}
-ARGS_CHARS = 28
+ARGS_CHARS = 36
 """Longest argument text in a row label; the full text stays in :attr:`Span.detail`."""
 
 
