@@ -20,8 +20,8 @@ from llmcompiler_graph.context import (
     explicit_settings,
     settings_table,
 )
-from llmcompiler_graph.task_runs import TaskRun
 from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool
+from llmcompiler_graph.task_runs import TaskRun
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 QUESTION = {"messages": [("user", "What is 2 + 3?")]}
