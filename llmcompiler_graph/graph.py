@@ -8,7 +8,7 @@ module never needs an API key; its tools are chosen by ``LLMCOMPILER_TOOLS`` (se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -25,6 +25,7 @@ from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, 
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.served import served_tools
 from llmcompiler_graph.state import State
+from llmcompiler_graph.task_runs import BatchTool
 
 __all__ = ["create_llm_compiler", "graph"]
 
@@ -38,6 +39,7 @@ def create_llm_compiler(
     joiner_model: ModelLike = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     store: BaseStore | None = None,
+    batch_tools: Mapping[str, BatchTool] | None = None,
     name: str = "LLMCompiler",
     **settings: Any,
 ) -> CompiledStateGraph[State, Context, State, State]:
@@ -57,6 +59,12 @@ def create_llm_compiler(
         checkpointer: Passed to ``compile()`` for persistence.
         store: Passed to ``compile()``; tools reach it through ``InjectedStore`` or
             ``ToolRuntime``.
+        batch_tools: Batched forms of tools, by tool name: ``{"search": search_many}`` where
+            ``search_many(queries: list) -> list`` (sync or async, or a ``(sync, async)``
+            pair). Ready calls of such a tool that would wait for capacity (its
+            ``tool_limits`` entry, ``max_concurrency``, a rate limit) are fused into one
+            batched call; see :data:`~llmcompiler_graph.task_runs.BatchTool` for the inputs
+            and the failure rule. The ``fuse`` setting turns this off per run.
         name: The compiled graph's name.
         **settings: Defaults for the settings: any field of
             :class:`~llmcompiler_graph.context.Context` (``max_replans=5``,
@@ -98,6 +106,17 @@ def create_llm_compiler(
             f"interrupt_before_tools names unknown tool(s) {unknown}; "
             f"the tools are: {', '.join(sorted(by_name)) or 'none'}"
         )
+    for what, names in (
+        ("tool_limits", defaults.tool_limits or {}),
+        ("tool_rate_limits", defaults.tool_rate_limits or {}),
+        ("batch_tools", batch_tools or {}),
+    ):
+        strangers = sorted(set(names) - set(by_name))
+        if strangers:
+            raise ValueError(
+                f"{what} names unknown tool(s) {strangers}; "
+                f"the tools are: {', '.join(sorted(by_name)) or 'none'}"
+            )
     nodes = Nodes(
         tools=tool_list,
         by_name=by_name,
@@ -105,6 +124,7 @@ def create_llm_compiler(
         defaults=defaults,
         model=model if isinstance(model, BaseChatModel) else None,
         joiner_model=joiner_model if isinstance(joiner_model, BaseChatModel) else None,
+        batches=dict(batch_tools or {}),
     )
     builder = StateGraph(State, context_schema=Context)
     builder.add_node("plan_and_schedule", DualNode(nodes.plan, nodes.aplan))
