@@ -32,6 +32,7 @@ from llmcompiler_graph.plan_and_schedule import (
     build_planner_messages,
     run_round,
 )
+from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
 from llmcompiler_graph.planner.parser import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 from llmcompiler_graph.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
@@ -86,8 +87,8 @@ class Nodes:
         """Stream a plan and run its tasks on worker threads."""
         settings = self._settings(config)
         try:
-            planner, _ = self._models(settings)
-        except ModelNotConfiguredError as exc:
+            planner = self._planner(self._models(settings)[0], settings)
+        except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
         messages, round_ = self._round(state, config, settings, asynchronous=False)
         return {"messages": run_round(planner, messages, round_)}
@@ -96,8 +97,8 @@ class Nodes:
         """Stream a plan on the event loop and run its tasks (async tools on the loop)."""
         settings = self._settings(config)
         try:
-            planner, _ = await self._amodels(settings)
-        except ModelNotConfiguredError as exc:
+            planner = self._planner((await self._amodels(settings))[0], settings)
+        except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
         messages, round_ = self._round(state, config, settings, asynchronous=True)
         return {"messages": await arun_round(planner, messages, round_)}
@@ -177,6 +178,9 @@ class Nodes:
             asynchronous=asynchronous,
             batches=self.batches,
         )
+
+    def _planner(self, model: BaseChatModel, settings: Settings) -> PlannerModel:
+        return bind_planner(model, self.tools, settings)
 
     def _models(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
         planner = self.model if self.model is not None else resolve_model(settings.model)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool
 
@@ -22,8 +21,10 @@ from llmcompiler_graph.executor.toolcall import message_text
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
+from llmcompiler_graph.plan_formats import PlannerModel, tool_call_planner_messages
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, ToolSpec
+from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.render import describe_tools, render_rounds
 from llmcompiler_graph.state import Turn
 from llmcompiler_graph.task_runs import TaskRun
@@ -39,6 +40,8 @@ def build_planner_messages(
     turn: Turn, tools: list[BaseTool], settings: Settings
 ) -> list[BaseMessage]:
     """Build the planner's prompt: system rules and tools, history, question, earlier rounds."""
+    if settings.plan_format == "tool_calls":
+        return tool_call_planner_messages(turn, tools, settings)
     next_index = turn.next_index
     examples = f"\nExamples:\n{settings.examples.strip()}\n" if settings.examples else ""
     system = prompts.fill(
@@ -64,7 +67,11 @@ class PlanRound:
     def __init__(self, run: TaskRun, *, specs: Mapping[str, ToolSpec]) -> None:
         """Prepare a round that parses plans for the tools in ``specs``."""
         self.run = run
-        self.parser = PlanParser(specs, planned=list(run.prior))
+        self.parser: PlanParser | ToolCallPlanReader = (
+            ToolCallPlanReader(specs, start=run.turn.next_index, planned=list(run.prior))
+            if run.settings.plan_format == "tool_calls"
+            else PlanParser(specs, planned=list(run.prior))
+        )
         self.held: set[int] = set()
         self.stream_error: str | None = None
         self._text: list[str] = []
@@ -81,9 +88,13 @@ class PlanRound:
         """
         return self.parser.done and self._trailing > MAX_TRAILING_CHARS
 
-    def feed(self, content: object) -> list[Job]:
-        """Add a streamed chunk's content; return the jobs to submit now."""
-        piece = message_text(content)
+    def feed(self, chunk: object) -> list[Job]:
+        """Add a streamed message chunk (or its content); return the jobs to submit now."""
+        piece = message_text(chunk.content if isinstance(chunk, BaseMessage) else chunk)
+        if isinstance(self.parser, ToolCallPlanReader):  # tool calls; the text is the thought
+            self._text.append(piece)
+            self.parser.feed_text(piece)
+            return self._jobs(self.parser.feed(getattr(chunk, "tool_call_chunks", None) or ()))
         if self.parser.done:
             self._trailing += len(piece)
             return []
@@ -136,7 +147,7 @@ class PlanRound:
 
 
 def run_round(
-    model: BaseChatModel, messages: list[BaseMessage], round_: PlanRound
+    model: PlannerModel, messages: list[BaseMessage], round_: PlanRound
 ) -> list[BaseMessage]:
     """Stream one plan, run its tasks on threads, and return the plan and its results.
 
@@ -147,7 +158,7 @@ def run_round(
             stream = model.stream(messages, round_.run.config)
             try:
                 for chunk in stream:
-                    for job in round_.feed(chunk.content):
+                    for job in round_.feed(chunk):
                         tfu.submit(job)
                     if round_.done:
                         break
@@ -164,7 +175,7 @@ def run_round(
 
 
 async def arun_round(
-    model: BaseChatModel, messages: list[BaseMessage], round_: PlanRound
+    model: PlannerModel, messages: list[BaseMessage], round_: PlanRound
 ) -> list[BaseMessage]:
     """Do what :func:`run_round` does on the event loop (``model.astream``)."""
     async with round_.run.unit(AsyncTaskFetchingUnit) as tfu:
@@ -172,7 +183,7 @@ async def arun_round(
             stream = model.astream(messages, round_.run.config)
             try:
                 async for chunk in stream:
-                    for job in round_.feed(chunk.content):
+                    for job in round_.feed(chunk):
                         tfu.submit(job)
                     if round_.done:
                         break
