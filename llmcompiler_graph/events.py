@@ -31,9 +31,10 @@ def task_event(
 
     Keys: ``type`` (``"llmcompiler.task"``), ``event`` (``planned``/``started``/``finished``),
     ``index``, ``tool``, ``args`` (as planned, with ``$N`` references), ``deps``, ``time``
-    (Unix seconds); for a task that started, ``resolved_args`` (what the tool received,
-    each text clipped to :data:`MAX_ARG_CHARS`); once finished ``status``, ``ok``,
-    ``duration`` (seconds), ``error`` and ``observation`` (clipped).
+    (Unix seconds), ``fused`` (the tasks of the batched call it ran in, if fused); for a task
+    that started, ``resolved_args`` (what the tool received, each text clipped to
+    :data:`MAX_ARG_CHARS`); once finished ``status``, ``ok``, ``duration`` (seconds),
+    ``error`` and ``observation`` (clipped).
     """
     data: dict[str, Any] = {
         "type": "llmcompiler.task",
@@ -44,6 +45,8 @@ def task_event(
         "deps": sorted(deps),
         "time": round(_WALL_CLOCK_OFFSET + event.time, 6),
     }
+    if event.fused:
+        data["fused"] = list(event.fused)
     if event.kind != "planned" and event.resolved is not None:
         data["resolved_args"] = _clipped(jsonable(event.resolved), MAX_ARG_CHARS)
     if event.outcome is not None:
