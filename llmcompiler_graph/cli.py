@@ -1,4 +1,4 @@
-"""Command line: ``llmcompiler-graph ask|demo|bench``."""
+"""Command line: ``llmcompiler-graph ask|demo|bench|bench-limits``."""
 
 from __future__ import annotations
 

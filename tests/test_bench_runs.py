@@ -40,6 +40,7 @@ def test_every_approach_gives_the_scripted_answer(approach: str) -> None:
         assert result.correct, (case.id, result.answer, case.answer)
         expected_calls = {
             "llmcompiler": 2 * len(case.rounds),
+            "llmcompiler-async": 2 * len(case.rounds),
             "react": len(case.steps) + 1,
             "parallel": sum(len(levels(r.steps)) for r in case.rounds) + 1,
         }[approach]
@@ -50,7 +51,7 @@ def test_every_approach_gives_the_scripted_answer(approach: str) -> None:
         assert result.cost == pytest.approx(
             cost_of(PRICED, result.input_tokens, result.output_tokens)
         )
-        if approach == "llmcompiler":
+        if approach in ("llmcompiler", "llmcompiler-async"):
             scripted = sum(count_tokens(plan_text(r)) for r in case.rounds)
             scripted += sum(count_tokens(joiner_reply(case, n)) for n in range(len(case.rounds)))
             assert result.output_tokens == scripted
@@ -129,7 +130,7 @@ def test_session_writes_every_figure(tmp_path: Path) -> None:
         assert set(data["summary"][workload]) == set(APPROACHES)
         for row in data["summary"][workload].values():
             assert figures <= set(row)
-    assert len(data["runs"]) == 6 and all(r["correct"] for r in data["runs"])
+    assert len(data["runs"]) == 2 * len(APPROACHES) and all(r["correct"] for r in data["runs"])
     assert {"random_dags", "scaling_ratio", "chain", "wide", "graph", "tool_invoke"} <= set(
         data["micro"]
     )

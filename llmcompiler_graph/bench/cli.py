@@ -1,4 +1,4 @@
-"""The ``demo`` and ``bench`` subcommands (offline: scripted models, simulated latency)."""
+"""The ``demo``, ``bench`` and ``bench-limits`` subcommands (offline, simulated latency)."""
 
 from __future__ import annotations
 
@@ -103,11 +103,25 @@ def add_commands(commands: Any) -> None:
     bench.add_argument(
         "--no-plots", action="store_true", help="write RESULTS.md and results.json, no PNGs"
     )
+    limits = commands.add_parser(
+        "bench-limits",
+        help="simulated benchmark under limits: per-tool limits, critical path, fusion, "
+        "async beside sync, dispatch latency (~6 min; --samples 1: ~2 min)",
+    )
+    limits.add_argument("--samples", type=int, default=3, help="questions per workload")
+    limits.add_argument("--seed", type=int, default=0)
+    limits.add_argument("--profile", default="gpt-3.5-like", choices=profiles)
+    limits.add_argument("--out", type=Path, default=Path("bench-results/limits"))
+    limits.add_argument("--jobs", type=int, default=8, help="agent runs sharing the machine")
+    limits.add_argument("--no-dispatch", action="store_true", help="skip the dispatch runs")
+    limits.add_argument("--no-plots", action="store_true")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen subcommand."""
     os.environ.setdefault("LANGSMITH_TRACING", "false")
+    if args.command == "bench-limits":
+        return _run_limits(args)
     try:
         from llmcompiler_graph.bench.suite import SessionConfig, run_session
     except ImportError as exc:
@@ -173,6 +187,41 @@ def run(args: argparse.Namespace) -> int:
         )
         if example is not None:
             print(walkthrough(example), end="\n\n")
+    print(session.report)
+    print(
+        f"\nWrote {', '.join(str(f) for f in session.files[:2])} and "
+        f"{len(session.files) - 2} plot(s) in {config.out / 'plots'} "
+        f"({time.perf_counter() - started:.0f} s)."
+    )
+    return 0
+
+
+def _run_limits(args: argparse.Namespace) -> int:
+    try:
+        from llmcompiler_graph.bench.limits.suite import LimitsConfig, run_limits_session
+    except ImportError as exc:
+        print(
+            f"llmcompiler-graph bench-limits: a benchmark dependency is missing ({exc}). "
+            "Install them with: pip install 'llmcompiler-graph[bench]'",
+            file=sys.stderr,
+        )
+        return 2
+    config = LimitsConfig(
+        samples=args.samples,
+        seed=args.seed,
+        profile=args.profile,
+        out=args.out,
+        jobs=args.jobs,
+        dispatch=not args.no_dispatch,
+        plots=not args.no_plots,
+    )
+    print(
+        f"SIMULATION: scripted models with the '{config.profile}' latency profile and simulated "
+        "tools under limits; no API key, no network. Every number below is simulated time.",
+        file=sys.stderr,
+    )
+    started = time.perf_counter()
+    session = run_limits_session(config)
     print(session.report)
     print(
         f"\nWrote {', '.join(str(f) for f in session.files[:2])} and "

@@ -174,7 +174,7 @@ def bench_model(responses: list[Any], profile: LatencyProfile) -> BenchChatModel
 
 
 def make_tools(case: Case, timings: ToolTimings, records: list[ToolRecord]) -> list[BaseTool]:
-    """Build the case's ``search`` and ``math`` tools (simulated), recording every call.
+    """Build the case's ``search`` and ``math`` tools (simulated, sync and async), recording calls.
 
     The LLMCompiler task number is read from the call's config metadata
     (``llmcompiler_task``), which the graph sets on every task it runs.
@@ -190,16 +190,29 @@ def make_tools(case: Case, timings: ToolTimings, records: list[ToolRecord]) -> l
 
 
 def _recording(tool: StructuredTool, records: list[ToolRecord]) -> StructuredTool:
-    inner = tool.func
-    assert inner is not None
+    inner, ainner = tool.func, tool.coroutine
+    assert inner is not None and ainner is not None
+
+    def record(config: RunnableConfig, kwargs: dict[str, Any], start: float) -> None:
+        task = (config.get("metadata") or {}).get("llmcompiler_task")
+        records.append(ToolRecord(tool.name, task, kwargs, start, time.perf_counter()))
 
     def call(config: RunnableConfig, **kwargs: Any) -> Any:
         start = time.perf_counter()
         output = inner(**kwargs)
-        task = (config.get("metadata") or {}).get("llmcompiler_task")
-        records.append(ToolRecord(tool.name, task, kwargs, start, time.perf_counter()))
+        record(config, kwargs, start)
+        return output
+
+    async def acall(config: RunnableConfig, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        output = await ainner(**kwargs)
+        record(config, kwargs, start)
         return output
 
     return StructuredTool.from_function(
-        func=call, name=tool.name, description=tool.description, args_schema=tool.args_schema
+        func=call,
+        coroutine=acall,
+        name=tool.name,
+        description=tool.description,
+        args_schema=tool.args_schema,
     )

@@ -18,7 +18,12 @@ from llmcompiler_graph.bench.runner import APPROACHES, RunResult
 
 __all__ = ["plot_gantt", "plot_overview", "plot_workload"]
 
-COLORS = {"llmcompiler": "#2b7bba", "react": "#d95f02", "parallel": "#7570b3"}
+COLORS = {
+    "llmcompiler": "#2b7bba",
+    "llmcompiler-async": "#6baed6",
+    "react": "#d95f02",
+    "parallel": "#7570b3",
+}
 
 
 def plot_workload(
@@ -42,7 +47,7 @@ def plot_workload(
         points = [r.latency for r in runs if r.approach == approach]
         lat.scatter([x + 0.18] * len(points), points, s=10, color="black", alpha=0.5, zorder=3)
         cost.bar(x, row["cost_usd"] * 1000, color=color, alpha=0.85, width=0.6)
-        if approach == "llmcompiler":
+        if approach in ("llmcompiler", "llmcompiler-async"):
             ideal = row["ideal_mean_s"]
             lat.hlines(
                 ideal,
@@ -50,7 +55,7 @@ def plot_workload(
                 x + 0.35,
                 colors="black",
                 linestyles="dashed",
-                label=f"ideal schedule (mean {ideal:.2f} s)",
+                label=f"ideal schedule (mean {ideal:.2f} s)" if approach == "llmcompiler" else None,
             )
     labels = [NAMES[a] for a in approaches]
     lat.set_xticks(range(len(approaches)), labels)

@@ -5,6 +5,9 @@ Every run builds fresh scripted models and tools, invokes the real graph (LLMCom
 makespan under the same timings, tokens, cost, the answer and, for LLMCompiler, the
 orchestration overhead of every task and a timeline for the Gantt chart.
 
+LLMCompiler runs both ways: ``invoke`` (sync nodes, tools on worker threads) and
+``ainvoke`` (``llmcompiler-async``: async nodes, the async task fetching unit, async tools).
+
 Timing fidelity on a small machine: :func:`run_suite` runs all LLMCompiler runs one after
 another with nothing else going on, then the baselines several at a time (their time is
 almost all simulated sleeping). Each baseline run's own measured/ideal ratio is recorded,
@@ -13,6 +16,7 @@ so any slowdown from sharing the machine is visible, not hidden.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -37,10 +41,12 @@ from llmcompiler_graph.bench.workloads import Case
 from llmcompiler_graph.graph import create_llm_compiler
 from llmcompiler_graph.sim import LatencyProfile, cost_of
 
-__all__ = ["APPROACHES", "Approach", "Env", "RunResult", "run_case", "run_suite"]
+__all__ = ["APPROACHES", "OURS", "Approach", "Env", "RunResult", "run_case", "run_suite"]
 
-Approach = Literal["llmcompiler", "react", "parallel"]
-APPROACHES: tuple[Approach, ...] = ("llmcompiler", "react", "parallel")
+Approach = Literal["llmcompiler", "llmcompiler-async", "react", "parallel"]
+APPROACHES: tuple[Approach, ...] = ("llmcompiler", "llmcompiler-async", "react", "parallel")
+"""``llmcompiler-async`` is the same graph run with ``ainvoke`` (async nodes, async tools)."""
+OURS: tuple[Approach, ...] = ("llmcompiler", "llmcompiler-async")
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ def run_case(approach: Approach, case: Case, env: Env) -> RunResult:
     """Run ``case`` once with ``approach`` and measure it."""
     if approach == "llmcompiler":
         return _run_llmcompiler(case, env)
+    if approach == "llmcompiler-async":
+        return _run_llmcompiler(case, env, run_async=True)
     return _run_agent(case, approach, env)
 
 
@@ -103,7 +111,7 @@ def _inputs(model: BenchChatModel) -> list[int]:
     return [e.input_tokens for e in sorted(model.events, key=lambda e: e.index)]
 
 
-def _run_llmcompiler(case: Case, env: Env) -> RunResult:
+def _run_llmcompiler(case: Case, env: Env, *, run_async: bool = False) -> RunResult:
     records: list[ToolRecord] = []
     tools = make_tools(case, env.timings, records)
     planner = bench_model([plan_text(r) for r in case.rounds], env.profile)
@@ -115,9 +123,19 @@ def _run_llmcompiler(case: Case, env: Env) -> RunResult:
         max_replans=len(case.rounds),
         max_concurrency=env.max_concurrency,
     )
-    start = time.perf_counter()
-    out = app.invoke({"messages": [HumanMessage(case.question)]})
-    latency = time.perf_counter() - start
+    inputs: Any = {"messages": [HumanMessage(case.question)]}
+    if run_async:
+
+        async def go() -> tuple[Any, float, float]:
+            began = time.perf_counter()
+            result = await app.ainvoke(inputs)
+            return result, began, time.perf_counter() - began
+
+        out, start, latency = asyncio.run(go())
+    else:
+        start = time.perf_counter()
+        out = app.invoke(inputs)
+        latency = time.perf_counter() - start
     answer = str(out["messages"][-1].content)
     rounds = ideal_rounds(case, env.profile, env.timings, _inputs(planner), _inputs(joiner))
     schedule = llmcompiler_schedule(rounds)
@@ -126,7 +144,7 @@ def _run_llmcompiler(case: Case, env: Env) -> RunResult:
     return RunResult(
         case.workload,
         case.id,
-        "llmcompiler",
+        "llmcompiler-async" if run_async else "llmcompiler",
         latency,
         schedule.makespan,
         answer,
@@ -211,10 +229,12 @@ def run_suite(
         if on_result is not None:
             on_result(result)
 
-    if "llmcompiler" in approaches:
+    for ours in [a for a in OURS if a in approaches]:
         for case in cases:
-            done(run_case("llmcompiler", case, env))
-    baseline_runs = [(a, c) for a in approaches if a != "llmcompiler" for c in cases]
+            done(run_case(ours, case, env))
+    baseline_runs: list[tuple[Literal["react", "parallel"], Case]] = [
+        (a, c) for a in approaches if a in ("react", "parallel") for c in cases
+    ]
     # Longest first, so the slowest ReAct runs do not start last.
     baseline_runs.sort(key=lambda ac: -len(scripted_turns(ac[1], ac[0])))
     if jobs <= 1:

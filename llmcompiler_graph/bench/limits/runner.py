@@ -93,12 +93,12 @@ class LimitRun:
         return self.answer.strip() == self.expected.strip()
 
 
-def supported(variant: Variant) -> str | None:
+def supported(variant: Variant, limits: Limits | None = None) -> str | None:
     """Return why ``variant`` cannot run with the installed graph, or ``None`` if it can."""
     params = inspect.signature(create_llm_compiler).parameters
     if variant == "unlimited":
         return None
-    if "tool_limits" not in params:
+    if (limits is None or limits.tool_limits) and "tool_limits" not in params:
         return "create_llm_compiler has no tool_limits yet"
     if variant != "fused" and "priority" not in params:
         return "create_llm_compiler has no priority yet"
@@ -113,16 +113,15 @@ def _batch_parameter() -> str | None:
 
 
 def _compiler_kwargs(variant: Variant, env: LimitEnv, bench: ToolBench) -> dict[str, Any]:
-    why = supported(variant)
+    why = supported(variant, env.limits)
     if why is not None:
         raise UnsupportedError(why)
+    kwargs: dict[str, Any] = {"max_concurrency": env.limits.max_concurrency or 64}
     if variant == "unlimited":
-        return {"max_concurrency": env.limits.max_concurrency or 64}
-    kwargs: dict[str, Any] = {
-        "max_concurrency": env.limits.max_concurrency or 64,
-        "tool_limits": dict(env.limits.tool_limits) or None,
-        "priority": "fifo" if variant == "fifo" else "critical_path",
-    }
+        return kwargs
+    kwargs["priority"] = "fifo" if variant == "fifo" else "critical_path"
+    if env.limits.tool_limits:
+        kwargs["tool_limits"] = dict(env.limits.tool_limits)
     if variant == "fused":
         many, amany = bench.batch_forms()
         name = _batch_parameter()
