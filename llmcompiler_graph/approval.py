@@ -32,8 +32,8 @@ from llmcompiler_graph.fetching.jobs import Job, Outcome
 from llmcompiler_graph.plan_and_schedule import TaskPass, TaskPassArgs
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute
-from llmcompiler_graph.state import Turn, planned_tasks
-from llmcompiler_graph.transcript import jsonable, result_message
+from llmcompiler_graph.state import KIND, Turn, planned_tasks
+from llmcompiler_graph.transcript import jsonable
 
 __all__ = ["APPROVAL_TYPE", "ApprovalPass", "Verdict", "parse_verdicts", "pending_tasks"]
 
@@ -139,6 +139,17 @@ class ApprovalPass(TaskPass):
             if turn.rounds
             else {}
         )
+        self._plan = turn.rounds[-1].plan if turn.rounds else None
+        marker = self._plan.additional_kwargs.get(KIND, {}) if self._plan is not None else {}
+        marked = marker.get("interrupted", ()) if isinstance(marker, dict) else ()
+        self._interrupted = set(marked)
+        self.resumable = [
+            t
+            for t in self.pending
+            if t.index in self._interrupted
+            and all(d in self.prior and self.prior[d].ok for d in t.deps)
+        ]
+        """Tasks whose tool asked for input (``interrupt``), ready to run again, in order."""
         self.verdicts: dict[int, Verdict] = {}
         self.review = [
             t
@@ -191,12 +202,12 @@ class ApprovalPass(TaskPass):
                 error = f"task {task.index} '{task.name}': results of task(s) {missing} are missing"
                 job = Job(task.index, task.name, None, frozenset(), error, task.args)
             elif not self._settings.needs_approval(task.name) or failed_dep:
-                job = self._job(task)  # the scheduler skips it if a dependency failed
+                job = self.job(task)  # the scheduler skips it if a dependency failed
             elif verdict is None:
                 held.add(task.index)
                 continue
             elif verdict.approved:
-                job = self._job(task)
+                job = self.job(task)
             else:
                 reason = f": {verdict.reason}" if verdict.reason else ""
                 error = (
@@ -208,12 +219,21 @@ class ApprovalPass(TaskPass):
             jobs.append(job)
         return jobs
 
+    def job(self, task: PlannedTask) -> Job:
+        """Return the job that runs ``task`` with its plan's tool call id."""
+        return self._job(task, self._ids.get(task.index, f"llmc_approval_{task.index}"))
+
     def transcript(self, outcomes: Mapping[int, Outcome]) -> list[BaseMessage]:
-        """Return one result message per task this pass finished, in plan order."""
-        return [
-            result_message(
-                self._ids.get(t.index, f"llmc_approval_{t.index}"), t.name, outcomes[t.index]
-            )
-            for t in self.pending
-            if t.index in outcomes
-        ]
+        """Return one result message per task this pass finished, in plan order.
+
+        Tasks whose tool asked for input (``interrupt``) get none and are marked on the
+        plan message (replaced by id), so the next pass runs each alone, first.
+        """
+        pairs = ((t, self._ids.get(t.index, f"llmc_approval_{t.index}")) for t in self.pending)
+        messages = self.results(pairs, outcomes)
+        if self.record.interrupts and self._plan is not None:
+            marker = dict(self._plan.additional_kwargs.get(KIND, {}))
+            marker["interrupted"] = sorted(self._interrupted | set(self.record.interrupts))
+            kwargs = {**self._plan.additional_kwargs, KIND: marker}
+            messages.insert(0, self._plan.model_copy(update={"additional_kwargs": kwargs}))
+        return messages

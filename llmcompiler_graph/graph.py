@@ -21,6 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
 from llmcompiler_graph.context import Context
+from llmcompiler_graph.executor.toolcall import Toolbox
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.served import served_tools
@@ -100,7 +101,7 @@ def create_llm_compiler(
         )
     nodes = Nodes(
         tools=tool_list,
-        by_name=by_name,
+        by_name=Toolbox(tool_list),
         specs={n: tool_spec(t) for n, t in by_name.items()},
         defaults=defaults,
         model=model if isinstance(model, BaseChatModel) else None,

@@ -23,7 +23,7 @@ from langgraph.types import interrupt
 
 from llmcompiler_graph.approval import ApprovalPass, pending_tasks
 from llmcompiler_graph.context import Context, Settings, effective_settings
-from llmcompiler_graph.fetching.jobs import Job
+from llmcompiler_graph.fetching.jobs import Job, Outcome
 from llmcompiler_graph.joiner import adecide, decide
 from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
 from llmcompiler_graph.plan_and_schedule import (
@@ -115,18 +115,23 @@ class Nodes:
     def approve(self, state: State, config: RunnableConfig) -> Update:
         """Ask a human about held tasks (``interrupt``), then run what they unblocked."""
         approval, jobs = self._approval(state, config, asynchronous=False)
-        return {"messages": approval.transcript(run_jobs(approval, jobs))}
+        return _approved(approval, run_jobs(approval, jobs))
 
     async def aapprove(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`approve` does on the event loop."""
         approval, jobs = self._approval(state, config, asynchronous=True)
-        return {"messages": approval.transcript(await arun_jobs(approval, jobs))}
+        return _approved(approval, await arun_jobs(approval, jobs))
 
     def _approval(
         self, state: State, config: RunnableConfig, *, asynchronous: bool
     ) -> tuple[ApprovalPass, list[Job]]:
         args = self._pass_args(state, config, self._settings(config), asynchronous=asynchronous)
         approval = ApprovalPass(**args)
+        if approval.resumable:
+            # A tool asked for input: run it again, alone and before anything else (so its
+            # interrupt is this node's only one). It pauses the graph again until answered;
+            # on resume it runs once more and interrupt() returns the answer.
+            return approval, [approval.job(approval.resumable[0])]
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
             # on resume (which LangGraph does) repeats no work.
@@ -203,9 +208,18 @@ def after_plan(state: State) -> Literal["join", "approve", "__end__"]:
     return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
 
 
-def after_approve(state: State) -> Literal["join", "approve"]:
-    """Route after an approval pass: ask again while tasks are held, else join."""
+def after_approve(state: State) -> Literal["join", "approve", "__end__"]:
+    """Route after an approval pass: end on a direct answer, ask again while tasks are held."""
+    if kind_of(state["messages"][-1]) == "answer":
+        return "__end__"
     return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
+
+
+def _approved(approval: ApprovalPass, outcomes: dict[int, Outcome]) -> Update:
+    if approval.resumable and approval.record.interrupts:
+        # The tool asked again: pause the graph with its own payload (GraphInterrupt).
+        raise next(iter(approval.record.interrupts.values()))
+    return {"messages": approval.transcript(outcomes)}
 
 
 def after_join(state: State) -> Literal["plan_and_schedule", "__end__"]:

@@ -21,15 +21,15 @@ from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.events import EventRelay, EventSink, task_event
-from llmcompiler_graph.executor.toolcall import message_text, tool_job
+from llmcompiler_graph.executor.toolcall import CallRecord, message_text, tool_job
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, ToolSpec
 from llmcompiler_graph.render import describe_tools, render_rounds
-from llmcompiler_graph.state import Turn
-from llmcompiler_graph.transcript import plan_message, result_message
+from llmcompiler_graph.state import Turn, result_record
+from llmcompiler_graph.transcript import call_id, direct_answer, plan_message, result_message
 
 __all__ = [
     "PlanRound",
@@ -77,7 +77,7 @@ def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
     for round_ in turn.rounds:
         for message in round_.results:
-            artifact = message.artifact if isinstance(message.artifact, dict) else {}
+            artifact = result_record(message)
             index = artifact.get("index")
             if not isinstance(index, int) or index <= 0:
                 continue
@@ -109,6 +109,7 @@ class TaskPass:
         self._settings = args["settings"]
         self._tools = args["tools"]
         self._asynchronous = args.get("asynchronous", False)
+        self.record = CallRecord()
 
     def unit(self, kind: type[Unit]) -> Unit:
         """Create a task fetching unit of ``kind`` that reports to this pass's events."""
@@ -119,8 +120,51 @@ class TaskPass:
             completed=self.prior,
         )
 
-    def _job(self, task: PlannedTask) -> Job:
-        return tool_job(task, self._tools, self.config, asynchronous=self._asynchronous)
+    def _job(self, task: PlannedTask, the_id: str | None = None) -> Job:
+        return tool_job(
+            task,
+            self._tools,
+            self.config,
+            asynchronous=self._asynchronous,
+            call_id=the_id,
+            record=self.record,
+        )
+
+    def waiting(self, tasks: Iterable[PlannedTask]) -> set[int]:
+        """Return the tasks whose tool asked for input (``interrupt``) and all that need them.
+
+        They get no result now: they run again after the human's answer (``approve`` node).
+        """
+        waiting = set(self.record.interrupts)
+        for task in tasks:  # in plan order: a task's dependencies come before it
+            if task.deps & waiting:
+                waiting.add(task.index)
+        return waiting
+
+    def results(
+        self, tasks: Iterable[tuple[PlannedTask, str]], outcomes: Mapping[int, Outcome]
+    ) -> list[BaseMessage]:
+        """Return the result messages of ``(task, call id)`` pairs that finished, in order.
+
+        When a task of a ``return_direct`` tool succeeded, the first such result also
+        becomes the answer (an ``AIMessage``), and the joiner is not called.
+        """
+        pairs = list(tasks)
+        waiting = self.waiting(task for task, _ in pairs)
+        messages: list[BaseMessage] = []
+        direct: BaseMessage | None = None
+        for task, the_id in pairs:
+            if task.index not in outcomes or task.index in waiting:
+                continue
+            outcome = outcomes[task.index]
+            message = result_message(
+                the_id, task.name, outcome, self.record.messages.get(task.index)
+            )
+            messages.append(message)
+            tool = self._tools.get(task.name)
+            if direct is None and outcome.ok and tool is not None and tool.return_direct:
+                direct = direct_answer(message)
+        return [*messages, direct] if direct is not None else messages
 
 
 class PlanRound(TaskPass):
@@ -168,20 +212,18 @@ class PlanRound(TaskPass):
         content = "".join(self._text)
         if self.stream_error is not None:
             content = f"{content}\n[{self.stream_error}]"
+        waiting = self.waiting(self.parser.tasks)
         plan = plan_message(
             self.parser.tasks,
             content,
             tag=self._tag,
             thought=self.parser.final_thought,
             error=self.stream_error,
-            held=sorted(self.held),
+            held=sorted(self.held | waiting),
+            interrupted=sorted(self.record.interrupts),
         )
-        results = [
-            result_message(str(call["id"]), task.name, outcomes[task.index])
-            for task, call in zip(self.parser.tasks, plan.tool_calls, strict=True)
-            if task.index in outcomes
-        ]
-        return [plan, *results]
+        pairs = zip(self.parser.tasks, plan.tool_calls, strict=True)
+        return [plan, *self.results(((t, str(c["id"])) for t, c in pairs), outcomes)]
 
     def _jobs(self, tasks: Iterable[PlannedTask]) -> list[Job]:
         jobs: list[Job] = []
@@ -196,7 +238,7 @@ class PlanRound(TaskPass):
                     task_event(planned, deps=task.deps, extra={"awaiting_approval": approval})
                 )
                 continue
-            jobs.append(self._job(task))
+            jobs.append(self._job(task, call_id(self._tag, task.index)))
         return jobs
 
 
