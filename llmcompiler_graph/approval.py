@@ -15,6 +15,12 @@ Design (see the README's approval section). A task whose tool is listed in
    Tasks that needed another approved task's result are reviewed in a next ``approve``
    pass, with their real arguments.
 
+A tool that calls ``interrupt()`` itself is handled the same way: the round (or pass) records
+the interrupt instead of raising it, holds the task and what needs it, and marks it
+``interrupted`` on the plan message; the ``approve`` node then runs it again alone, first,
+with the interrupt let through (``propagate``), so the graph pauses with the tool's payload
+and, on resume, the tool runs once more and ``interrupt()`` returns the answer.
+
 Nothing that ran is ever run again: a node that is re-executed either did nothing before
 its interrupt, or had finished and written its results to the checkpoint.
 """
@@ -23,16 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any
 
 from langchain_core.messages import BaseMessage
 
 from llmcompiler_graph.executor.toolcall import result_text
 from llmcompiler_graph.fetching.jobs import Job, Outcome
-from llmcompiler_graph.plan_and_schedule import TaskPass, TaskPassArgs
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute
 from llmcompiler_graph.state import KIND, Turn, planned_tasks
+from llmcompiler_graph.task_runs import TaskRun
 from llmcompiler_graph.transcript import jsonable
 
 __all__ = ["APPROVAL_TYPE", "ApprovalPass", "Verdict", "parse_verdicts", "pending_tasks"]
@@ -126,13 +132,14 @@ def _verdict(item: object) -> Verdict | None:
     return None
 
 
-class ApprovalPass(TaskPass):
+class ApprovalPass:
     """One pass of the ``approve`` node over the latest round's held tasks."""
 
-    def __init__(self, **args: Unpack[TaskPassArgs]) -> None:
+    def __init__(self, run: TaskRun) -> None:
         """Work out which held tasks can be reviewed now; create it on the node's thread."""
-        super().__init__(**args)
-        turn, settings = args["turn"], args["settings"]
+        self.run = run
+        self.prior = run.prior
+        turn, settings = run.turn, run.settings
         self.pending = pending_tasks(turn)
         self._ids = (
             {int(r["index"]): str(r["id"]) for r in planned_tasks(turn.rounds[-1].plan)}
@@ -201,7 +208,7 @@ class ApprovalPass(TaskPass):
             if missing:
                 error = f"task {task.index} '{task.name}': results of task(s) {missing} are missing"
                 job = Job(task.index, task.name, None, frozenset(), error, task.args)
-            elif not self._settings.needs_approval(task.name) or failed_dep:
+            elif not self.run.settings.needs_approval(task.name) or failed_dep:
                 job = self.job(task)  # the scheduler skips it if a dependency failed
             elif verdict is None:
                 held.add(task.index)
@@ -214,14 +221,14 @@ class ApprovalPass(TaskPass):
                     f"task {task.index} '{task.name}' was not run: the reviewer rejected it{reason}"
                 )
                 job = Job(task.index, task.name, None, frozenset(), error, task.args)
-            self.events.deps[task.index] = sorted(task.deps)
+            self.run.events.deps[task.index] = sorted(task.deps)
             known.add(task.index)
             jobs.append(job)
         return jobs
 
     def job(self, task: PlannedTask) -> Job:
         """Return the job that runs ``task`` with its plan's tool call id."""
-        return self._job(task, self._ids.get(task.index, f"llmc_approval_{task.index}"))
+        return self.run.job(task, self._ids.get(task.index, f"llmc_approval_{task.index}"))
 
     def transcript(self, outcomes: Mapping[int, Outcome]) -> list[BaseMessage]:
         """Return one result message per task this pass finished, in plan order.
@@ -230,10 +237,10 @@ class ApprovalPass(TaskPass):
         plan message (replaced by id), so the next pass runs each alone, first.
         """
         pairs = ((t, self._ids.get(t.index, f"llmc_approval_{t.index}")) for t in self.pending)
-        messages = self.results(pairs, outcomes)
-        if self.record.interrupts and self._plan is not None:
+        messages = self.run.results(pairs, outcomes)
+        if self.run.record.interrupts and self._plan is not None:
             marker = dict(self._plan.additional_kwargs.get(KIND, {}))
-            marker["interrupted"] = sorted(self._interrupted | set(self.record.interrupts))
+            marker["interrupted"] = sorted(self._interrupted | set(self.run.record.interrupts))
             kwargs = {**self._plan.additional_kwargs, KIND: marker}
             messages.insert(0, self._plan.model_copy(update={"additional_kwargs": kwargs}))
         return messages

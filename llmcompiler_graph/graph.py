@@ -23,8 +23,9 @@ from langgraph.store.base import BaseStore
 from llmcompiler_graph.context import Context
 from llmcompiler_graph.executor.toolcall import Toolbox
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
+from llmcompiler_graph.plan_formats import bind_planner
 from llmcompiler_graph.render import tool_spec
-from llmcompiler_graph.served import served_tools
+from llmcompiler_graph.served import served_plan_format, served_tools
 from llmcompiler_graph.state import State
 
 __all__ = ["create_llm_compiler", "graph"]
@@ -61,15 +62,16 @@ def create_llm_compiler(
         name: The compiled graph's name.
         **settings: Defaults for the settings: any field of
             :class:`~llmcompiler_graph.context.Context` (``max_replans=5``,
-            ``task_timeout=30``, ``interrupt_before_tools=["send_email"]`` ...), where each is
-            declared and described.
+            ``task_timeout=30``, ``interrupt_before_tools=["send_email"]``,
+            ``plan_format="tool_calls"`` ...), where each is declared and described.
 
     Returns:
         The compiled graph; invoke it with ``{"messages": [("user", "question")]}``.
 
     Raises:
         ValueError: For duplicate or reserved tool names, unknown tools in
-            ``interrupt_before_tools``, or out-of-range settings.
+            ``interrupt_before_tools``, out-of-range settings, or ``plan_format="tool_calls"``
+            with a model that has no tool calling.
         TypeError: For a tool that is neither a ``BaseTool`` nor a callable, or an unknown
             setting.
 
@@ -99,6 +101,8 @@ def create_llm_compiler(
             f"interrupt_before_tools names unknown tool(s) {unknown}; "
             f"the tools are: {', '.join(sorted(by_name)) or 'none'}"
         )
+    if isinstance(model, BaseChatModel):
+        bind_planner(model, tool_list, defaults)  # fail now, not on the first run
     nodes = Nodes(
         tools=tool_list,
         by_name=Toolbox(tool_list),
@@ -126,6 +130,7 @@ def _as_tool(candidate: BaseTool | Callable[..., Any]) -> BaseTool:
     raise TypeError(f"tools must be BaseTool objects or functions, got {type(candidate).__name__}")
 
 
-graph = create_llm_compiler(None, served_tools())
+graph = create_llm_compiler(None, served_tools(), plan_format=served_plan_format())
 """The graph ``langgraph.json`` serves: model per run from the context or the environment,
-tools from ``LLMCOMPILER_TOOLS`` (the demo tools by default)."""
+tools from ``LLMCOMPILER_TOOLS`` (the demo tools by default), plan format from
+``LLMCOMPILER_PLAN_FORMAT`` (``text`` by default; the context's ``plan_format`` overrides it)."""

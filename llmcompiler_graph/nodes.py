@@ -23,20 +23,19 @@ from langgraph.types import interrupt
 
 from llmcompiler_graph.approval import ApprovalPass, pending_tasks
 from llmcompiler_graph.context import Context, Settings, effective_settings
-from llmcompiler_graph.fetching.jobs import Job, Outcome
+from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide
 from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
 from llmcompiler_graph.plan_and_schedule import (
     PlanRound,
-    TaskPassArgs,
-    arun_jobs,
     arun_round,
     build_planner_messages,
-    run_jobs,
     run_round,
 )
+from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
 from llmcompiler_graph.planner.parser import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
+from llmcompiler_graph.task_runs import TaskRun, TaskRunArgs, arun_jobs, run_jobs
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
 
@@ -87,8 +86,8 @@ class Nodes:
         """Stream a plan and run its tasks on worker threads."""
         settings = self._settings(config)
         try:
-            planner, _ = self._models(settings)
-        except ModelNotConfiguredError as exc:
+            planner = self._planner(self._models(settings)[0], settings)
+        except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
         messages, round_ = self._round(state, config, settings, asynchronous=False)
         return {"messages": run_round(planner, messages, round_)}
@@ -97,8 +96,8 @@ class Nodes:
         """Stream a plan on the event loop and run its tasks (async tools on the loop)."""
         settings = self._settings(config)
         try:
-            planner, _ = await self._amodels(settings)
-        except ModelNotConfiguredError as exc:
+            planner = self._planner((await self._amodels(settings))[0], settings)
+        except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
         messages, round_ = self._round(state, config, settings, asynchronous=True)
         return {"messages": await arun_round(planner, messages, round_)}
@@ -108,30 +107,33 @@ class Nodes:
     ) -> tuple[list[BaseMessage], PlanRound]:
         args = self._pass_args(state, config, settings, asynchronous=asynchronous)
         messages = build_planner_messages(args["turn"], self.tools, settings)
-        return messages, PlanRound(specs=self.specs, **args)
+        return messages, PlanRound(TaskRun(**args), specs=self.specs)
 
     # -- approve ----------------------------------------------------------------------------
 
     def approve(self, state: State, config: RunnableConfig) -> Update:
         """Ask a human about held tasks (``interrupt``), then run what they unblocked."""
         approval, jobs = self._approval(state, config, asynchronous=False)
-        return _approved(approval, run_jobs(approval, jobs))
+        return {"messages": approval.transcript(run_jobs(approval.run, jobs))}
 
     async def aapprove(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`approve` does on the event loop."""
         approval, jobs = self._approval(state, config, asynchronous=True)
-        return _approved(approval, await arun_jobs(approval, jobs))
+        return {"messages": approval.transcript(await arun_jobs(approval.run, jobs))}
 
     def _approval(
         self, state: State, config: RunnableConfig, *, asynchronous: bool
     ) -> tuple[ApprovalPass, list[Job]]:
         args = self._pass_args(state, config, self._settings(config), asynchronous=asynchronous)
-        approval = ApprovalPass(**args)
+        approval = ApprovalPass(TaskRun(**args))
         if approval.resumable:
-            # A tool asked for input: run it again, alone and before anything else (so its
-            # interrupt is this node's only one). It pauses the graph again until answered;
-            # on resume it runs once more and interrupt() returns the answer.
-            return approval, [approval.job(approval.resumable[0])]
+            # A tool asked for input (its interrupt() was recorded, not raised, so the rest
+            # of its round finished and was saved). Run it again alone, first, letting its
+            # interrupt through the unit (propagate): the graph pauses with the tool's own
+            # payload; on resume this node re-runs it and interrupt() returns the answer.
+            args["propagate_interrupts"] = True
+            resume = ApprovalPass(TaskRun(**args))
+            return resume, [resume.job(resume.resumable[0])]
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
             # on resume (which LangGraph does) repeats no work.
@@ -173,8 +175,8 @@ class Nodes:
 
     def _pass_args(
         self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool
-    ) -> TaskPassArgs:
-        return TaskPassArgs(
+    ) -> TaskRunArgs:
+        return TaskRunArgs(
             turn=current_turn(state["messages"]),
             settings=settings,
             tools=self.by_name,
@@ -182,6 +184,9 @@ class Nodes:
             emit=get_stream_writer(),
             asynchronous=asynchronous,
         )
+
+    def _planner(self, model: BaseChatModel, settings: Settings) -> PlannerModel:
+        return bind_planner(model, self.tools, settings)
 
     def _models(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
         planner = self.model if self.model is not None else resolve_model(settings.model)
@@ -213,13 +218,6 @@ def after_approve(state: State) -> Literal["join", "approve", "__end__"]:
     if kind_of(state["messages"][-1]) == "answer":
         return "__end__"
     return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
-
-
-def _approved(approval: ApprovalPass, outcomes: dict[int, Outcome]) -> Update:
-    if approval.resumable and approval.record.interrupts:
-        # The tool asked again: pause the graph with its own payload (GraphInterrupt).
-        raise next(iter(approval.record.interrupts.values()))
-    return {"messages": approval.transcript(outcomes)}
 
 
 def after_join(state: State) -> Literal["plan_and_schedule", "__end__"]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, ToolMessage
 
-from llmcompiler_graph.executor.toolcall import result_text
+from llmcompiler_graph.executor.toolcall import Artifact, result_text
 from llmcompiler_graph.fetching.jobs import Outcome
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.render import clip
@@ -86,15 +86,16 @@ def result_message(
     made none (read it with :func:`llmcompiler_graph.state.result_record`).
     """
     record: dict[str, Any] = {"index": outcome.index, "status": outcome.status}
-    if outcome.ok and _small_json(outcome.value):
-        record["value"] = outcome.value
+    value = outcome.value.value if isinstance(outcome.value, Artifact) else outcome.value
+    if outcome.ok and _small_json(value):
+        record["value"] = value
     artifact: Any = record
     content: Any = clip(observation(outcome))
     if message is not None and outcome.ok:
         if message.artifact is not None:
             artifact = message.artifact
-        if not isinstance(message.content, str):  # content blocks (text, images) stay whole
-            content = message.content
+        # The tool's own content: text (clipped), or content blocks (text, images) whole.
+        content = clip(message.content) if isinstance(message.content, str) else message.content
     return ToolMessage(
         content=content,
         tool_call_id=call_id,

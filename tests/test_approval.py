@@ -6,18 +6,13 @@ import asyncio
 from typing import Any
 
 import pytest
+from fakes.apps import scripted_app
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.approval import APPROVAL_TYPE, Verdict, parse_verdicts
-from llmcompiler_graph.sim import (
-    ScriptedChatModel,
-    ToolCallRecord,
-    make_math_tool,
-    make_search_tool,
-)
+from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord
 
 PLAN = (
     '1. search(query="Paris")\n'
@@ -28,33 +23,13 @@ PLAN = (
 )
 
 
-def responder(plan: str) -> Any:
-    def reply(messages: list[BaseMessage]) -> str:
-        if "Finish(" not in messages[0].text:
-            return plan
-        observations = [
-            line.removeprefix("Observation: ")
-            for line in messages[-1].text.splitlines()
-            if line.startswith("Observation:")
-        ]
-        return f"Thought: done.\nAction: Finish({' | '.join(observations)})"
-
-    return reply
-
-
 def build(
     plan: str = PLAN, approval: tuple[str, ...] = ("math",), **kwargs: Any
 ) -> tuple[Any, ScriptedChatModel, list[ToolCallRecord]]:
-    calls: list[ToolCallRecord] = []
-    model = ScriptedChatModel(responses=responder(plan))
-    tools = [
-        make_search_tool(latency_s=0.05, jitter_s=0.0, recorder=calls),
-        make_math_tool(latency_s=0.05, recorder=calls),
-    ]
-    app = create_llm_compiler(
-        model, tools, checkpointer=InMemorySaver(), interrupt_before_tools=approval, **kwargs
+    built = scripted_app(
+        plan, checkpointer=InMemorySaver(), interrupt_before_tools=approval, **kwargs
     )
-    return app, model, calls
+    return built.app, built.model, built.calls
 
 
 def request_of(out: dict[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,9 @@ What a task's result is (its value for ``$N``):
 
 * a ``ToolMessage`` with ``status="error"`` (a handled ``ToolException``, or a tool's own
   error message) makes the task fail with that text; its dependents are skipped;
-* for a ``content_and_artifact`` tool, an exact ``"$N"`` argument receives the artifact and
-  ``$N`` inside text receives the content;
+* for a ``content_and_artifact`` tool (or a tool that returned its own ``ToolMessage``
+  with an artifact), an exact ``"$N"`` argument receives the artifact and ``$N`` inside
+  text receives the content;
 * otherwise an exact ``"$N"`` receives the object the tool function returned (for ``@tool``
   and ``StructuredTool`` functions; for other ``BaseTool`` classes, the message content).
 
@@ -50,6 +51,7 @@ from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute, to_text
 
 __all__ = [
+    "Artifact",
     "CallRecord",
     "TaskInterrupted",
     "ToolError",
@@ -66,6 +68,18 @@ _RUNTIME_FIELDS = {f.name for f in dataclasses.fields(ToolRuntime)}
 _RAW: contextvars.ContextVar[list[object] | None] = contextvars.ContextVar(
     "llmcompiler_raw_tool_output", default=None
 )
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A result whose text (its message's content) is not the object an exact ``"$N"`` gets."""
+
+    value: object
+    text: str
+
+    def __str__(self) -> str:
+        """Return the text (what ``$N`` inside text receives)."""
+        return self.text
 
 
 class ToolError(Exception):
@@ -143,6 +157,7 @@ def tool_job(
     asynchronous: bool = False,
     call_id: str | None = None,
     record: CallRecord | None = None,
+    catch_interrupts: bool = True,
 ) -> Job:
     """Make a scheduler job that calls ``task``'s tool with its references substituted.
 
@@ -152,7 +167,9 @@ def tool_job(
     tools that have a native async implementation are awaited on the event loop; other
     tools always run on a thread. Without it, an async-only tool runs on its worker thread
     in an event loop of its own. ``call_id`` is the plan's tool call id for the task;
-    ``record`` collects the tool's ``ToolMessage`` and any interrupt.
+    ``record`` collects the tool's ``ToolMessage`` and, with ``catch_interrupts``, a
+    tool's interrupt (the task then ends with :class:`TaskInterrupted`); without it the
+    interrupt propagates (the unit's ``propagate`` passes it through ``wait()``).
     """
     tool = tools.get(task.name) if task.error is None else None
     if tool is None:
@@ -165,14 +182,16 @@ def tool_job(
     the_id = call_id or f"llmc_task_{task.index}"
 
     def call_of(deps: Mapping[int, object]) -> ToolCall:
-        args = substitute(task.args, task.deps, deps, result_text)
+        args = _unwrap(substitute(task.args, task.deps, deps, result_text))
         assert isinstance(args, dict)  # a task's arguments are keyword arguments
         return ToolCall(name=tool.name, args=args, id=the_id, type="tool_call")
 
     def finish(output: object, raw: list[object]) -> object:
         return _result(task, tool, output, raw, record)
 
-    def interrupted(exc: GraphBubbleUp) -> TaskInterrupted:
+    def interrupted(exc: GraphBubbleUp) -> BaseException:
+        if not catch_interrupts:
+            return exc
         record.interrupts[task.index] = exc
         return TaskInterrupted(f"task {task.index} '{task.name}' asked for input (interrupt)")
 
@@ -231,11 +250,25 @@ def _result(
     if message.status == "error":
         raise ToolError(message_text(message.content))
     record.messages[task.index] = message
-    if tool.response_format == "content_and_artifact":
-        return message.artifact
-    if raw and not isinstance(raw[-1], ToolMessage | Command):
+    returned_message = bool(raw) and isinstance(raw[-1], ToolMessage | Command)
+    if tool.response_format == "content_and_artifact" or (
+        returned_message and message.artifact is not None
+    ):
+        return Artifact(message.artifact, message_text(message.content))
+    if raw and not returned_message:
         return raw[-1]
     return message.content
+
+
+def _unwrap(value: object) -> object:
+    # An exact "$N" placed an Artifact: the tool receives the artifact itself.
+    if isinstance(value, Artifact):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_unwrap(v) for v in value)
+    return value
 
 
 def _tool_message(task: PlannedTask, output: object) -> ToolMessage:
@@ -317,6 +350,8 @@ def has_async(tool: BaseTool) -> bool:
 
 def result_text(value: object) -> str:
     """Render a tool's return value as text (message contents unwrapped)."""
+    if isinstance(value, Artifact):
+        return value.text
     if isinstance(value, ToolMessage | AIMessage):
         return message_text(value.content)
     return to_text(value)
