@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from llmcompiler_graph.fetching.jobs import TaskEvent
+from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.transcript import jsonable, observation
 
@@ -26,7 +27,8 @@ def task_event(
     """Turn a scheduler event into a JSON-friendly custom stream event.
 
     Keys: ``type`` (``"llmcompiler.task"``), ``event`` (``planned``/``started``/``finished``),
-    ``index``, ``tool``, ``args``, ``deps``, ``time`` (Unix seconds), and once finished
+    ``index``, ``tool``, ``args``, ``deps``, ``time`` (Unix seconds), ``fused`` (the tasks of
+    the batched call it ran in, if fused), and once finished
     ``status``, ``ok``, ``duration`` (seconds), ``error`` and ``observation`` (clipped).
     """
     data: dict[str, Any] = {
@@ -38,12 +40,14 @@ def task_event(
         "deps": sorted(deps),
         "time": round(_WALL_CLOCK_OFFSET + event.time, 6),
     }
+    if event.fused:
+        data["fused"] = list(event.fused)
     if event.outcome is not None:
         data.update(
             status=event.outcome.status,
             ok=event.outcome.ok,
             duration=round(event.outcome.duration, 6),
-            error=event.outcome.error,
+            error=None if event.outcome.error is None else redact(event.outcome.error),
             observation=clip(observation(event.outcome), 500),
         )
     data.update(extra or {})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -21,7 +21,12 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
-from llmcompiler_graph.approval import ApprovalPass, pending_tasks
+from llmcompiler_graph.approval import (
+    ApprovalAnswerError,
+    ApprovalPass,
+    check_approval_names,
+    pending_tasks,
+)
 from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide
@@ -35,7 +40,7 @@ from llmcompiler_graph.plan_and_schedule import (
 from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
 from llmcompiler_graph.planner.parser import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
-from llmcompiler_graph.task_runs import TaskRun, TaskRunArgs, arun_jobs, run_jobs
+from llmcompiler_graph.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
 
@@ -79,6 +84,7 @@ class Nodes:
     defaults: Settings
     model: BaseChatModel | None
     joiner_model: BaseChatModel | None
+    batches: Mapping[str, BatchTool] = field(default_factory=dict)
 
     # -- plan_and_schedule ----------------------------------------------------------------
 
@@ -136,8 +142,16 @@ class Nodes:
             return resume, [resume.job(resume.resumable[0])]
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
-            # on resume (which LangGraph does) repeats no work.
-            approval.decide(interrupt(approval.request()))
+            # on resume (which LangGraph does) repeats no work. An answer that cannot be
+            # read asks again (each ask is one more interrupt of this node), naming why.
+            request = approval.request()
+            answer = interrupt(request)
+            while True:
+                try:
+                    approval.decide(answer)
+                    break
+                except ApprovalAnswerError as exc:
+                    answer = interrupt({**request, "error": str(exc)})
         jobs = approval.jobs()
         if not jobs:  # cannot happen by construction; never loop without progress
             reason = "it could not be scheduled for approval"
@@ -171,7 +185,12 @@ class Nodes:
     # -- helpers ----------------------------------------------------------------------------
 
     def _settings(self, config: RunnableConfig) -> Settings:
-        return effective_settings(self.defaults, get_runtime(Context).context, config)
+        settings = effective_settings(self.defaults, get_runtime(Context).context, config)
+        # Fail closed, before anything runs: a misspelt name in the context would let
+        # that tool run without asking.
+        names = settings.interrupt_before_tools
+        check_approval_names(names, self.by_name, "the run's interrupt_before_tools")
+        return settings
 
     def _pass_args(
         self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool
@@ -183,6 +202,7 @@ class Nodes:
             config=config,
             emit=get_stream_writer(),
             asynchronous=asynchronous,
+            batches=self.batches,
         )
 
     def _planner(self, model: BaseChatModel, settings: Settings) -> PlannerModel:

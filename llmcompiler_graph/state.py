@@ -4,9 +4,9 @@ All state is the conversation. A question's work is recorded as ordinary message
 after the user's message, so any LangChain UI reads it as tool calling:
 
 * the plan: an ``AIMessage`` (name ``"planner"``) whose ``tool_calls`` are the tasks;
-* each result: a ``ToolMessage`` (``status="error"`` on failure) whose
-  ``additional_kwargs["llmcompiler"]`` holds ``{"index": N, "status": ..., "value": ...}``
-  (also its ``artifact`` unless the tool made one; see :func:`result_record`);
+* each result: a ``ToolMessage`` (``status="error"`` on failure) whose ``artifact`` holds
+  ``{"index": N, "status": ..., "value": ...}`` (under ``additional_kwargs["llmcompiler"]``
+  when the tool made its own artifact; see :func:`result_record`);
 * a replan decision: an ``AIMessage`` (name ``"joiner"``) with the feedback;
 * the answer: the last ``AIMessage`` (name ``"joiner"``).
 """
@@ -114,10 +114,14 @@ def planned_tasks(plan: AIMessage) -> list[dict[str, Any]]:
 def result_record(message: ToolMessage) -> dict[str, Any]:
     """Return a result's record ``{"index", "status", "value"?}`` (``{}`` if it has none).
 
-    It is under ``additional_kwargs["llmcompiler"]``; results written before that kept it
-    only as the ``artifact``.
+    It is the ``artifact``, unless the tool made its own artifact: then it is under
+    ``additional_kwargs["llmcompiler"]``.
     """
     marker = message.additional_kwargs.get(KIND)
+    artifact = message.artifact
+    if isinstance(artifact, dict) and "index" in artifact and "status" in artifact:
+        if not isinstance(marker, dict) or marker.get("index") == artifact["index"]:
+            return artifact
     if isinstance(marker, dict) and "index" in marker:
-        return marker
-    return message.artifact if isinstance(message.artifact, dict) else {}
+        return {k: v for k, v in marker.items() if k != "kind"}
+    return {}

@@ -8,8 +8,9 @@ derives from the other) and run their jobs through it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
-from typing import NotRequired, TypedDict, TypeVar, Unpack
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
@@ -18,16 +19,19 @@ from langgraph.errors import GraphBubbleUp
 
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.events import EventRelay, EventSink
-from llmcompiler_graph.executor.toolcall import CallRecord, tool_job
+from llmcompiler_graph.executor.toolcall import CallRecord, result_text, tool_job
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
-from llmcompiler_graph.fetching.jobs import Job, Outcome
+from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome
+from llmcompiler_graph.fetching.limits import RateLimit
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.planner.references import substitute
 from llmcompiler_graph.state import Turn, result_record
 from llmcompiler_graph.transcript import direct_answer, result_message
 
 __all__ = [
     "CANCEL_EVENT_KEY",
+    "BatchTool",
     "TaskRun",
     "TaskRunArgs",
     "arun_jobs",
@@ -44,6 +48,16 @@ stop early. Its result would be discarded anyway.
 """
 
 Unit = TypeVar("Unit", TaskFetchingUnit, AsyncTaskFetchingUnit)
+
+BatchCall = Callable[[list[Any]], Any]
+BatchTool = BatchCall | tuple[BatchCall, BatchCall]
+"""A tool's batched form: ``many(inputs) -> results`` (sync or async), or ``(sync, async)``.
+
+Each input is the task's only argument's value if it has one argument (``search_many``
+gets the queries), else its argument dict; it returns one result per input, in order (an
+``Exception`` in the list fails that task alone). If the call raises, or returns a list of
+another length, every fused task fails with that error; tasks are never retried singly.
+"""
 
 
 def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
@@ -71,6 +85,7 @@ class TaskRunArgs(TypedDict):
     emit: EventSink
     asynchronous: NotRequired[bool]
     propagate_interrupts: NotRequired[bool]
+    batches: NotRequired[Mapping[str, BatchTool]]
 
 
 class TaskRun:
@@ -88,13 +103,17 @@ class TaskRun:
         self._tool_config: RunnableConfig = {**self.config, "configurable": configurable}
         self._tools = args["tools"]
         self._asynchronous = args.get("asynchronous", False)
+        self._batches = args.get("batches", {}) if self.settings.fuse else {}
         self.record = CallRecord()
         self.propagate_interrupts = args.get("propagate_interrupts", False)
         """Let a tool's interrupt end the node (else it is recorded; see :meth:`waiting`)."""
 
     def job(self, task: PlannedTask, call_id: str | None = None) -> Job:
-        """Make the job that calls ``task``'s tool (``call_id``: the plan's tool call id)."""
-        return tool_job(
+        """Make the job that calls ``task``'s tool (fusable if the tool has a batched form).
+
+        ``call_id`` is the plan's tool call id for the task.
+        """
+        job = tool_job(
             task,
             self._tools,
             self._tool_config,
@@ -103,6 +122,19 @@ class TaskRun:
             record=self.record,
             catch_interrupts=not self.propagate_interrupts,
         )
+        batched = self._batches.get(task.name)
+        if batched is None or job.fn is None:
+            return job
+        sync, asynchronous = batched if isinstance(batched, tuple) else (batched, batched)
+        call = asynchronous if self._asynchronous else sync
+
+        def argument(deps: Mapping[int, object]) -> object:
+            args = substitute(task.args, task.deps, deps, result_text)
+            if isinstance(args, Mapping) and len(args) == 1:
+                return next(iter(args.values()))
+            return args
+
+        return replace(job, batch=BatchForm(task.name, argument, call))
 
     def unit(self, kind: type[Unit]) -> Unit:
         """Create a task fetching unit of ``kind`` that reports to this run's events."""
@@ -113,6 +145,9 @@ class TaskRun:
             completed=self.prior,
             cancel_event=self.cancel_event,
             propagate=(GraphBubbleUp,) if self.propagate_interrupts else (),
+            tool_limits=self.settings.tool_limits,
+            rate_limits={n: _rate(r) for n, r in (self.settings.tool_rate_limits or {}).items()},
+            priority="critical_path" if self.settings.priority == "critical_path" else "fifo",
         )
 
     def waiting(self, tasks: Iterable[PlannedTask]) -> set[int]:
@@ -150,6 +185,13 @@ class TaskRun:
             if direct is None and outcome.ok and tool is not None and tool.return_direct:
                 direct = direct_answer(message)
         return [*messages, direct] if direct is not None else messages
+
+
+def _rate(value: object) -> RateLimit:
+    # A number of requests per second, or a langchain_core InMemoryRateLimiter's numbers.
+    per_second = getattr(value, "requests_per_second", value)
+    burst = getattr(value, "max_bucket_size", 1)
+    return RateLimit(float(per_second), burst=max(1, int(burst)))  # type: ignore[arg-type]
 
 
 def run_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:

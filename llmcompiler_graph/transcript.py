@@ -6,22 +6,28 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-from llmcompiler_graph.executor.toolcall import Artifact, result_text
+from llmcompiler_graph.executor.toolcall import Artifact, message_text, result_text
 from llmcompiler_graph.fetching.jobs import Outcome
 from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.state import KIND
 
 __all__ = [
     "call_id",
     "direct_answer",
+    "fit_history",
     "jsonable",
     "observation",
     "plan_message",
     "result_message",
+    "storable",
 ]
+
+_SERDE = JsonPlusSerializer()
 
 
 def plan_message(
@@ -81,19 +87,24 @@ def result_message(
     """Return a task's result (``status="error"`` for any failure) answering its tool call.
 
     ``message`` is the ``ToolMessage`` the tool call produced, if any: its content (clipped)
-    and its artifact are kept. The task's record ``{"index", "status", "value"}`` is stored
-    under ``additional_kwargs["llmcompiler"]``, and also as the ``artifact`` when the tool
-    made none (read it with :func:`llmcompiler_graph.state.result_record`).
+    and its artifact are kept. The task's record ``{"index", "status", "value"}`` is the
+    ``artifact`` when the tool made none, else it is kept under
+    ``additional_kwargs["llmcompiler"]`` (read it with
+    :func:`llmcompiler_graph.state.result_record`).
     """
     record: dict[str, Any] = {"index": outcome.index, "status": outcome.status}
-    value = outcome.value.value if isinstance(outcome.value, Artifact) else outcome.value
-    if outcome.ok and _small_json(value):
-        record["value"] = value
+    if outcome.ok:
+        # The whole value, for ``$N`` in later rounds and approved tasks: the clip below is
+        # only for what models read. The checkpointer must be able to store it; a value it
+        # cannot (a plain object, a function) is kept as its full text.
+        value = outcome.value.value if isinstance(outcome.value, Artifact) else outcome.value
+        record["value"] = value if storable(value) else observation(outcome)
     artifact: Any = record
+    marker: dict[str, Any] = {"kind": "result", "index": outcome.index, "status": outcome.status}
     content: Any = clip(observation(outcome))
     if message is not None and outcome.ok:
         if message.artifact is not None:
-            artifact = message.artifact
+            artifact, marker = message.artifact, {"kind": "result", **record}
         # The tool's own content: text (clipped), or content blocks (text, images) whole.
         content = clip(message.content) if isinstance(message.content, str) else message.content
     return ToolMessage(
@@ -102,13 +113,37 @@ def result_message(
         name=name or "invalid_task",
         status="success" if outcome.ok else "error",
         artifact=artifact,
-        additional_kwargs={KIND: {"kind": "result", **record}},
+        additional_kwargs={KIND: marker},
     )
 
 
+def fit_history(messages: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
+    """Return the newest earlier messages that fit ``budget`` characters, oldest first.
+
+    Each message is first clipped to a quarter of the budget, so one huge answer (a
+    failed joiner's, say) cannot crowd out the rest or break every later question.
+    """
+    kept: list[BaseMessage] = []
+    room = budget
+    for message in reversed(messages):
+        text = message_text(message.content)
+        if len(text) > budget // 4:
+            message = message.model_copy(update={"content": clip(text, budget // 4)})
+            text = str(message.content)
+        if len(text) > room:
+            break
+        kept.append(message)
+        room -= len(text)
+    return kept[::-1]
+
+
 def observation(outcome: Outcome) -> str:
-    """Return what the joiner reads for an outcome: the result's text, or the error."""
-    return result_text(outcome.value) if outcome.ok else str(outcome.error)
+    """Return what the joiner reads for an outcome: the result's text, or the error.
+
+    Errors have credentials in their URLs hidden (:func:`~llmcompiler_graph.redact.redact`):
+    a last line of defence for tools that quote a secret URL in their exception.
+    """
+    return result_text(outcome.value) if outcome.ok else redact(str(outcome.error))
 
 
 def jsonable(value: object) -> Any:
@@ -119,11 +154,13 @@ def jsonable(value: object) -> Any:
         return str(value)
 
 
-def _small_json(value: object, limit: int = 20_000) -> bool:
+def storable(value: object) -> bool:
+    """Tell whether LangGraph's checkpoint serializer can store ``value`` as it is."""
     try:
-        return len(json.dumps(value)) <= limit
-    except (TypeError, ValueError, RecursionError):
+        _SERDE.dumps_typed(value)
+    except Exception:  # any failure means "not as it is"; the caller keeps the text
         return False
+    return True
 
 
 def direct_answer(result: ToolMessage) -> AIMessage:
