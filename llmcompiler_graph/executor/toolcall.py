@@ -181,8 +181,11 @@ def tool_job(
     record = record if record is not None else CallRecord()
     the_id = call_id or f"llmc_task_{task.index}"
 
+    def arguments(deps: Mapping[int, object]) -> object:
+        return _unwrap(substitute(task.args, task.deps, deps, result_text))
+
     def call_of(deps: Mapping[int, object]) -> ToolCall:
-        args = _unwrap(substitute(task.args, task.deps, deps, result_text))
+        args = arguments(deps)
         assert isinstance(args, dict)  # a task's arguments are keyword arguments
         return ToolCall(name=tool.name, args=args, id=the_id, type="tool_call")
 
@@ -213,7 +216,7 @@ def tool_job(
                 _RAW.reset(token)
             return finish(output, raw)
 
-        return Job(task.index, task.name, acall, task.deps, None, task.args)
+        return Job(task.index, task.name, acall, task.deps, None, task.args, resolve=arguments)
     # The call runs in a copy of the node's context so LangGraph's stream writer, config
     # and tracing context reach the tool on its worker thread.
     context = contextvars.copy_context()
@@ -238,7 +241,7 @@ def tool_job(
     def call(deps: Mapping[int, object]) -> object:
         return context.copy().run(run, deps)
 
-    return Job(task.index, task.name, call, task.deps, None, task.args)
+    return Job(task.index, task.name, call, task.deps, None, task.args, resolve=arguments)
 
 
 def _result(
