@@ -164,30 +164,28 @@ class ToolCallPlanReader:
                 index, name, args or {}, thought=call.thought, error=message, line=line
             )
 
+        parsed: object = {}
+        problem: str | None = None
+        try:
+            parsed = json.loads(raw) if raw.strip() else {}
+        except (ValueError, RecursionError) as exc:
+            problem = _json_problem(exc)
+        kept = parsed if isinstance(parsed, dict) else None  # shown on the error task
         if not name:
-            return error("the tool call has no tool name")
+            return error("the tool call has no tool name", kept)
         spec = self._tools.get(name)
         if spec is None:
             close = difflib.get_close_matches(name, list(self._tools), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else "."
             available = ", ".join(sorted(self._tools)) or "none"
-            return error(f"unknown tool '{name}'{hint} Available tools: {available}")
-        try:
-            args = json.loads(raw) if raw.strip() else {}
-        except (ValueError, RecursionError) as exc:
-            detail = (
-                f"{exc.msg} at character {exc.pos}"
-                if isinstance(exc, json.JSONDecodeError)
-                else type(exc).__name__
-            )
+            return error(f"unknown tool '{name}'{hint} Available tools: {available}", kept)
+        if problem is not None:
+            return error(problem)
+        if not isinstance(parsed, dict):
             return error(
-                f"the arguments are not valid JSON ({detail}); "
-                'send one JSON object, e.g. {"query": "..."}'
+                f"the arguments must be a JSON object of named arguments, got {_json_type(parsed)}"
             )
-        if not isinstance(args, dict):
-            return error(
-                f"the arguments must be a JSON object of named arguments, got {_json_type(args)}"
-            )
+        args: dict[str, object] = parsed
         listed = ", ".join(spec.params) or "none"
         unknown = [k for k in args if k not in spec.params]
         if unknown:
@@ -222,6 +220,18 @@ def read_tool_call_plan(
     reader.feed(chunks)
     reader.close()
     return reader
+
+
+def _json_problem(exc: BaseException) -> str:
+    detail = (
+        f"{exc.msg} at character {exc.pos}"
+        if isinstance(exc, json.JSONDecodeError)
+        else type(exc).__name__
+    )
+    return (
+        f"the arguments are not valid JSON ({detail}); "
+        'send one JSON object, e.g. {"query": "..."}'
+    )
 
 
 def _str(value: object) -> str | None:
