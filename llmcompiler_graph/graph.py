@@ -9,7 +9,7 @@ module never needs an API key; its tools are chosen by ``LLMCOMPILER_TOOLS`` (se
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -19,7 +19,9 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
+from langgraph.types import Command
 
+from llmcompiler_graph.approval import check_approval_names, normalize_resume
 from llmcompiler_graph.context import Context
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
 from llmcompiler_graph.plan_formats import bind_planner
@@ -94,12 +96,7 @@ def create_llm_compiler(
     settings["model"] = model if isinstance(model, str) else None
     settings["joiner_model"] = joiner_model if isinstance(joiner_model, str) else None
     defaults = Context(**settings)
-    unknown = sorted(set(defaults.interrupt_before_tools) - set(by_name) - {"*"})
-    if unknown:
-        raise ValueError(
-            f"interrupt_before_tools names unknown tool(s) {unknown}; "
-            f"the tools are: {', '.join(sorted(by_name)) or 'none'}"
-        )
+    check_approval_names(defaults.interrupt_before_tools, by_name, "interrupt_before_tools")
     if isinstance(model, BaseChatModel):
         bind_planner(model, tool_list, defaults)  # fail now, not on the first run
     nodes = Nodes(
@@ -118,7 +115,37 @@ def create_llm_compiler(
     builder.add_conditional_edges("plan_and_schedule", after_plan)
     builder.add_conditional_edges("approve", after_approve)
     builder.add_conditional_edges("join", after_join)
-    return builder.compile(checkpointer=checkpointer, store=store, name=name)
+    compiled = builder.compile(checkpointer=checkpointer, store=store, name=name)
+    compiled.__class__ = LLMCompilerGraph  # adds only the resume check below
+    return compiled
+
+
+class LLMCompilerGraph(CompiledStateGraph[State, Context, State, State]):
+    """The compiled graph, checking an approval answer before LangGraph reads it.
+
+    LangGraph fails inside its loop on ``Command(resume=None)`` and on resume dicts with
+    integer keys, and reads ``{}`` as no answer; here ``None`` and ``{}`` are refused with the
+    accepted shapes before anything runs (the run stays paused, ready for a valid answer)
+    and integer task indices become strings.
+    """
+
+    def stream(self, input: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run :meth:`CompiledStateGraph.stream` on a checked input."""
+        return super().stream(_checked(input), *args, **kwargs)
+
+    def astream(self, input: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run :meth:`CompiledStateGraph.astream` on a checked input."""
+        return super().astream(_checked(input), *args, **kwargs)
+
+
+def _checked(input: Any) -> Any:
+    if isinstance(input, Command) and input.resume is None and not (input.goto or input.update):
+        normalize_resume(None)  # raises, naming the accepted answers
+    if isinstance(input, Command) and input.resume is not None:
+        resume = normalize_resume(input.resume)
+        if resume is not input.resume:
+            return replace(input, resume=resume)
+    return input
 
 
 def _as_tool(candidate: BaseTool | Callable[..., Any]) -> BaseTool:

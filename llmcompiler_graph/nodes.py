@@ -21,7 +21,12 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
-from llmcompiler_graph.approval import ApprovalPass, pending_tasks
+from llmcompiler_graph.approval import (
+    ApprovalAnswerError,
+    ApprovalPass,
+    check_approval_names,
+    pending_tasks,
+)
 from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide
@@ -128,8 +133,16 @@ class Nodes:
         approval = ApprovalPass(TaskRun(**args))
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
-            # on resume (which LangGraph does) repeats no work.
-            approval.decide(interrupt(approval.request()))
+            # on resume (which LangGraph does) repeats no work. An answer that cannot be
+            # read asks again (each ask is one more interrupt of this node), naming why.
+            request = approval.request()
+            answer = interrupt(request)
+            while True:
+                try:
+                    approval.decide(answer)
+                    break
+                except ApprovalAnswerError as exc:
+                    answer = interrupt({**request, "error": str(exc)})
         jobs = approval.jobs()
         if not jobs:  # cannot happen by construction; never loop without progress
             reason = "it could not be scheduled for approval"
@@ -163,7 +176,12 @@ class Nodes:
     # -- helpers ----------------------------------------------------------------------------
 
     def _settings(self, config: RunnableConfig) -> Settings:
-        return effective_settings(self.defaults, get_runtime(Context).context, config)
+        settings = effective_settings(self.defaults, get_runtime(Context).context, config)
+        # Fail closed, before anything runs: a misspelt name in the context would let
+        # that tool run without asking.
+        names = settings.interrupt_before_tools
+        check_approval_names(names, self.by_name, "the run's interrupt_before_tools")
+        return settings
 
     def _pass_args(
         self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool

@@ -6,20 +6,26 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-from llmcompiler_graph.executor.toolcall import result_text
+from llmcompiler_graph.executor.toolcall import message_text, result_text
 from llmcompiler_graph.fetching.jobs import Outcome
 from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.state import KIND
 
 __all__ = [
+    "fit_history",
     "jsonable",
     "observation",
     "plan_message",
     "result_message",
+    "storable",
 ]
+
+_SERDE = JsonPlusSerializer()
 
 
 def plan_message(
@@ -69,8 +75,11 @@ def plan_message(
 def result_message(call_id: str, name: str, outcome: Outcome) -> ToolMessage:
     """Return a task's result (``status="error"`` for any failure) answering its tool call."""
     artifact: dict[str, Any] = {"index": outcome.index, "status": outcome.status}
-    if outcome.ok and _small_json(outcome.value):
-        artifact["value"] = outcome.value
+    if outcome.ok:
+        # The whole value, for ``$N`` in later rounds and approved tasks: the clip below is
+        # only for what models read. The checkpointer must be able to store it; a value it
+        # cannot (a plain object, a function) is kept as its full text.
+        artifact["value"] = outcome.value if storable(outcome.value) else observation(outcome)
     return ToolMessage(
         content=clip(observation(outcome)),
         tool_call_id=call_id,
@@ -80,9 +89,33 @@ def result_message(call_id: str, name: str, outcome: Outcome) -> ToolMessage:
     )
 
 
+def fit_history(messages: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
+    """Return the newest earlier messages that fit ``budget`` characters, oldest first.
+
+    Each message is first clipped to a quarter of the budget, so one huge answer (a
+    failed joiner's, say) cannot crowd out the rest or break every later question.
+    """
+    kept: list[BaseMessage] = []
+    room = budget
+    for message in reversed(messages):
+        text = message_text(message.content)
+        if len(text) > budget // 4:
+            message = message.model_copy(update={"content": clip(text, budget // 4)})
+            text = str(message.content)
+        if len(text) > room:
+            break
+        kept.append(message)
+        room -= len(text)
+    return kept[::-1]
+
+
 def observation(outcome: Outcome) -> str:
-    """Return what the joiner reads for an outcome: the result's text, or the error."""
-    return result_text(outcome.value) if outcome.ok else str(outcome.error)
+    """Return what the joiner reads for an outcome: the result's text, or the error.
+
+    Errors have credentials in their URLs hidden (:func:`~llmcompiler_graph.redact.redact`):
+    a last line of defence for tools that quote a secret URL in their exception.
+    """
+    return result_text(outcome.value) if outcome.ok else redact(str(outcome.error))
 
 
 def jsonable(value: object) -> Any:
@@ -93,8 +126,10 @@ def jsonable(value: object) -> Any:
         return str(value)
 
 
-def _small_json(value: object, limit: int = 20_000) -> bool:
+def storable(value: object) -> bool:
+    """Tell whether LangGraph's checkpoint serializer can store ``value`` as it is."""
     try:
-        return len(json.dumps(value)) <= limit
-    except (TypeError, ValueError, RecursionError):
+        _SERDE.dumps_typed(value)
+    except Exception:  # any failure means "not as it is"; the caller keeps the text
         return False
+    return True
