@@ -27,7 +27,8 @@ def task_event(
     """Turn a scheduler event into a JSON-friendly custom stream event.
 
     Keys: ``type`` (``"llmcompiler.task"``), ``event`` (``planned``/``started``/``finished``),
-    ``index``, ``tool``, ``args``, ``deps``, ``time`` (Unix seconds), and once finished
+    ``index``, ``tool``, ``args``, ``deps``, ``time`` (Unix seconds), ``fused`` (the tasks of
+    the batched call it ran in, if fused), and once finished
     ``status``, ``ok``, ``duration`` (seconds), ``error`` and ``observation`` (clipped).
     """
     data: dict[str, Any] = {
@@ -39,6 +40,8 @@ def task_event(
         "deps": sorted(deps),
         "time": round(_WALL_CLOCK_OFFSET + event.time, 6),
     }
+    if event.fused:
+        data["fused"] = list(event.fused)
     if event.outcome is not None:
         data.update(
             status=event.outcome.status,
