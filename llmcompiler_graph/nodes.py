@@ -236,6 +236,5 @@ def after_join(state: State) -> Literal["plan_and_schedule", "__end__"]:
 
 
 def _notice(text: str) -> AIMessage:
-    return AIMessage(
-        content=text, name="joiner", additional_kwargs={KIND: {"kind": "answer", "thought": None}}
-    )
+    marker = {"kind": "answer", "thought": None, "incomplete": "model_not_configured"}
+    return AIMessage(content=text, name="joiner", additional_kwargs={KIND: marker})
