@@ -74,7 +74,12 @@ class PlanRound:
         """Prepare a round that parses plans for the tools in ``specs``."""
         self.run = run
         self.parser: PlanParser | ToolCallPlanReader = (
-            ToolCallPlanReader(specs, start=run.turn.next_index, planned=list(run.prior))
+            ToolCallPlanReader(
+                specs,
+                start=run.turn.next_index,
+                planned=list(run.prior),
+                max_call_chars=run.settings.max_plan_line_chars,
+            )
             if run.settings.plan_format == "tool_calls"
             else PlanParser(specs, planned=list(run.prior))
         )
@@ -103,9 +108,12 @@ class PlanRound:
         """Add a streamed message chunk (or its content); return the jobs to submit now."""
         piece = message_text(chunk.content if isinstance(chunk, BaseMessage) else chunk)
         if isinstance(self.parser, ToolCallPlanReader):  # tool calls; the text is the thought
+            calls = getattr(chunk, "tool_call_chunks", None) or ()
+            if not self.limits.admit_calls(piece, calls):
+                return []
             self._text.append(piece)
             self.parser.feed_text(piece)
-            return self._jobs(self.parser.feed(getattr(chunk, "tool_call_chunks", None) or ()))
+            return self._jobs(self.parser.feed(calls))
         if self.parser.done:
             self._trailing += len(piece)
             return []
