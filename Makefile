@@ -1,4 +1,5 @@
-# Two commands matter: `make demo` (offline main job) and `make test` (what CI runs).
+# Three commands matter: `make demo` (offline main job), `make test` (the full suite, what CI
+# runs) and `make check` (the fast inner loop: lint, types, unit tests without slow/integration).
 # Each creates .venv with the Python found as $(PYTHON) and installs what it needs.
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ export LANGSMITH_TRACING ?= false
 export LANGGRAPH_CLI_NO_ANALYTICS ?= 1
 export LANGGRAPH_NO_VERSION_CHECK ?= true
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test check lint typecheck unit fast bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,12 @@ typecheck: $(VENV)/.installed-dev
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+# Fewer fuzz examples than `make test` (300): the inner loop stays under a minute.
+fast: $(VENV)/.installed-dev
+	LLMCOMPILER_FUZZ_EXAMPLES=$${LLMCOMPILER_FUZZ_EXAMPLES:-40} $(BIN)/python -m pytest -q -m "not slow and not integration"
+
+check: lint typecheck fast
 
 test: lint typecheck unit
 

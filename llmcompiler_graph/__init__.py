@@ -10,13 +10,8 @@ __version__ = "0.1.0"
 
 from llmcompiler_graph.context import Context
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
-from llmcompiler_graph.fetching.threads import (
-    Job,
-    Outcome,
-    SchedulerError,
-    TaskEvent,
-    TaskFetchingUnit,
-)
+from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, TaskEvent
+from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.graph import create_llm_compiler
 from llmcompiler_graph.joiner import Decision, parse_decision
 from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, ToolSpec, parse_plan

@@ -21,21 +21,31 @@ its interrupt, or had finished and written its results to the checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any, NoReturn
 
 from langchain_core.messages import BaseMessage
 
 from llmcompiler_graph.executor.toolcall import result_text
 from llmcompiler_graph.fetching.jobs import Job, Outcome
-from llmcompiler_graph.plan_and_schedule import TaskPass, TaskPassArgs
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute
 from llmcompiler_graph.state import Turn, planned_tasks
+from llmcompiler_graph.task_runs import TaskRun
 from llmcompiler_graph.transcript import jsonable, result_message
 
-__all__ = ["APPROVAL_TYPE", "ApprovalPass", "Verdict", "parse_verdicts", "pending_tasks"]
+__all__ = [
+    "APPROVAL_TYPE",
+    "ApprovalAnswerError",
+    "ApprovalPass",
+    "Verdict",
+    "check_approval_names",
+    "normalize_resume",
+    "parse_verdicts",
+    "pending_tasks",
+]
 
 APPROVAL_TYPE = "llmcompiler.approval"
 """The ``type`` of the interrupt value the ``approve`` node raises."""
@@ -44,10 +54,16 @@ _YES = {"approve", "approved", "accept", "accepted", "yes", "y", "ok", "allow", 
 _NO = {"reject", "rejected", "deny", "denied", "no", "n", "cancel", "skip"}
 
 HOW_TO_ANSWER = (
-    "Resume with Command(resume=...): 'approve' or 'reject' for all tasks shown; or a dict "
-    "{'<task index>': 'approve' | 'reject' | {'action': 'reject', 'reason': '...'}} (keys "
-    "as strings); tasks left out are asked again."
+    "Resume with Command(resume=...): 'approve' or 'reject' (or True / False) for all tasks "
+    "shown; {'action': 'approve' | 'reject', 'reason': '...'} for all; a non-empty list of "
+    "these in the order shown; or a dict from task index to one of these, e.g. "
+    "{'3': 'approve', '4': {'action': 'reject', 'reason': 'not now'}}; tasks left out are "
+    "asked again."
 )
+
+
+class ApprovalAnswerError(ValueError):
+    """Raise for a reviewer's answer that cannot be read; the reviewer is asked again."""
 
 
 @dataclass(frozen=True)
@@ -84,33 +100,81 @@ def parse_verdicts(value: object, indices: Sequence[int]) -> dict[int, Verdict]:
     """Read a resume value into verdicts for the tasks ``indices`` (those shown).
 
     Accepted: ``"approve"``/``True`` or ``"reject"``/``False`` for all; a dict
-    ``{"action": "approve" | "reject", "reason": ...}`` for all; a list in the order shown;
-    or a dict from task index to any of these (as a string key: LangGraph reads the keys
-    of a resume dict, and JSON has no other kind). A task not mentioned gets no
-    verdict and is asked about again. A value that cannot be read rejects every task, with
-    a reason saying so (the joiner sees it), rather than failing the run.
+    ``{"action": "approve" | "reject", "reason": ...}`` for all; a non-empty list in the order
+    shown; or a dict from task index (a string or an integer) to any of these. A task not
+    mentioned gets no verdict and is asked about again.
+
+    Raises:
+        ApprovalAnswerError: For anything else (``None``, ``[]``, ``{}``, unknown words,
+            indices not shown): the message names the accepted shapes, and the ``approve``
+            node asks again rather than deciding anything.
+
     """
     shown = list(indices)
     single = _verdict(value)
     if single is not None:
         return dict.fromkeys(shown, single)
-    if isinstance(value, list | tuple):
-        pairs = zip(shown, value, strict=False)
-        return {i: v for i, item in pairs if (v := _verdict(item)) is not None}
-    if isinstance(value, Mapping):
-        verdicts: dict[int, Verdict] = {}
+    if isinstance(value, list | tuple) and value:
+        if len(value) > len(shown):
+            _refuse(value, f"it has {len(value)} items for {len(shown)} task(s) shown")
+        verdicts = {}
+        for position, item in zip(shown, value, strict=False):
+            verdicts[position] = _verdict(item) or _refuse(value, f"item {item!r} is not a verdict")
+        return verdicts
+    if isinstance(value, Mapping) and value and not _is_single(value):
+        by_index: dict[int, Verdict] = {}
         for key, item in value.items():
-            try:
-                index = int(key)
-            except (TypeError, ValueError):
-                continue
-            verdict = _verdict(item)
-            if index in shown and verdict is not None:
-                verdicts[index] = verdict
-        if verdicts or not value:
-            return verdicts
-    reason = f"the reviewer's reply {value!r} was not understood. {HOW_TO_ANSWER}"
-    return dict.fromkeys(shown, Verdict(False, reason))
+            index = _index(key)
+            if index is None or index not in shown:
+                _refuse(value, f"key {key!r} is not a task shown ({_listing(shown)})")
+            by_index[index] = _verdict(item) or _refuse(
+                value, f"the answer for task {index}, {item!r}, is not a verdict"
+            )
+        return by_index
+    return _refuse(value, "it decides nothing" if _empty(value) else "its shape is unknown")
+
+
+def check_approval_names(names: Iterable[str], tools: Iterable[str], source: str) -> None:
+    """Refuse approval names that are not tools (``"*"`` means every tool).
+
+    Approval must fail closed: a misspelt name would otherwise let that tool run unasked.
+
+    Raises:
+        ValueError: Naming each unknown name, with the closest tool name when there is one.
+
+    """
+    known = sorted(tools)
+    unknown = sorted(set(names) - set(known) - {"*"})
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name.replace("-", "_"), known, n=1, cutoff=0.6)
+        hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    raise ValueError(
+        f"{source} names unknown tool(s) {unknown}: {', '.join(hints)}; "
+        f"the tools are: {', '.join(known) or 'none'} (or '*' for every tool)"
+    )
+
+
+def normalize_resume(value: object) -> object:
+    """Make a resume value safe to hand to LangGraph, before anything runs.
+
+    LangGraph itself fails on ``Command(resume=None)`` and on dict keys that are not strings,
+    and reads ``{}`` as answering no interrupt; ``None`` and ``{}`` are refused with the
+    accepted shapes, integer task indices become strings.
+
+    Raises:
+        ApprovalAnswerError: For ``None`` and ``{}``.
+
+    """
+    if value is None or (isinstance(value, Mapping) and not value):
+        raise ApprovalAnswerError(
+            f"Command(resume={value!r}) is not an approval answer; nothing was run. {HOW_TO_ANSWER}"
+        )
+    if isinstance(value, Mapping) and not all(isinstance(k, str) for k in value):
+        return {str(k): v for k, v in value.items()}
+    return value
 
 
 def _verdict(item: object) -> Verdict | None:
@@ -118,7 +182,7 @@ def _verdict(item: object) -> Verdict | None:
         return Verdict(item)
     if isinstance(item, str) and item.strip().lower() in _YES | _NO:
         return Verdict(item.strip().lower() in _YES)
-    if isinstance(item, Mapping):
+    if isinstance(item, Mapping) and _is_single(item):
         action = item.get("action", item.get("type", item.get("decision")))
         if isinstance(action, str) and action.strip().lower() in _YES | _NO:
             reason = item.get("reason", item.get("message"))
@@ -126,13 +190,45 @@ def _verdict(item: object) -> Verdict | None:
     return None
 
 
-class ApprovalPass(TaskPass):
+def _is_single(item: Mapping[Any, Any]) -> bool:
+    return any(key in item for key in ("action", "type", "decision"))
+
+
+def _index(key: object) -> int | None:
+    if isinstance(key, bool):
+        return None
+    if isinstance(key, int):
+        return key
+    if isinstance(key, str) and key.strip().isdigit():
+        return int(key)
+    return None
+
+
+def _empty(value: object) -> bool:
+    return value is None or (isinstance(value, list | tuple | Mapping | str) and not value)
+
+
+def _listing(shown: Sequence[int]) -> str:
+    return ", ".join(str(i) for i in shown) or "none"
+
+
+def _refuse(value: object, why: str) -> NoReturn:
+    text = repr(value)
+    if len(text) > 200:
+        text = text[:200] + "..."
+    raise ApprovalAnswerError(
+        f"the approval answer {text} was not understood: {why}. {HOW_TO_ANSWER}"
+    )
+
+
+class ApprovalPass:
     """One pass of the ``approve`` node over the latest round's held tasks."""
 
-    def __init__(self, **args: Unpack[TaskPassArgs]) -> None:
+    def __init__(self, run: TaskRun) -> None:
         """Work out which held tasks can be reviewed now; create it on the node's thread."""
-        super().__init__(**args)
-        turn, settings = args["turn"], args["settings"]
+        self.run = run
+        self.prior = run.prior
+        turn, settings = run.turn, run.settings
         self.pending = pending_tasks(turn)
         self._ids = (
             {int(r["index"]): str(r["id"]) for r in planned_tasks(turn.rounds[-1].plan)}
@@ -172,7 +268,12 @@ class ApprovalPass(TaskPass):
         }
 
     def decide(self, value: object) -> None:
-        """Record the reviewer's answer (the value ``interrupt`` returned)."""
+        """Record the reviewer's answer (the value ``interrupt`` returned).
+
+        Raises:
+            ApprovalAnswerError: If the answer cannot be read (see :func:`parse_verdicts`).
+
+        """
         self.verdicts = parse_verdicts(value, [t.index for t in self.review])
 
     def jobs(self) -> list[Job]:
@@ -190,20 +291,20 @@ class ApprovalPass(TaskPass):
             if missing:
                 error = f"task {task.index} '{task.name}': results of task(s) {missing} are missing"
                 job = Job(task.index, task.name, None, frozenset(), error, task.args)
-            elif not self._settings.needs_approval(task.name) or failed_dep:
-                job = self._job(task)  # the scheduler skips it if a dependency failed
+            elif not self.run.settings.needs_approval(task.name) or failed_dep:
+                job = self.run.job(task)  # the scheduler skips it if a dependency failed
             elif verdict is None:
                 held.add(task.index)
                 continue
             elif verdict.approved:
-                job = self._job(task)
+                job = self.run.job(task)
             else:
                 reason = f": {verdict.reason}" if verdict.reason else ""
                 error = (
                     f"task {task.index} '{task.name}' was not run: the reviewer rejected it{reason}"
                 )
                 job = Job(task.index, task.name, None, frozenset(), error, task.args)
-            self.events.deps[task.index] = sorted(task.deps)
+            self.run.events.deps[task.index] = sorted(task.deps)
             known.add(task.index)
             jobs.append(job)
         return jobs

@@ -30,7 +30,7 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 
@@ -38,7 +38,9 @@ from llmcompiler_graph.planner import prompts
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
+    "PLAN_FORMATS",
     "Context",
+    "PlanFormat",
     "Settings",
     "effective_settings",
     "explicit_settings",
@@ -52,6 +54,10 @@ DEFAULT_MAX_CONCURRENCY = 8
 Tool calls wait on I/O, so this is independent of the core count (the thread pool default
 ``min(32, cores + 4)`` would be 6 on a 2-core machine and serialize an 8-search plan).
 """
+
+PlanFormat = Literal["text", "tool_calls"]
+PLAN_FORMATS: tuple[PlanFormat, ...] = ("text", "tool_calls")
+"""How the planner writes plans: a numbered text plan, or native tool calls."""
 
 Check = Callable[[Any], str | None]
 """Return what is wrong with a value (``"must be 1 or more"``), or ``None`` if it is fine."""
@@ -79,6 +85,10 @@ def _at_least(low: int) -> Check:
 def _positive_seconds(value: Any) -> str | None:
     ok = value is None or (isinstance(value, int | float) and value > 0)
     return None if ok else "must be positive seconds or None"
+
+
+def _plan_format(value: Any) -> str | None:
+    return None if value in PLAN_FORMATS else "must be one of 'text', 'tool_calls'"
 
 
 def _tool_names(value: Any) -> str | None:
@@ -127,6 +137,14 @@ class Context:
         'Tools whose calls wait for a human\'s approval (LangGraph `interrupt`); ["*"]: all. '
         "Needs a checkpointer.",
         check=_tool_names,
+    )
+    plan_format: Literal["text", "tool_calls"] = setting(
+        "text",
+        '"text": the planner writes a numbered LLMCompiler plan; "tool_calls": it makes native '
+        "tool calls, numbered in order, `$N` in an argument standing for call N's result "
+        "(for models trained on function calling). The served graph's default: "
+        "LLMCOMPILER_PLAN_FORMAT.",
+        check=_plan_format,
     )
 
     def __post_init__(self) -> None:

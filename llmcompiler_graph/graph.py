@@ -9,7 +9,7 @@ module never needs an API key; its tools are chosen by ``LLMCOMPILER_TOOLS`` (se
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -19,11 +19,14 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
+from langgraph.types import Command
 
+from llmcompiler_graph.approval import check_approval_names, normalize_resume
 from llmcompiler_graph.context import Context
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
+from llmcompiler_graph.plan_formats import bind_planner
 from llmcompiler_graph.render import tool_spec
-from llmcompiler_graph.served import served_tools
+from llmcompiler_graph.served import served_plan_format, served_tools
 from llmcompiler_graph.state import State
 
 __all__ = ["create_llm_compiler", "graph"]
@@ -60,15 +63,16 @@ def create_llm_compiler(
         name: The compiled graph's name.
         **settings: Defaults for the settings: any field of
             :class:`~llmcompiler_graph.context.Context` (``max_replans=5``,
-            ``task_timeout=30``, ``interrupt_before_tools=["send_email"]`` ...), where each is
-            declared and described.
+            ``task_timeout=30``, ``interrupt_before_tools=["send_email"]``,
+            ``plan_format="tool_calls"`` ...), where each is declared and described.
 
     Returns:
         The compiled graph; invoke it with ``{"messages": [("user", "question")]}``.
 
     Raises:
         ValueError: For duplicate or reserved tool names, unknown tools in
-            ``interrupt_before_tools``, or out-of-range settings.
+            ``interrupt_before_tools``, out-of-range settings, or ``plan_format="tool_calls"``
+            with a model that has no tool calling.
         TypeError: For a tool that is neither a ``BaseTool`` nor a callable, or an unknown
             setting.
 
@@ -92,12 +96,9 @@ def create_llm_compiler(
     settings["model"] = model if isinstance(model, str) else None
     settings["joiner_model"] = joiner_model if isinstance(joiner_model, str) else None
     defaults = Context(**settings)
-    unknown = sorted(set(defaults.interrupt_before_tools) - set(by_name) - {"*"})
-    if unknown:
-        raise ValueError(
-            f"interrupt_before_tools names unknown tool(s) {unknown}; "
-            f"the tools are: {', '.join(sorted(by_name)) or 'none'}"
-        )
+    check_approval_names(defaults.interrupt_before_tools, by_name, "interrupt_before_tools")
+    if isinstance(model, BaseChatModel):
+        bind_planner(model, tool_list, defaults)  # fail now, not on the first run
     nodes = Nodes(
         tools=tool_list,
         by_name=by_name,
@@ -114,7 +115,37 @@ def create_llm_compiler(
     builder.add_conditional_edges("plan_and_schedule", after_plan)
     builder.add_conditional_edges("approve", after_approve)
     builder.add_conditional_edges("join", after_join)
-    return builder.compile(checkpointer=checkpointer, store=store, name=name)
+    compiled = builder.compile(checkpointer=checkpointer, store=store, name=name)
+    compiled.__class__ = LLMCompilerGraph  # adds only the resume check below
+    return compiled
+
+
+class LLMCompilerGraph(CompiledStateGraph[State, Context, State, State]):
+    """The compiled graph, checking an approval answer before LangGraph reads it.
+
+    LangGraph fails inside its loop on ``Command(resume=None)`` and on resume dicts with
+    integer keys, and reads ``{}`` as no answer; here ``None`` and ``{}`` are refused with the
+    accepted shapes before anything runs (the run stays paused, ready for a valid answer)
+    and integer task indices become strings.
+    """
+
+    def stream(self, input: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run :meth:`CompiledStateGraph.stream` on a checked input."""
+        return super().stream(_checked(input), *args, **kwargs)
+
+    def astream(self, input: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run :meth:`CompiledStateGraph.astream` on a checked input."""
+        return super().astream(_checked(input), *args, **kwargs)
+
+
+def _checked(input: Any) -> Any:
+    if isinstance(input, Command) and input.resume is None and not (input.goto or input.update):
+        normalize_resume(None)  # raises, naming the accepted answers
+    if isinstance(input, Command) and input.resume is not None:
+        resume = normalize_resume(input.resume)
+        if resume is not input.resume:
+            return replace(input, resume=resume)
+    return input
 
 
 def _as_tool(candidate: BaseTool | Callable[..., Any]) -> BaseTool:
@@ -125,6 +156,7 @@ def _as_tool(candidate: BaseTool | Callable[..., Any]) -> BaseTool:
     raise TypeError(f"tools must be BaseTool objects or functions, got {type(candidate).__name__}")
 
 
-graph = create_llm_compiler(None, served_tools())
+graph = create_llm_compiler(None, served_tools(), plan_format=served_plan_format())
 """The graph ``langgraph.json`` serves: model per run from the context or the environment,
-tools from ``LLMCOMPILER_TOOLS`` (the demo tools by default)."""
+tools from ``LLMCOMPILER_TOOLS`` (the demo tools by default), plan format from
+``LLMCOMPILER_PLAN_FORMAT`` (``text`` by default; the context's ``plan_format`` overrides it)."""

@@ -21,22 +21,26 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
-from llmcompiler_graph.approval import ApprovalPass, pending_tasks
+from llmcompiler_graph.approval import (
+    ApprovalAnswerError,
+    ApprovalPass,
+    check_approval_names,
+    pending_tasks,
+)
 from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide
 from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
 from llmcompiler_graph.plan_and_schedule import (
     PlanRound,
-    TaskPassArgs,
-    arun_jobs,
     arun_round,
     build_planner_messages,
-    run_jobs,
     run_round,
 )
+from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
 from llmcompiler_graph.planner.parser import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
+from llmcompiler_graph.task_runs import TaskRun, TaskRunArgs, arun_jobs, run_jobs
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
 
@@ -87,8 +91,8 @@ class Nodes:
         """Stream a plan and run its tasks on worker threads."""
         settings = self._settings(config)
         try:
-            planner, _ = self._models(settings)
-        except ModelNotConfiguredError as exc:
+            planner = self._planner(self._models(settings)[0], settings)
+        except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
         messages, round_ = self._round(state, config, settings, asynchronous=False)
         return {"messages": run_round(planner, messages, round_)}
@@ -97,8 +101,8 @@ class Nodes:
         """Stream a plan on the event loop and run its tasks (async tools on the loop)."""
         settings = self._settings(config)
         try:
-            planner, _ = await self._amodels(settings)
-        except ModelNotConfiguredError as exc:
+            planner = self._planner((await self._amodels(settings))[0], settings)
+        except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
         messages, round_ = self._round(state, config, settings, asynchronous=True)
         return {"messages": await arun_round(planner, messages, round_)}
@@ -108,29 +112,37 @@ class Nodes:
     ) -> tuple[list[BaseMessage], PlanRound]:
         args = self._pass_args(state, config, settings, asynchronous=asynchronous)
         messages = build_planner_messages(args["turn"], self.tools, settings)
-        return messages, PlanRound(specs=self.specs, **args)
+        return messages, PlanRound(TaskRun(**args), specs=self.specs)
 
     # -- approve ----------------------------------------------------------------------------
 
     def approve(self, state: State, config: RunnableConfig) -> Update:
         """Ask a human about held tasks (``interrupt``), then run what they unblocked."""
         approval, jobs = self._approval(state, config, asynchronous=False)
-        return {"messages": approval.transcript(run_jobs(approval, jobs))}
+        return {"messages": approval.transcript(run_jobs(approval.run, jobs))}
 
     async def aapprove(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`approve` does on the event loop."""
         approval, jobs = self._approval(state, config, asynchronous=True)
-        return {"messages": approval.transcript(await arun_jobs(approval, jobs))}
+        return {"messages": approval.transcript(await arun_jobs(approval.run, jobs))}
 
     def _approval(
         self, state: State, config: RunnableConfig, *, asynchronous: bool
     ) -> tuple[ApprovalPass, list[Job]]:
         args = self._pass_args(state, config, self._settings(config), asynchronous=asynchronous)
-        approval = ApprovalPass(**args)
+        approval = ApprovalPass(TaskRun(**args))
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
-            # on resume (which LangGraph does) repeats no work.
-            approval.decide(interrupt(approval.request()))
+            # on resume (which LangGraph does) repeats no work. An answer that cannot be
+            # read asks again (each ask is one more interrupt of this node), naming why.
+            request = approval.request()
+            answer = interrupt(request)
+            while True:
+                try:
+                    approval.decide(answer)
+                    break
+                except ApprovalAnswerError as exc:
+                    answer = interrupt({**request, "error": str(exc)})
         jobs = approval.jobs()
         if not jobs:  # cannot happen by construction; never loop without progress
             reason = "it could not be scheduled for approval"
@@ -164,12 +176,17 @@ class Nodes:
     # -- helpers ----------------------------------------------------------------------------
 
     def _settings(self, config: RunnableConfig) -> Settings:
-        return effective_settings(self.defaults, get_runtime(Context).context, config)
+        settings = effective_settings(self.defaults, get_runtime(Context).context, config)
+        # Fail closed, before anything runs: a misspelt name in the context would let
+        # that tool run without asking.
+        names = settings.interrupt_before_tools
+        check_approval_names(names, self.by_name, "the run's interrupt_before_tools")
+        return settings
 
     def _pass_args(
         self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool
-    ) -> TaskPassArgs:
-        return TaskPassArgs(
+    ) -> TaskRunArgs:
+        return TaskRunArgs(
             turn=current_turn(state["messages"]),
             settings=settings,
             tools=self.by_name,
@@ -177,6 +194,9 @@ class Nodes:
             emit=get_stream_writer(),
             asynchronous=asynchronous,
         )
+
+    def _planner(self, model: BaseChatModel, settings: Settings) -> PlannerModel:
+        return bind_planner(model, self.tools, settings)
 
     def _models(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
         planner = self.model if self.model is not None else resolve_model(settings.model)

@@ -1,58 +1,47 @@
 """The ``plan_and_schedule`` round: stream a plan and run each task as soon as it is parsed.
 
-:class:`PlanRound` keeps one round's bookkeeping (parser, tasks held for approval, task
-events, transcript) and is shared by the sync round (:func:`run_round`: worker threads) and
-the async one (:func:`arun_round`: the event loop; async tools are awaited on it, sync tools
-run on worker threads, so nothing blocks the loop). Its base,
-:class:`TaskPass`, is what a round has in common with an approval pass: earlier results,
-task events, and how tasks become jobs and which unit runs them.
+:class:`PlanRound` keeps one round's bookkeeping (parser, tasks held for approval,
+transcript) and is shared by the sync round (:func:`run_round`: worker threads) and the
+async one (:func:`arun_round`: the event loop; async tools are awaited on it, sync tools
+run on worker threads, so nothing blocks the loop). What it shares with an approval pass
+(earlier results, task events, jobs, units) is its :class:`~.task_runs.TaskRun`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
-from typing import NotRequired, TypedDict, TypeVar, Unpack
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.context import Settings
-from llmcompiler_graph.events import EventRelay, EventSink, task_event
-from llmcompiler_graph.executor.toolcall import message_text, tool_job
+from llmcompiler_graph.events import task_event
+from llmcompiler_graph.executor.toolcall import message_text
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
+from llmcompiler_graph.plan_formats import PlannerModel, tool_call_planner_messages
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, ToolSpec
+from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.render import describe_tools, render_rounds
 from llmcompiler_graph.state import Turn
+from llmcompiler_graph.task_runs import TaskRun
 from llmcompiler_graph.transcript import plan_message, result_message
 
-__all__ = [
-    "PlanRound",
-    "TaskPass",
-    "TaskPassArgs",
-    "arun_jobs",
-    "arun_round",
-    "build_planner_messages",
-    "prior_outcomes",
-    "run_jobs",
-    "run_round",
-]
+__all__ = ["PlanRound", "arun_round", "build_planner_messages", "run_round"]
 
 MAX_TRAILING_CHARS = 2_000
 """Text a planner may stream after its plan ended before the stream is closed early."""
-
-Unit = TypeVar("Unit", TaskFetchingUnit, AsyncTaskFetchingUnit)
 
 
 def build_planner_messages(
     turn: Turn, tools: list[BaseTool], settings: Settings
 ) -> list[BaseMessage]:
     """Build the planner's prompt: system rules and tools, history, question, earlier rounds."""
+    if settings.plan_format == "tool_calls":
+        return tool_call_planner_messages(turn, tools, settings)
     next_index = turn.next_index
     examples = f"\nExamples:\n{settings.examples.strip()}\n" if settings.examples else ""
     system = prompts.fill(
@@ -72,64 +61,17 @@ def build_planner_messages(
     return messages
 
 
-def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
-    """Rebuild outcomes of this question's earlier results, for ``$N`` references to them."""
-    outcomes: dict[int, Outcome] = {}
-    for round_ in turn.rounds:
-        for message in round_.results:
-            artifact = message.artifact if isinstance(message.artifact, dict) else {}
-            index = artifact.get("index")
-            if not isinstance(index, int) or index <= 0:
-                continue
-            status = artifact.get("status", "error" if message.status == "error" else "ok")
-            value = artifact["value"] if "value" in artifact else message.content
-            outcomes[index] = Outcome(index, str(message.name or ""), status, value=value)
-    return outcomes
-
-
-class TaskPassArgs(TypedDict):
-    """What a node hands a :class:`TaskPass`: the question so far and how to run tools."""
-
-    turn: Turn
-    settings: Settings
-    tools: Mapping[str, BaseTool]
-    config: RunnableConfig
-    emit: EventSink
-    asynchronous: NotRequired[bool]
-
-
-class TaskPass:
-    """What a node running tasks needs, however they run: earlier results, events, jobs."""
-
-    def __init__(self, **args: Unpack[TaskPassArgs]) -> None:
-        """Prepare a pass; create it on the node's thread (see :class:`EventRelay`)."""
-        self.prior = prior_outcomes(args["turn"])
-        self.events = EventRelay(args["emit"])
-        self.config = args["config"]
-        self._settings = args["settings"]
-        self._tools = args["tools"]
-        self._asynchronous = args.get("asynchronous", False)
-
-    def unit(self, kind: type[Unit]) -> Unit:
-        """Create a task fetching unit of ``kind`` that reports to this pass's events."""
-        return kind(
-            max_concurrency=self._settings.max_concurrency,
-            timeout=self._settings.task_timeout,
-            on_event=self.events,
-            completed=self.prior,
-        )
-
-    def _job(self, task: PlannedTask) -> Job:
-        return tool_job(task, self._tools, self.config, asynchronous=self._asynchronous)
-
-
-class PlanRound(TaskPass):
+class PlanRound:
     """One planning round's bookkeeping, independent of how its tasks are run."""
 
-    def __init__(self, *, specs: Mapping[str, ToolSpec], **args: Unpack[TaskPassArgs]) -> None:
+    def __init__(self, run: TaskRun, *, specs: Mapping[str, ToolSpec]) -> None:
         """Prepare a round that parses plans for the tools in ``specs``."""
-        super().__init__(**args)
-        self.parser = PlanParser(specs, planned=list(self.prior))
+        self.run = run
+        self.parser: PlanParser | ToolCallPlanReader = (
+            ToolCallPlanReader(specs, start=run.turn.next_index, planned=list(run.prior))
+            if run.settings.plan_format == "tool_calls"
+            else PlanParser(specs, planned=list(run.prior))
+        )
         self.held: set[int] = set()
         self.stream_error: str | None = None
         self._text: list[str] = []
@@ -146,9 +88,13 @@ class PlanRound(TaskPass):
         """
         return self.parser.done and self._trailing > MAX_TRAILING_CHARS
 
-    def feed(self, content: object) -> list[Job]:
-        """Add a streamed chunk's content; return the jobs to submit now."""
-        piece = message_text(content)
+    def feed(self, chunk: object) -> list[Job]:
+        """Add a streamed message chunk (or its content); return the jobs to submit now."""
+        piece = message_text(chunk.content if isinstance(chunk, BaseMessage) else chunk)
+        if isinstance(self.parser, ToolCallPlanReader):  # tool calls; the text is the thought
+            self._text.append(piece)
+            self.parser.feed_text(piece)
+            return self._jobs(self.parser.feed(getattr(chunk, "tool_call_chunks", None) or ()))
         if self.parser.done:
             self._trailing += len(piece)
             return []
@@ -186,42 +132,33 @@ class PlanRound(TaskPass):
     def _jobs(self, tasks: Iterable[PlannedTask]) -> list[Job]:
         jobs: list[Job] = []
         for task in tasks:
-            self.events.deps[task.index] = sorted(task.deps)
-            approval = task.error is None and self._settings.needs_approval(task.name)
+            self.run.events.deps[task.index] = sorted(task.deps)
+            approval = task.error is None and self.run.settings.needs_approval(task.name)
             if approval or (task.error is None and task.deps & self.held):
                 # Held until a human approves (or until the task it needs is approved).
                 self.held.add(task.index)
                 planned = TaskEvent("planned", task.index, task.name, task.args)
-                self.events.send(
+                self.run.events.send(
                     task_event(planned, deps=task.deps, extra={"awaiting_approval": approval})
                 )
                 continue
-            jobs.append(self._job(task))
+            jobs.append(self.run.job(task))
         return jobs
 
 
-def run_jobs(task_pass: TaskPass, jobs: Iterable[Job]) -> dict[int, Outcome]:
-    """Run jobs known up front on worker threads; return their outcomes by index."""
-    with task_pass.unit(TaskFetchingUnit) as tfu:
-        for job in jobs:
-            tfu.submit(job)
-        tfu.close()
-        return tfu.wait()
-
-
 def run_round(
-    model: BaseChatModel, messages: list[BaseMessage], round_: PlanRound
+    model: PlannerModel, messages: list[BaseMessage], round_: PlanRound
 ) -> list[BaseMessage]:
     """Stream one plan, run its tasks on threads, and return the plan and its results.
 
     Tasks held for approval get no result here; the ``approve`` node runs them later.
     """
-    with round_.unit(TaskFetchingUnit) as tfu:
+    with round_.run.unit(TaskFetchingUnit) as tfu:
         try:
-            stream = model.stream(messages, round_.config)
+            stream = model.stream(messages, round_.run.config)
             try:
                 for chunk in stream:
-                    for job in round_.feed(chunk.content):
+                    for job in round_.feed(chunk):
                         tfu.submit(job)
                     if round_.done:
                         break
@@ -237,25 +174,16 @@ def run_round(
     return round_.transcript(outcomes)
 
 
-async def arun_jobs(task_pass: TaskPass, jobs: Iterable[Job]) -> dict[int, Outcome]:
-    """Run jobs known up front on the event loop; return their outcomes by index."""
-    async with task_pass.unit(AsyncTaskFetchingUnit) as tfu:
-        for job in jobs:
-            tfu.submit(job)
-        tfu.close()
-        return await tfu.wait()
-
-
 async def arun_round(
-    model: BaseChatModel, messages: list[BaseMessage], round_: PlanRound
+    model: PlannerModel, messages: list[BaseMessage], round_: PlanRound
 ) -> list[BaseMessage]:
     """Do what :func:`run_round` does on the event loop (``model.astream``)."""
-    async with round_.unit(AsyncTaskFetchingUnit) as tfu:
+    async with round_.run.unit(AsyncTaskFetchingUnit) as tfu:
         try:
-            stream = model.astream(messages, round_.config)
+            stream = model.astream(messages, round_.run.config)
             try:
                 async for chunk in stream:
-                    for job in round_.feed(chunk.content):
+                    for job in round_.feed(chunk):
                         tfu.submit(job)
                     if round_.done:
                         break

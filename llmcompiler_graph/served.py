@@ -8,6 +8,9 @@
   :data:`DEMO_CORPUS` that sleeps about half a second, and ``math``), for trying the server,
   Studio and the SDK without a network, together with ``LLMCOMPILER_MODEL=scripted:demo``.
 
+``LLMCOMPILER_PLAN_FORMAT`` picks the default plan format, ``text`` (default) or
+``tool_calls`` (native tool calling); a run's context can still choose with ``plan_format``.
+
 Everything else (model, prompts, limits, approval) is per run, through the runtime context.
 """
 
@@ -17,9 +20,12 @@ import os
 
 from langchain_core.tools import BaseTool
 
-__all__ = ["DEMO_CORPUS", "TOOLS_ENV", "served_tools"]
+from llmcompiler_graph.context import PLAN_FORMATS, PlanFormat
+
+__all__ = ["DEMO_CORPUS", "PLAN_FORMAT_ENV", "TOOLS_ENV", "served_plan_format", "served_tools"]
 
 TOOLS_ENV = "LLMCOMPILER_TOOLS"
+PLAN_FORMAT_ENV = "LLMCOMPILER_PLAN_FORMAT"
 
 DEMO_CORPUS: dict[str, str] = {
     "Scott Derrickson": (
@@ -65,4 +71,22 @@ def served_tools() -> list[BaseTool]:
     raise ValueError(
         f"{TOOLS_ENV}={os.environ.get(TOOLS_ENV)!r} is not a tool set: use 'demo' (Wikipedia "
         "search and math, the default) or 'simulated' (offline, for trying the server)"
+    )
+
+
+def served_plan_format() -> PlanFormat:
+    """Return the plan format ``LLMCOMPILER_PLAN_FORMAT`` selects (``text`` when unset).
+
+    Raises:
+        ValueError: For a value other than ``text`` or ``tool_calls``.
+
+    """
+    raw = os.environ.get(PLAN_FORMAT_ENV) or "text"
+    choice = raw.strip().lower().replace("-", "_")
+    for known in PLAN_FORMATS:
+        if choice == known:
+            return known
+    raise ValueError(
+        f"{PLAN_FORMAT_ENV}={raw!r} is not a plan format: use 'text' (numbered text plans, the "
+        "default) or 'tool_calls' (the planner makes native tool calls)"
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, ToolMessage
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from llmcompiler_graph.executor.toolcall import result_text
 from llmcompiler_graph.fetching.jobs import Outcome
@@ -19,7 +20,10 @@ __all__ = [
     "observation",
     "plan_message",
     "result_message",
+    "storable",
 ]
+
+_SERDE = JsonPlusSerializer()
 
 
 def plan_message(
@@ -69,8 +73,11 @@ def plan_message(
 def result_message(call_id: str, name: str, outcome: Outcome) -> ToolMessage:
     """Return a task's result (``status="error"`` for any failure) answering its tool call."""
     artifact: dict[str, Any] = {"index": outcome.index, "status": outcome.status}
-    if outcome.ok and _small_json(outcome.value):
-        artifact["value"] = outcome.value
+    if outcome.ok:
+        # The whole value, for ``$N`` in later rounds and approved tasks: the clip below is
+        # only for what models read. The checkpointer must be able to store it; a value it
+        # cannot (a plain object, a function) is kept as its full text.
+        artifact["value"] = outcome.value if storable(outcome.value) else observation(outcome)
     return ToolMessage(
         content=clip(observation(outcome)),
         tool_call_id=call_id,
@@ -93,8 +100,10 @@ def jsonable(value: object) -> Any:
         return str(value)
 
 
-def _small_json(value: object, limit: int = 20_000) -> bool:
+def storable(value: object) -> bool:
+    """Tell whether LangGraph's checkpoint serializer can store ``value`` as it is."""
     try:
-        return len(json.dumps(value)) <= limit
-    except (TypeError, ValueError, RecursionError):
+        _SERDE.dumps_typed(value)
+    except Exception:  # any failure means "not as it is"; the caller keeps the text
         return False
+    return True

@@ -6,18 +6,13 @@ import asyncio
 from typing import Any
 
 import pytest
+from fakes.apps import scripted_app
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.approval import APPROVAL_TYPE, Verdict, parse_verdicts
-from llmcompiler_graph.sim import (
-    ScriptedChatModel,
-    ToolCallRecord,
-    make_math_tool,
-    make_search_tool,
-)
+from llmcompiler_graph.approval import APPROVAL_TYPE, ApprovalAnswerError, Verdict, parse_verdicts
+from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord
 
 PLAN = (
     '1. search(query="Paris")\n'
@@ -28,33 +23,13 @@ PLAN = (
 )
 
 
-def responder(plan: str) -> Any:
-    def reply(messages: list[BaseMessage]) -> str:
-        if "Finish(" not in messages[0].text:
-            return plan
-        observations = [
-            line.removeprefix("Observation: ")
-            for line in messages[-1].text.splitlines()
-            if line.startswith("Observation:")
-        ]
-        return f"Thought: done.\nAction: Finish({' | '.join(observations)})"
-
-    return reply
-
-
 def build(
     plan: str = PLAN, approval: tuple[str, ...] = ("math",), **kwargs: Any
 ) -> tuple[Any, ScriptedChatModel, list[ToolCallRecord]]:
-    calls: list[ToolCallRecord] = []
-    model = ScriptedChatModel(responses=responder(plan))
-    tools = [
-        make_search_tool(latency_s=0.05, jitter_s=0.0, recorder=calls),
-        make_math_tool(latency_s=0.05, recorder=calls),
-    ]
-    app = create_llm_compiler(
-        model, tools, checkpointer=InMemorySaver(), interrupt_before_tools=approval, **kwargs
+    built = scripted_app(
+        plan, checkpointer=InMemorySaver(), interrupt_before_tools=approval, **kwargs
     )
-    return app, model, calls
+    return built.app, built.model, built.calls
 
 
 def request_of(out: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +153,9 @@ def test_async_approval() -> None:
 
 def test_unknown_tool_names_are_refused() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown tool\(s\) \['serch'\]; the tools are: math, search"
+        ValueError,
+        match=r"unknown tool\(s\) \['serch'\]: 'serch' \(did you mean 'search'\?\); "
+        r"the tools are: math, search",
     ):
         build(approval=("serch",))
 
@@ -193,8 +170,7 @@ def test_unknown_tool_names_are_refused() -> None:
         ({"type": "approve"}, {2: Verdict(True), 3: Verdict(True)}),
         ({"3": "yes", 2: False}, {2: Verdict(False), 3: Verdict(True)}),
         (["approve"], {2: Verdict(True)}),
-        ({}, {}),
-        ({"9": "approve"}, {2: Verdict(False), 3: Verdict(False)}),
+        ({3: "approve"}, {3: Verdict(True)}),
     ],
 )
 def test_parse_verdicts(value: object, expected: dict[int, Verdict]) -> None:
@@ -205,7 +181,82 @@ def test_parse_verdicts(value: object, expected: dict[int, Verdict]) -> None:
             assert got[index].reason == verdict.reason
 
 
-def test_unreadable_answer_rejects_with_a_reason() -> None:
-    got = parse_verdicts(42, [1])
-    assert not got[1].approved
-    assert got[1].reason is not None and "42" in got[1].reason and "approve" in got[1].reason
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        [],
+        {},
+        "",
+        42,
+        "maybe",
+        {"9": "approve"},
+        {"2": "maybe"},
+        {"x": "yes"},
+        ["yes", "no", "yes"],
+        ["perhaps"],
+        {"action": "perhaps"},
+        {True: "approve"},
+    ],
+)
+def test_unreadable_answers_are_refused_naming_the_accepted_shapes(value: object) -> None:
+    with pytest.raises(ApprovalAnswerError, match="was not understood") as caught:
+        parse_verdicts(value, [2, 3])
+    assert "'approve' or 'reject'" in str(caught.value)
+    assert "dict from task index" in str(caught.value)
+
+
+@pytest.mark.parametrize("bad", ["maybe", [], {"9": "approve"}, {"2": "perhaps"}, 0.5])
+def test_a_wrong_answer_asks_again_and_fails_nothing(bad: object) -> None:
+    app, _, calls = build()
+    request_of(app.invoke(QUESTION, CONFIG))
+    before = len(calls)
+    out = app.invoke(Command(resume=bad), CONFIG)
+    again = request_of(out)
+    assert [t["index"] for t in again["tasks"]] == [2]
+    assert "was not understood" in again["error"] and "'approve' or 'reject'" in again["error"]
+    assert sorted(results(out["messages"])) == [1, 4]  # nothing failed or ran
+    assert len(calls) == before
+    assert app.get_state(CONFIG).next == ("approve",)
+    # A second wrong answer asks again too; then a valid one goes on as usual.
+    assert "error" in request_of(app.invoke(Command(resume="hmm"), CONFIG))
+    out = app.invoke(Command(resume="approve"), CONFIG)
+    assert [t["index"] for t in request_of(out)["tasks"]] == [3]
+    assert results(out["messages"])[2].content == "5"
+
+
+def test_integer_keys_and_none_do_not_crash_inside_langgraph() -> None:
+    app, _, _ = build()
+    request_of(app.invoke(QUESTION, CONFIG))
+    with pytest.raises(ApprovalAnswerError, match=r"resume=None.*'approve' or 'reject'"):
+        app.invoke(Command(resume=None), CONFIG)
+    with pytest.raises(ApprovalAnswerError, match=r"resume=\{\}.*'approve' or 'reject'"):
+        app.invoke(Command(resume={}), CONFIG)
+    assert app.get_state(CONFIG).next == ("approve",)  # still paused, nothing decided
+    out = app.invoke(Command(resume={2: "approve"}), CONFIG)  # an int key, as in the request
+    assert [t["index"] for t in request_of(out)["tasks"]] == [3]
+    assert results(out["messages"])[2].content == "5"
+
+    async def run() -> dict[str, Any]:
+        return dict(await app.ainvoke(Command(resume={3: "reject"}), CONFIG))
+
+    done = results(asyncio.run(run())["messages"])
+    assert done[3].status == "error" and "rejected" in str(done[3].content)
+
+
+def test_a_misspelt_tool_in_the_context_fails_closed_before_anything_runs() -> None:
+    app, model, calls = build(approval=())
+    with pytest.raises(ValueError, match=r"'math-tool' \(did you mean 'math'\?\)"):
+        app.invoke(QUESTION, CONFIG, context={"interrupt_before_tools": ["math-tool"]})
+    assert calls == [] and model.calls == []
+
+    async def run() -> None:
+        await app.ainvoke(
+            QUESTION,
+            {"configurable": {"thread_id": "a"}},
+            context={"interrupt_before_tools": ["serch"]},
+        )
+
+    with pytest.raises(ValueError, match=r"'serch' \(did you mean 'search'\?\)"):
+        asyncio.run(run())
+    assert calls == [] and model.calls == []

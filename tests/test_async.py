@@ -1,4 +1,5 @@
-"""The async path: ``AsyncTaskFetchingUnit`` alone, and the graph's ``ainvoke``/``astream``."""
+"""The async path: what only ``AsyncTaskFetchingUnit`` does (coroutines on the loop), and the
+graph's ``ainvoke``/``astream``. Behaviour both drivers share is tested in test_fetching.py."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 
 import pytest
 from blockbuster import BlockBuster
+from fakes.apps import scripted_app
 from langchain_core.tools import StructuredTool, tool
 
 from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.executor.toolcall import has_async
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
-from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, TaskEvent
+from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, make_search_tool
 
 Span = dict[int, tuple[float, float, str]]
@@ -109,31 +111,6 @@ def test_max_concurrency_is_a_hard_cap_for_mixed_jobs() -> None:
     assert len(spans) == 10
 
 
-def test_jobs_start_while_the_plan_is_still_arriving() -> None:
-    spans: Span = {}
-
-    async def go() -> list[str]:
-        seen: list[str] = []
-        finished = asyncio.Event()
-
-        def listen(event: TaskEvent) -> None:
-            seen.append(f"{event.kind} {event.index}")
-            if event.kind == "finished" and event.index == 1:
-                finished.set()
-
-        async with AsyncTaskFetchingUnit(max_concurrency=2, on_event=listen) as tfu:
-            tfu.submit(Job(1, "a", sleeper(1, 0.01, spans)))
-            await finished.wait()  # job 1 finishes before the "plan" goes on
-            seen.append("plan continues")
-            tfu.submit(Job(2, "b", sleeper(2, 0.01, spans), deps=frozenset({1})))
-            tfu.close()
-            await tfu.wait()
-        return seen
-
-    seen = asyncio.run(go())
-    assert seen.index("finished 1") < seen.index("plan continues") < seen.index("started 2")
-
-
 def test_failures_timeouts_and_skips() -> None:
     spans: Span = {}
 
@@ -165,18 +142,6 @@ def test_failures_timeouts_and_skips() -> None:
     assert 2 not in spans  # the async call was cancelled, not left running
 
 
-def test_a_long_failed_chain_is_skipped_without_recursion() -> None:
-    async def boom(deps: Mapping[int, object]) -> object:
-        raise RuntimeError("first")
-
-    jobs = [Job(1, "t", boom)] + [
-        Job(i, "t", sleeper(i, 0, {}), deps=frozenset({i - 1})) for i in range(2, 3001)
-    ]
-    outcomes, _ = asyncio.run(run_unit(jobs, max_concurrency=8))
-    assert len(outcomes) == 3000
-    assert all(outcomes[i].status == "skipped" for i in range(2, 3001))
-
-
 def test_a_tool_raising_timeout_error_without_a_task_timeout_is_an_error() -> None:
     async def upstream(deps: Mapping[int, object]) -> object:
         raise TimeoutError("upstream timed out")
@@ -186,22 +151,6 @@ def test_a_tool_raising_timeout_error_without_a_task_timeout_is_an_error() -> No
     )
     assert outcomes[1].status == "error"
     assert outcomes[1].error == "task 1 't' failed: TimeoutError: upstream timed out"
-
-
-def test_protocol_errors() -> None:
-    async def go() -> None:
-        async with AsyncTaskFetchingUnit(max_concurrency=1) as tfu:
-            with pytest.raises(SchedulerError, match=r"depends on unknown task\(s\) \[9\]"):
-                tfu.submit(Job(1, "a", sleeper(1, 0, {}), deps=frozenset({9})))
-            with pytest.raises(SchedulerError, match="wait\\(\\) before close\\(\\)"):
-                await tfu.wait()
-            tfu.close()
-            with pytest.raises(SchedulerError, match="submitted after close"):
-                tfu.submit(Job(2, "b", sleeper(2, 0, {})))
-
-    asyncio.run(go())
-    with pytest.raises(SchedulerError, match="at least 1"):
-        AsyncTaskFetchingUnit(max_concurrency=0)
 
 
 # -- the graph -------------------------------------------------------------------------------
@@ -230,10 +179,8 @@ def graph_with_mixed_tools(
         )
         return f"value of {key}"
 
-    def reply(messages: list[Any]) -> str:
-        return plan if "Finish(" not in messages[0].text else "Thought: ok\nAction: Finish(done)"
-
-    app = create_llm_compiler(ScriptedChatModel(responses=reply), [search, lookup], **kwargs)
+    joins = ["Thought: ok\nAction: Finish(done)"]
+    app = scripted_app(plan, joins=joins, tools=[search, lookup], **kwargs).app
     return app, calls, spans
 
 

@@ -82,6 +82,7 @@ def test_measured_time_never_beats_the_ideal(approach: str) -> None:
     assert result.ideal * 0.995 <= result.latency <= result.ideal + 0.5
 
 
+@pytest.mark.slow
 def test_session_writes_every_figure(tmp_path: Path) -> None:
     config = SessionConfig(
         title="test",
@@ -145,6 +146,7 @@ def test_session_writes_every_figure(tmp_path: Path) -> None:
     assert "SIMULATION, profile instant" in report and "| diamond | LLMCompiler |" in report
 
 
+@pytest.mark.slow
 def test_demo_command_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert get_profile("instant")
     code = main(["demo", "--questions", "1", "--profile", "instant", "--out", str(tmp_path)])

@@ -20,8 +20,8 @@ from llmcompiler_graph.context import (
     explicit_settings,
     settings_table,
 )
-from llmcompiler_graph.plan_and_schedule import TaskPass
 from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool
+from llmcompiler_graph.task_runs import TaskRun
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 QUESTION = {"messages": [("user", "What is 2 + 3?")]}
@@ -35,15 +35,15 @@ def reply(messages: list[BaseMessage]) -> str:
 
 @pytest.fixture
 def seen(monkeypatch: pytest.MonkeyPatch) -> list[Context]:
-    """Record the effective settings every task pass of a run was given."""
+    """Record the effective settings every task run of a run was given."""
     recorded: list[Context] = []
-    original = TaskPass.__init__
+    original = TaskRun.__init__
 
-    def spy(self: TaskPass, **args: Any) -> None:
+    def spy(self: TaskRun, **args: Any) -> None:
         recorded.append(args["settings"])
         original(self, **args)
 
-    monkeypatch.setattr(TaskPass, "__init__", spy)
+    monkeypatch.setattr(TaskRun, "__init__", spy)
     return recorded
 
 

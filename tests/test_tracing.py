@@ -11,13 +11,11 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from fakes.apps import scripted_app
 from fakes.recording_server import RecordingServer
 from langchain_core.callbacks import BaseCallbackHandler
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-
-from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool, make_search_tool
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -73,23 +71,14 @@ PLANS = [
 ]
 
 
-def scripted() -> ScriptedChatModel:
-    plans = iter(PLANS)
-    joins = iter(["Action: Replan(need more)", "Action: Finish(done)"])
-
-    def reply(messages: list[Any]) -> str:
-        return next(joins) if "Finish(" in messages[0].text else next(plans)
-
-    return ScriptedChatModel(responses=reply)
-
-
-def tools() -> list[Any]:
-    return [make_search_tool(latency_s=0.01, jitter_s=0.0), make_math_tool(latency_s=0.01)]
+def build(**options: Any) -> Any:
+    joins = ["Action: Replan(need more)", "Action: Finish(done)"]
+    return scripted_app(PLANS, joins=joins, latency_s=0.01, **options).app
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_tool_runs_are_children_of_the_scheduling_node(mode: str) -> None:
-    app = create_llm_compiler(scripted(), tools())
+    app = build()
     handler = Runs()
     config: Any = {"callbacks": [handler]}
     question = {"messages": [("user", "q")]}
@@ -111,9 +100,7 @@ def test_tool_runs_are_children_of_the_scheduling_node(mode: str) -> None:
 
 
 def test_approved_tool_runs_are_children_of_the_approve_node() -> None:
-    app = create_llm_compiler(
-        scripted(), tools(), interrupt_before_tools=["math"], checkpointer=InMemorySaver()
-    )
+    app = build(interrupt_before_tools=["math"], checkpointer=InMemorySaver())
     handler = Runs()
     config: Any = {"callbacks": [handler], "configurable": {"thread_id": "t"}}
     app.invoke({"messages": [("user", "q")]}, config)

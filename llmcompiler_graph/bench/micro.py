@@ -24,7 +24,8 @@ from typing import Any
 from llmcompiler_graph.bench.harness import ZERO_TIMINGS, ToolRecord, make_tools
 from llmcompiler_graph.bench.runner import Env, run_case
 from llmcompiler_graph.bench.synthetic import synthetic_cases
-from llmcompiler_graph.fetching.threads import Job, TaskFetchingUnit
+from llmcompiler_graph.fetching.jobs import Job
+from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.sim import get_profile
 
 __all__ = [

@@ -10,14 +10,19 @@ and its threads are daemons.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
-__all__ = ["Watchdog", "WorkerPool"]
+__all__ = ["SerialDelivery", "Watchdog", "WorkerPool", "run_for_loop"]
+
+T = TypeVar("T")
 
 _STOP = None
 
@@ -157,3 +162,85 @@ class Watchdog:
                     pass
                 finally:
                     self._cond.acquire()
+
+
+class SerialDelivery(Generic[T]):
+    """Hand items to a listener in order, one thread at a time, outside the caller's lock.
+
+    Threads :meth:`put` items while holding ``cond``'s lock and call :meth:`deliver` after
+    releasing it; whichever thread delivers takes everything queued so far. A listener's
+    exceptions are ignored.
+    """
+
+    def __init__(self, cond: threading.Condition, listener: Callable[[T], None] | None) -> None:
+        """Deliver to ``listener`` (nothing is queued if it is ``None``)."""
+        self._cond = cond
+        self._listener = listener
+        self._items: deque[T] = deque()
+        self._busy = False
+
+    def put(self, items: Iterable[T]) -> None:
+        """Queue items (call with the lock held)."""
+        if self._listener is not None:
+            self._items.extend(items)
+
+    @property
+    def idle(self) -> bool:
+        """Tell whether everything queued was delivered (call with the lock held)."""
+        return not self._items and not self._busy
+
+    def deliver(self) -> None:
+        """Deliver what is queued unless another thread is at it (call without the lock)."""
+        listener = self._listener
+        while listener is not None:
+            with self._cond:
+                if self._busy or not self._items:
+                    return
+                self._busy = True
+                batch = list(self._items)
+                self._items.clear()
+            try:
+                for item in batch:
+                    try:
+                        listener(item)
+                    except Exception:  # a broken listener must not break scheduling
+                        pass
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+
+def run_for_loop(
+    pool: WorkerPool,
+    fn: Callable[[], object],
+    late: Callable[[object, BaseException | None], None],
+) -> asyncio.Future[object]:
+    """Run ``fn`` on ``pool`` and return a future of the running loop that gets its result.
+
+    If the future was already given up (timed out, cancelled) when ``fn`` returns, ``late``
+    gets the value or exception on the loop's thread instead.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[object] = loop.create_future()
+
+    def settle(value: object, exc: BaseException | None) -> None:
+        if future.done():
+            late(value, exc)
+        elif exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(value)
+
+    def run() -> None:
+        try:
+            value, exc = fn(), None
+        except BaseException as failure:  # handed to the loop, never lost on the thread
+            value, exc = None, failure
+        try:
+            loop.call_soon_threadsafe(settle, value, exc)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    pool.submit(run)
+    return future

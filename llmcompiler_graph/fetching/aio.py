@@ -1,15 +1,8 @@
-"""Task fetching unit for asyncio: the same contract as :class:`~.scheduler.TaskFetchingUnit`.
+"""The asyncio driver: ``TaskFetchingUnit``'s API on an event loop (options: ``UnitOptions``).
 
-Used by the graph's async nodes (``ainvoke``/``astream``, and ``langgraph dev``, which runs
-graphs on an event loop that must never block). A job whose ``fn`` is a coroutine function
-runs as an asyncio task on the loop; any other ``fn`` runs on a daemon worker thread and its
-result is handed back to the loop with ``call_soon_threadsafe``. Either way a job starts the
-instant its last dependency finishes (completion callbacks, no polling) and at most
-``max_concurrency`` run at once, counting both kinds. A job that raises, times out or depends
-on a failed job ends as an error :class:`~.jobs.Outcome`. All bookkeeping happens on the
-event loop's thread, so it needs no lock.
-
-::
+For the async nodes (``ainvoke``, ``langgraph dev``), whose loop must never block: coroutine
+jobs run as tasks on the loop, others on daemon worker threads; bookkeeping stays on the
+loop's thread (no lock)::
 
     async with AsyncTaskFetchingUnit(max_concurrency=4) as tfu:
         tfu.submit(Job(1, "search", fn=async_search))
@@ -21,22 +14,15 @@ event loop's thread, so it needs no lock.
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+import functools
+import threading
+import time
+from typing import Unpack
 
-from llmcompiler_graph.executor.workers import WorkerPool
-from llmcompiler_graph.fetching.core import DependencyTracker
-from llmcompiler_graph.fetching.jobs import (
-    Job,
-    Outcome,
-    SchedulerError,
-    Status,
-    TaskEvent,
-    check_limits,
-    failure_message,
-    timeout_message,
-)
+from llmcompiler_graph.executor.workers import WorkerPool, run_for_loop
+from llmcompiler_graph.fetching.calls import Start, Step
+from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError
+from llmcompiler_graph.fetching.options import UnitOptions, scheduler_for
 
 __all__ = ["AsyncTaskFetchingUnit"]
 
@@ -44,182 +30,117 @@ __all__ = ["AsyncTaskFetchingUnit"]
 class AsyncTaskFetchingUnit:
     """Run submitted jobs on an event loop as soon as their dependencies are done."""
 
-    def __init__(
-        self,
-        *,
-        max_concurrency: int,
-        timeout: float | None = None,
-        on_event: Callable[[TaskEvent], None] | None = None,
-        completed: Mapping[int, Outcome] | None = None,
-        thread_name: str = "llmcompiler-atask",
-    ) -> None:
-        """Create a unit for one run; use it from one event loop only.
-
-        Args:
-            max_concurrency: Most jobs running at once (a hard cap, at least 1).
-            timeout: Seconds a job may run before it ends as ``timeout``. A coroutine is
-                cancelled; a thread cannot be stopped, so its call is abandoned.
-            on_event: Called on the loop's thread for every lifecycle event; exceptions it
-                raises are ignored.
-            completed: Outcomes of earlier runs that new jobs may depend on.
-            thread_name: Prefix for the names of worker threads (for plain-function jobs).
-
-        Raises:
-            SchedulerError: For a ``max_concurrency`` below 1 or a non-positive ``timeout``.
-
-        """
-        check_limits(max_concurrency, timeout)
-        self._cap = max_concurrency
-        self._timeout = timeout
-        self._on_event = on_event
-        self._pool = WorkerPool(thread_name)
-        self._dag = DependencyTracker(completed)
+    def __init__(self, **options: Unpack[UnitOptions]) -> None:
+        """Create a unit for one run, used from one event loop (see ``UnitOptions``)."""
+        self._core = scheduler_for(options)
+        self._timeout = options.get("timeout")
+        self._on_event = options.get("on_event")
+        self.cancel_event = options.get("cancel_event") or threading.Event()
+        self._pool = WorkerPool(options.get("thread_name", "llmcompiler-atask"))
         self._tasks: set[asyncio.Task[None]] = set()
         self._done = asyncio.Event()
-        self._running = 0
-        self.peak_running = 0
-        self.abandoned_threads = 0
+        self._timer: asyncio.TimerHandle | None = None
 
     def submit(self, job: Job) -> None:
-        """Add a job; it starts as soon as its dependencies are done and a slot is free.
-
-        Raises:
-            SchedulerError: After :meth:`close`, for an index already used, or for a
-                dependency that was neither submitted nor given as ``completed``.
-
-        """
-        ended = self._dag.add(job)
-        self._emit(TaskEvent("planned", job.index, job.name, job.args))
-        self._settled([ended] if ended is not None else [])
-        self._dispatch()
+        """Add a job; raises ``SchedulerError`` after close, for a reused index or unknown dep."""
+        self._apply(self._core.submit(job))
 
     def close(self) -> None:
         """Declare that no more jobs will be submitted."""
-        self._dag.close()
-        self._check_done()
+        self._core.close()
+        self._apply(Step())
 
-    async def wait(self) -> dict[int, Outcome]:
-        """Wait until every submitted job has an outcome (after :meth:`close`).
-
-        Returns:
-            The outcomes of this run's jobs, by index (earlier runs' outcomes excluded).
-
-        Raises:
-            SchedulerError: If ``close()`` was never called.
-
-        """
-        if not self._dag.closed:
-            raise SchedulerError("wait() before close(): the unit cannot know the plan ended")
-        await self._done.wait()
-        return self._dag.results()
-
-    async def aclose(self) -> None:
-        """Cancel jobs still running (after an error or a cancelled run) and free the threads."""
-        self._dag.close()
-        tasks = [t for t in self._tasks if not t.done()]
-        for task in tasks:
+    def cancel(self, reason: str = "the run was cancelled") -> None:
+        """Start nothing more, set ``cancel_event``, cancel running coroutines, end every job."""
+        self.cancel_event.set()
+        self._apply(self._core.cancel(reason))
+        for task in self._tasks:
             task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self._pool.shutdown()
+
+    async def wait(self, timeout: float | None = None) -> dict[int, Outcome]:
+        """Wait until every job has an outcome; raises as :meth:`.threads.TaskFetchingUnit.wait`."""
+        if not self._core.closed:
+            raise SchedulerError("wait() before close(): the unit cannot know the plan ended")
+        try:
+            async with asyncio.timeout(timeout):
+                await self._done.wait()
+        except TimeoutError:
+            missing = self._core.unfinished()
+            raise SchedulerError(f"tasks {missing} still unfinished after {timeout} s") from None
+        if self._core.raised is not None:
+            raise self._core.raised
+        return self._core.results()
 
     async def __aenter__(self) -> AsyncTaskFetchingUnit:
         """Return the unit itself."""
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        """Cancel what still runs and release the worker threads."""
-        await self.aclose()
+        """Cancel what is unfinished (leaving early) and release the threads."""
+        if not self._core.done:
+            self.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._pool.shutdown()
 
-    # -- internals (all on the event loop's thread) ---------------------------------------
+    @property
+    def abandoned_threads(self) -> int:
+        """Return how many ended calls (timed out, cancelled) are still running."""
+        return self._core.abandoned
 
-    def _check_done(self) -> None:
-        if self._dag.all_done:
-            self._done.set()
+    @property
+    def peak_running(self) -> int:
+        """Return the most calls that ran at once (abandoned calls not counted)."""
+        return self._core.peak
 
-    def _dispatch(self) -> None:
-        while self._running < self._cap:
-            launch = self._dag.start_next()
-            if launch is None:
-                return
-            job = launch.job
-            self._running += 1
-            self.peak_running = max(self.peak_running, self._running)
-            self._emit(TaskEvent("started", job.index, job.name, job.args, time=launch.started_at))
-            task = asyncio.get_running_loop().create_task(self._run(job, launch.deps))
+    def _apply(self, step: Step) -> None:
+        for event in step.events if self._on_event is not None else ():
+            try:
+                self._on_event(event)  # type: ignore[misc]
+            except Exception:  # a broken listener must not break scheduling
+                pass
+        loop = asyncio.get_running_loop()
+        for start in step.starts:
+            task = loop.create_task(self._run(start))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        if step.wake_at is not None:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_at(loop.time() + step.wake_at - time.perf_counter(), self._tick)
+        if self._core.done:
+            self._done.set()
 
-    async def _run(self, job: Job, deps: Mapping[int, object]) -> None:
-        assert job.fn is not None
-        status: Status = "ok"
+    def _late(self, start: Start, value: object, exc: BaseException | None) -> None:
+        self._apply(self._core.finish(start, value, exc))  # counts the thread as returned
+
+    def _tick(self) -> None:
+        self._apply(self._core.tick())
+
+    async def _run(self, start: Start) -> None:
+        threaded = not start.is_async
         value: object = None
-        error: str | None = None
-        threaded = not inspect.iscoroutinefunction(job.fn)
+        error: BaseException | None = None
         scope: asyncio.Timeout | None = None
         try:
-            work = self._in_thread(job.fn, deps) if threaded else job.fn(deps)
-            async with asyncio.timeout(self._timeout) as scope:
-                value = await _awaitable(work)
-        except TimeoutError as exc:
-            if self._timeout is None or scope is None or not scope.expired():
-                # Raised by the tool itself: an ordinary failure, not our deadline.
-                status, error = "error", failure_message(job, exc)
-            else:
-                status, error = "timeout", timeout_message(job, self._timeout)
-                self.abandoned_threads += threaded
-        except asyncio.CancelledError:
-            self._running -= 1
-            raise
-        except Exception as exc:  # every failure of a tool becomes an observation
-            status, error = "error", failure_message(job, exc)
-        self._running -= 1
-        self._settled(self._dag.finish(job.index, status, value=value, error=error))
-        self._dispatch()
-
-    def _in_thread(
-        self, fn: Callable[[Mapping[int, object]], object], deps: Mapping[int, object]
-    ) -> asyncio.Future[object]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[object] = loop.create_future()
-
-        def settle(value: object, exc: BaseException | None) -> None:
-            if future.done():  # timed out or cancelled meanwhile: the result is discarded
-                return
-            if exc is not None:
-                future.set_exception(exc)
-            else:
-                future.set_result(value)
-
-        def run() -> None:
-            try:
-                value, exc = fn(deps), None
-            except BaseException as failure:  # handed to the loop, never lost on the thread
-                value, exc = None, failure
-            try:
-                loop.call_soon_threadsafe(settle, value, exc)
-            except RuntimeError:  # the loop is closed: nobody is waiting any more
-                pass
-
-        self._pool.submit(run)
-        return future
-
-    def _settled(self, outcomes: Iterable[Outcome]) -> None:
-        for outcome in outcomes:
-            job = self._dag.job(outcome.index)
-            self._emit(
-                TaskEvent("finished", job.index, job.name, job.args, outcome, outcome.finished_at)
+            work = (
+                run_for_loop(self._pool, start.call, functools.partial(self._late, start))
+                if threaded
+                else start.call()
             )
-        self._check_done()
-
-    def _emit(self, event: TaskEvent) -> None:
-        if self._on_event is None:
-            return
-        try:
-            self._on_event(event)
-        except Exception:
-            pass
-
-
-async def _awaitable(work: Any) -> object:
-    return await work
+            async with asyncio.timeout(self._timeout) as scope:
+                value = await work  # type: ignore[misc]
+        except asyncio.CancelledError as exc:
+            if not threaded:  # a thread reports itself when it returns
+                self._apply(self._core.finish(start, error=exc))
+            raise
+        except TimeoutError as exc:
+            if self._timeout is not None and scope is not None and scope.expired():
+                self._apply(self._core.expire(start.job.index, self._timeout, abandon=threaded))
+                return
+            error = exc  # the tool's own TimeoutError: an ordinary failure
+        except BaseException as exc:  # every failure of a tool becomes an observation
+            error = exc
+        self._apply(self._core.finish(start, value, error))

@@ -1,230 +1,309 @@
-"""Dependency bookkeeping shared by both task fetching units, in the spirit of :mod:`graphlib`.
+"""The task fetching unit's scheduler, sans-IO: what to start and what to emit, never how.
 
-:class:`DependencyTracker` knows which jobs wait on which, which may start, how each one
-ended, and which must be skipped because a dependency failed. It holds no lock and runs
-nothing: the threaded :class:`~llmcompiler_graph.fetching.threads.TaskFetchingUnit` calls it with
-its lock held, the :class:`~llmcompiler_graph.fetching.aio.AsyncTaskFetchingUnit` from
-its event loop's thread. Each unit keeps only how jobs run: threads or the loop, the
-concurrency cap, timeouts and event delivery.
+:class:`Scheduler` owns everything both drivers share: dependencies (a
+:class:`~.dependencies.DependencyTracker`), the concurrency cap, per-tool limits, which
+ready job goes first (plan order or critical path), fusion into batched calls, the running
+count and its peak, timeouts, cancellation, and every lifecycle event. It holds no lock,
+starts no thread and calls no job: like :mod:`graphlib`'s ``get_ready``/``done`` or h11,
+each method returns a :class:`Step` (calls to start, events to deliver in order, and when
+to call :meth:`Scheduler.tick` for a rate limit) and the driver does the I/O:
+:mod:`.threads` on worker threads, :mod:`.aio` on an event loop.
 
 ::
 
-    dag = DependencyTracker()
-    dag.add(Job(1, "search", fn=...))                     # None: ready to start
-    dag.add(Job(2, "math", fn=..., deps=frozenset({1})))  # None: waits for 1
-    launch = dag.start_next()                             # job 1, with its deps' values
-    dag.finish(1, "ok", value=...)                        # [outcome of 1]; job 2 is ready
+    core = Scheduler(max_concurrency=4)
+    step = core.submit(Job(1, "search", fn=...))  # step.starts: [call of job 1]
+    step = core.finish(step.starts[0], value="v")  # step.events: [finished 1]
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections import deque
-from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Literal
 
-from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, Status
+from llmcompiler_graph.fetching.calls import Start, Step, split
+from llmcompiler_graph.fetching.dependencies import DependencyTracker
+from llmcompiler_graph.fetching.jobs import (
+    Job,
+    Outcome,
+    SchedulerError,
+    TaskEvent,
+    check_limits,
+    clamp_concurrency,
+    failure_message,
+    timeout_message,
+)
+from llmcompiler_graph.fetching.limits import RateLimit, ToolLimits
 
-__all__ = ["DependencyTracker", "Launch"]
+__all__ = ["Priority", "Scheduler"]
 
-_VERB = {"error": "failed", "timeout": "timed out", "skipped": "was skipped", "ok": "succeeded"}
+Priority = Literal["fifo", "critical_path"]
+"""Which ready job starts first when more are ready than may run.
 
-
-class Launch(NamedTuple):
-    """A job taken off the ready queue: what to call it with, and when it started."""
-
-    job: Job
-    deps: dict[int, object]
-    started_at: float
+``"fifo"``: the one that became ready first (the paper's order). ``"critical_path"``: the
+one with the longest chain of dependents known so far; ties in plan order.
+"""
 
 
-class DependencyTracker:
-    """Track one run's jobs: which wait, which are ready, how each ended.
-
-    Jobs are added one at a time (while a plan still streams); each may depend only on jobs
-    added before it or on ``completed`` outcomes of earlier runs. Not thread-safe.
-    """
+class Scheduler:
+    """One run's scheduling state; not thread-safe (a driver serializes calls)."""
 
     def __init__(
         self,
-        completed: Mapping[int, Outcome] | None = None,
         *,
+        max_concurrency: int,
+        completed: Mapping[int, Outcome] | None = None,
+        tool_limits: Mapping[str, int] | None = None,
+        rate_limits: Mapping[str, RateLimit | float] | None = None,
+        priority: Priority = "fifo",
+        propagate: tuple[type[BaseException], ...] = (),
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        """Start an empty run.
-
-        Args:
-            completed: Outcomes of earlier runs that new jobs may depend on.
-            clock: Source of the times stored in outcomes.
-
-        """
-        self._clock = clock
-        self._jobs: dict[int, Job] = {}
-        self._submitted_at: dict[int, float] = {}
-        self._started_at: dict[int, float] = {}
-        self._outcomes: dict[int, Outcome] = dict(completed or {})
-        self._prior = frozenset(self._outcomes)
-        self._root_cause: dict[int, int] = {}  # skipped job -> the failure behind it
-        self._waiting_on: dict[int, set[int]] = {}  # job -> unfinished deps
-        self._dependents: dict[int, list[int]] = {}  # dep -> jobs waiting for it
-        self._ready: deque[int] = deque()
-        self._closed = False
-
-    # -- adding jobs ------------------------------------------------------------------------
-
-    def add(self, job: Job) -> Outcome | None:
-        """Add a job: queue it as ready, let it wait, or end it at once.
-
-        Returns:
-            The job's outcome if it ended without running (a planning error, or a failed
-            dependency: then it is skipped), else ``None``.
+        """Create the core of one run; see the drivers for what each argument means.
 
         Raises:
-            SchedulerError: After :meth:`close`, for an index already used, or for a
-                dependency that was neither added nor given as ``completed``.
+            SchedulerError: For a ``max_concurrency`` or tool limit below 1, a bad rate, or an
+                unknown ``priority``.
 
         """
-        if self._closed:
-            raise SchedulerError(f"task {job.index} '{job.name}': submitted after close()")
-        if job.index in self._jobs or job.index in self._outcomes:
-            raise SchedulerError(f"task {job.index} '{job.name}': index already used")
-        unknown = sorted(d for d in job.deps if d not in self._jobs and d not in self._outcomes)
-        if unknown:
-            raise SchedulerError(
-                f"task {job.index} '{job.name}': depends on unknown task(s) {unknown}; "
-                "submit dependencies first"
-            )
-        self._jobs[job.index] = job
-        self._submitted_at[job.index] = self._clock()
-        failed = [d for d in sorted(job.deps) if d in self._outcomes and not self._outcomes[d].ok]
-        pending = {d for d in job.deps if d not in self._outcomes}
-        if job.fn is None or job.error is not None:
-            return self._record(job.index, "error", None, job.error or "not runnable")
-        if failed:
-            return self._record(
-                job.index, "skipped", None, self._skip_message(job.index, failed[0])
-            )
-        if pending:
-            self._waiting_on[job.index] = pending
-            for d in pending:
-                self._dependents.setdefault(d, []).append(job.index)
-        else:
-            self._ready.append(job.index)
-        return None
+        check_limits(max_concurrency, None)
+        if priority not in ("fifo", "critical_path"):
+            raise SchedulerError(f"priority must be 'fifo' or 'critical_path', got {priority!r}")
+        self._cap = clamp_concurrency(max_concurrency)
+        self._clock = clock
+        self._dag = DependencyTracker(
+            completed, clock=clock, track_chains=priority == "critical_path"
+        )
+        self._limits = ToolLimits(tool_limits, rate_limits, now=clock())
+        self._priority = priority
+        self._propagate = propagate
+        self._running: dict[int, Start] = {}  # by the index of the call's first job
+        self._abandoned: set[int] = set()  # calls ended (timeout, cancel) that still run
+        self._events: list[TaskEvent] = []
+        self._raised: BaseException | None = None
+        self._cancelled = False
+        self.peak = 0
+
+    # -- inputs -----------------------------------------------------------------------------
+
+    def submit(self, job: Job) -> Step:
+        """Add a job; it starts when its deps are done and a slot is free.
+
+        Raises:
+            SchedulerError: After close or cancel, for an index already used, or for an
+                unknown dependency.
+
+        """
+        ended = self._dag.add(job)
+        self._events.append(TaskEvent("planned", job.index, job.name, job.args))
+        self._report([ended] if ended is not None else [])
+        return self._step()
 
     def close(self) -> None:
-        """Declare that no more jobs will be added."""
-        self._closed = True
-
-    # -- running them -----------------------------------------------------------------------
-
-    def start_next(self) -> Launch | None:
-        """Take the oldest ready job and mark it started; ``None`` if none is ready."""
-        if not self._ready:
-            return None
-        index = self._ready.popleft()
-        now = self._started_at[index] = self._clock()
-        job = self._jobs[index]
-        return Launch(job, {d: self._outcomes[d].value for d in job.deps}, now)
+        """Declare that no more jobs will be submitted."""
+        self._dag.close()
 
     def finish(
-        self, index: int, status: Status, *, value: object = None, error: str | None = None
-    ) -> list[Outcome]:
-        """Record how a started job ended, release its dependents, skip theirs if it failed.
+        self, start: Start, value: object = None, error: BaseException | None = None
+    ) -> Step:
+        """Record that a call returned ``value`` or raised ``error``.
 
-        Dependents whose last dependency this was become ready (see :meth:`start_next`).
-
-        Returns:
-            The outcomes recorded, in order: this job's, then those of every job skipped
-            because of it (transitively).
+        A call that had already ended (timed out, cancelled) is only counted as returned and
+        its result is discarded. An error of a ``propagate`` type gives its jobs no outcome:
+        nothing new starts and the driver's ``wait`` re-raises it once the others ended.
 
         Raises:
-            SchedulerError: If the job was never started or already has an outcome.
+            SchedulerError: For a call this scheduler did not start.
 
         """
-        if index not in self._started_at:
-            raise SchedulerError(f"task {index}: finish() before start_next() handed it out")
-        if index in self._outcomes:
-            raise SchedulerError(f"task {index}: finish() called twice; a job ends only once")
-        recorded: list[Outcome] = []
-        # Iterative, so a long chain of skipped dependents cannot exhaust the stack.
-        stack: list[tuple[int, Status, object, str | None]] = [(index, status, value, error)]
-        while stack:
-            outcome = self._record(*stack.pop())
-            recorded.append(outcome)
-            for dependent in self._dependents.pop(outcome.index, ()):
-                pending = self._waiting_on.get(dependent)
-                if pending is None:  # already skipped because another dependency failed
-                    continue
-                if not outcome.ok:
-                    del self._waiting_on[dependent]
-                    message = self._skip_message(dependent, outcome.index)
-                    stack.append((dependent, "skipped", None, message))
-                    continue
-                pending.discard(outcome.index)
-                if not pending:
-                    del self._waiting_on[dependent]
-                    self._ready.append(dependent)
-        return recorded
+        key = start.job.index
+        if key in self._abandoned:
+            self._abandoned.discard(key)
+            return Step()
+        if self._running.get(key) is not start:
+            raise SchedulerError(f"task {key}: finish() of a call that is not running")
+        self._end_call(key)
+        if error is not None and isinstance(error, self._propagate):
+            self._raised = self._raised or error
+        elif error is not None:
+            self._fail(start, lambda job: failure_message(job, error))
+        elif not start.fused:
+            self._report(self._dag.finish(key, "ok", value=value))
+        else:
+            self._split(start, value)
+        return self._step()
+
+    def expire(self, index: int, seconds: float, *, abandon: bool) -> Step:
+        """End the running call ``index`` as timed out after ``seconds``.
+
+        Args:
+            index: The call's first job.
+            seconds: The timeout, for the message.
+            abandon: Whether the call goes on running (a thread); the driver then calls
+                :meth:`finish` when it returns.
+
+        """
+        start = self._running.get(index)
+        if start is None:
+            return Step()
+        self._end_call(index)
+        if abandon:
+            self._abandoned.add(index)
+        for job in start.jobs:
+            self._report(
+                self._dag.finish(job.index, "timeout", error=timeout_message(job, seconds))
+            )
+        return self._step()
+
+    def cancel(self, reason: str = "the run was cancelled") -> Step:
+        """End the run now: nothing new starts, and every job without an outcome gets one.
+
+        Running calls are abandoned (the driver still calls :meth:`finish` when each returns).
+        """
+        self._cancelled = True
+        for index in list(self._running):
+            self._end_call(index)
+            self._abandoned.add(index)
+        self._report(self._dag.cancel(reason))
+        return self._step()
+
+    def tick(self) -> Step:
+        """Start what a rate limit held back until now."""
+        return self._step()
 
     # -- state ------------------------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        """Tell whether :meth:`close` was called."""
-        return self._closed
+        """Tell whether :meth:`close` (or :meth:`cancel`) was called."""
+        return self._dag.closed
 
     @property
-    def all_done(self) -> bool:
-        """Tell whether the run is closed and every job added has an outcome."""
-        return self._closed and len(self._outcomes) - len(self._prior) == len(self._jobs)
+    def done(self) -> bool:
+        """Tell whether the driver's ``wait`` may return (or re-raise :attr:`raised`)."""
+        if self._raised is not None:
+            return not self._running
+        return self._dag.all_done
+
+    @property
+    def raised(self) -> BaseException | None:
+        """Return the first error of a ``propagate`` type a call raised, if any."""
+        return self._raised
+
+    @property
+    def running(self) -> int:
+        """Return how many calls are running (abandoned ones not counted)."""
+        return len(self._running)
+
+    @property
+    def abandoned(self) -> int:
+        """Return how many ended calls (timed out, cancelled) have not returned yet."""
+        return len(self._abandoned)
 
     def is_running(self, index: int) -> bool:
-        """Tell whether a job was started and has no outcome yet."""
-        return index in self._started_at and index not in self._outcomes
-
-    def is_finished(self, index: int) -> bool:
-        """Tell whether a job (or an earlier run's task) has an outcome."""
-        return index in self._outcomes
-
-    def job(self, index: int) -> Job:
-        """Return the job added under ``index``."""
-        return self._jobs[index]
+        """Tell whether ``index`` is the first job of a running call."""
+        return index in self._running
 
     def unfinished(self) -> list[int]:
-        """Return the indices of jobs added that have no outcome yet, in order."""
-        return sorted(i for i in self._jobs if i not in self._outcomes)
+        """Return the submitted jobs without an outcome, in plan order."""
+        return self._dag.unfinished()
 
     def results(self) -> dict[int, Outcome]:
         """Return this run's outcomes by index (earlier runs' outcomes excluded)."""
-        return {i: o for i, o in self._outcomes.items() if i not in self._prior}
+        return self._dag.results()
 
     # -- internals --------------------------------------------------------------------------
 
-    def _record(self, index: int, status: Status, value: object, error: str | None) -> Outcome:
-        outcome = Outcome(
-            index,
-            self._jobs[index].name,
-            status,
-            value,
-            error,
-            submitted_at=self._submitted_at[index],
-            started_at=self._started_at.get(index),
-            finished_at=self._clock(),
-        )
-        self._outcomes[index] = outcome
-        return outcome
+    def _end_call(self, index: int) -> None:
+        start = self._running.pop(index)
+        self._limits.release(start.job.name)
 
-    def _skip_message(self, index: int, failed_dep: int) -> str:
-        # Name the dependency and the failure behind it.
-        dep = self._outcomes[failed_dep]
-        root = self._root_cause.get(failed_dep, failed_dep)
-        self._root_cause[index] = root
-        message = (
-            f"task {index} '{self._jobs[index].name}' did not run: it depends on task "
-            f"{failed_dep} '{dep.name}', which {_VERB[dep.status]}"
-        )
-        if root != failed_dep:
-            cause = self._outcomes[root]
-            message += f" (because task {root} '{cause.name}' {_VERB[cause.status]})"
-        return message
+    def _fail(self, start: Start, describe: Callable[[Job], str]) -> None:
+        together = f" (in one batched call with tasks {[j.index for j in start.jobs]})"
+        for job in start.jobs:
+            message = describe(job) + (together if start.fused else "")
+            self._report(self._dag.finish(job.index, "error", error=message))
+
+    def _split(self, start: Start, value: object) -> None:
+        results = split(start, value)
+        if isinstance(results, str):
+            count = f"{results} for {len(start.jobs)} tasks"
+            self._fail(
+                start, lambda j: f"task {j.index} '{j.name}' failed: the batch returned {count}"
+            )
+            return
+        for job, item in zip(start.jobs, results, strict=True):
+            if isinstance(item, Exception):
+                self._report(self._dag.finish(job.index, "error", error=failure_message(job, item)))
+            else:
+                self._report(self._dag.finish(job.index, "ok", value=item))
+
+    def _report(self, outcomes: Iterable[Outcome]) -> None:
+        for o in outcomes:
+            job = self._dag.job(o.index)
+            self._events.append(TaskEvent("finished", o.index, o.name, job.args, o, o.finished_at))
+
+    def _step(self) -> Step:
+        starts = self._dispatch()
+        events, self._events = self._events, []
+        return Step(starts, events, self._wake_at() if self._limits.any else None)
+
+    def _candidates(self) -> Iterable[int]:
+        if self._priority == "fifo":
+            return self._dag.ready()
+        return sorted(self._dag.ready(), key=lambda i: (-self._dag.chain(i), i))
+
+    def _dispatch(self) -> list[Start]:
+        starts: list[Start] = []
+        if self._raised is not None or self._cancelled:
+            return starts
+        while len(self._running) < self._cap:
+            now = self._clock()
+            blocked: set[str] = set()
+            pick: tuple[int, int] | None = None
+            for index in self._candidates():
+                name = self._dag.job(index).name
+                if name in blocked:
+                    continue
+                room = self._limits.room(name, now)
+                if room > 0:
+                    pick = (index, min(room, self._cap - len(self._running)))
+                    break
+                blocked.add(name)
+            if pick is None:
+                return starts
+            starts.append(self._start(*pick, now))
+        return starts
+
+    def _start(self, index: int, room: int, now: float) -> Start:
+        job = self._dag.job(index)
+        members = [index]
+        if job.batch is not None:
+            key = job.batch.key
+            same = [
+                i
+                for i in self._candidates()
+                if i != index and (b := self._dag.job(i).batch) is not None and b.key == key
+            ]
+            if len(same) + 1 > room:  # some would wait for capacity: fuse them
+                size = math.ceil((len(same) + 1) / room)
+                if job.batch.max_size is not None:
+                    size = min(size, job.batch.max_size)
+                members += same[: size - 1]
+        launches = [self._dag.start(i, now) for i in members]
+        start = Start(tuple(x.job for x in launches), tuple(x.deps for x in launches), now)
+        self._running[index] = start
+        self._limits.acquire(job.name, now)
+        self.peak = max(self.peak, len(self._running))
+        fused = tuple(members) if len(members) > 1 else ()
+        for j in start.jobs:
+            self._events.append(TaskEvent("started", j.index, j.name, j.args, None, now, fused))
+        return start
+
+    def _wake_at(self) -> float | None:
+        if self._raised is not None or self._cancelled or len(self._running) >= self._cap:
+            return None
+        times = [self._limits.wake_at(self._dag.job(i).name) for i in self._dag.ready()]
+        return min((t for t in times if t is not None), default=None)

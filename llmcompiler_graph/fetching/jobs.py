@@ -1,6 +1,6 @@
-"""The task fetching unit's vocabulary: jobs, their outcomes and lifecycle events.
+"""The task fetching unit's vocabulary: jobs, their outcomes, lifecycle events and limits.
 
-Pure Python, no LangChain types; see :mod:`llmcompiler_graph.fetching.threads`.
+Pure Python, no LangChain types; see :mod:`llmcompiler_graph.fetching.core`.
 """
 
 from __future__ import annotations
@@ -11,21 +11,51 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "MAX_CONCURRENCY",
+    "BatchForm",
     "Job",
     "Outcome",
     "SchedulerError",
     "Status",
     "TaskEvent",
     "check_limits",
+    "clamp_concurrency",
     "failure_message",
     "timeout_message",
 ]
 
 Status = Literal["ok", "error", "timeout", "skipped"]
 
+MAX_CONCURRENCY = 64
+"""The hard ceiling on calls running at once, whatever a setting asks for.
+
+Each sync call may hold a thread; a context asking for a million once made thousands of
+threads. Drivers clamp ``max_concurrency`` (and per-tool limits) to this value.
+"""
+
 
 class SchedulerError(RuntimeError):
     """Raise when the scheduler is used against its protocol (a caller bug, not a task failure)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchForm:
+    """How a job may be fused with other ready jobs of its tool into one batched call.
+
+    Attributes:
+        key: Jobs with the same key (the tool's name) may be fused.
+        argument: Builds this job's input to the batched call from its deps' values.
+        call: Runs one batched call on a list of inputs (a plain function or a coroutine
+            function); returns one result per input, in order. An ``Exception`` instance
+            in the list fails that job alone.
+        max_size: Most jobs fused into one call; ``None`` for no limit.
+
+    """
+
+    key: str
+    argument: Callable[[Mapping[int, object]], object]
+    call: Callable[[list[object]], object]
+    max_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +70,7 @@ class Job:
         deps: Indices this job needs; all must be submitted (or pre-completed) first.
         error: A planning error: the job is not run and ends with this message.
         args: Free-form description of the arguments, passed through to events.
+        batch: How to fuse this job with others of its tool (see :class:`BatchForm`).
 
     """
 
@@ -49,6 +80,7 @@ class Job:
     deps: frozenset[int] = frozenset()
     error: str | None = None
     args: object = None
+    batch: BatchForm | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +109,10 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class TaskEvent:
-    """A lifecycle event: ``planned``, ``started`` or ``finished`` (with its outcome)."""
+    """A lifecycle event: ``planned``, ``started`` or ``finished`` (with its outcome).
+
+    ``fused`` lists every task of the batched call this task ran in (empty if it ran alone).
+    """
 
     kind: Literal["planned", "started", "finished"]
     index: int
@@ -85,6 +120,7 @@ class TaskEvent:
     args: object = None
     outcome: Outcome | None = None
     time: float = field(default_factory=time.perf_counter)
+    fused: tuple[int, ...] = ()
 
 
 def check_limits(max_concurrency: int, timeout: float | None) -> None:
@@ -98,6 +134,11 @@ def check_limits(max_concurrency: int, timeout: float | None) -> None:
         raise SchedulerError(f"max_concurrency must be at least 1, got {max_concurrency}")
     if timeout is not None and timeout <= 0:
         raise SchedulerError(f"timeout must be positive seconds or None, got {timeout}")
+
+
+def clamp_concurrency(value: int) -> int:
+    """Return ``value`` capped at :data:`MAX_CONCURRENCY`."""
+    return min(int(value), MAX_CONCURRENCY)
 
 
 def failure_message(job: Job, exc: BaseException) -> str:

@@ -6,6 +6,8 @@ braces are filled with :meth:`str.replace`, so braces elsewhere in a prompt are 
 
 * planner: ``{tools}``, ``{num_tools}``, ``{num_tools_plus_one}``, ``{examples}``,
   ``{next_index}``
+* tool-calling planner (``plan_format="tool_calls"``): ``{num_tools}``, ``{examples}``,
+  ``{next_index}`` (the tools themselves are bound to the model)
 * joiner: ``{must_finish}``
 """
 
@@ -16,6 +18,8 @@ __all__ = [
     "JOINER_PROMPT",
     "PLANNER_PROMPT",
     "REPLAN_PROMPT",
+    "TOOL_CALLS_PLANNER_PROMPT",
+    "TOOL_CALLS_REPLAN_PROMPT",
     "fill",
 ]
 
@@ -44,6 +48,26 @@ REPLAN_PROMPT = """\
 The plan above has already been executed; its results are shown. Do not repeat steps \
 whose results are already known: refer to them with $N instead. Using the feedback, \
 write a new plan for what is still missing, numbered from {next_index}."""
+
+TOOL_CALLS_PLANNER_PROMPT = """\
+Given a user query, plan how to answer it with the {num_tools} tools you are given, with the \
+utmost parallelism: answer with all the tool calls needed, in one message, at once.
+
+One extension to ordinary tool calling lets later calls use earlier results:
+- The calls in your message are numbered in order, starting at {next_index}.
+- Any string argument may contain `$N` (or `${N}`) for the result of call N, e.g. \
+{"problem": "$1 / $2"}. An argument that is exactly "$N" receives the result itself.
+- A call may only use results of calls before it; it runs as soon as they are done, so \
+make calls independent whenever possible.
+Call only the tools you are given. Do not answer the question yourself: plan only. You may \
+write one short sentence of reasoning before the calls.
+{examples}"""
+
+TOOL_CALLS_REPLAN_PROMPT = """\
+The calls above have already run; their results are shown, labelled with their numbers. \
+Do not repeat calls whose results are known: refer to them with $N instead. Using the \
+feedback, make the calls for what is still missing; your calls are numbered from \
+{next_index}."""
 
 JOINER_PROMPT = """\
 Solve the question using the results of the executed plan below. First think step by step \

@@ -11,9 +11,11 @@ from llmcompiler_graph.sim.models import (
     Responder,
     ScriptedChatModel,
     ScriptExhaustedError,
+    ToolCallStream,
     cost_of,
     get_profile,
     prompt_tokens,
+    tool_call_stream,
 )
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
 from llmcompiler_graph.sim.tools import (
@@ -31,6 +33,7 @@ __all__ = [
     "ScriptExhaustedError",
     "ScriptedChatModel",
     "ToolCallRecord",
+    "ToolCallStream",
     "cost_of",
     "count_tokens",
     "get_profile",
@@ -39,4 +42,5 @@ __all__ = [
     "prompt_tokens",
     "simulated_latency",
     "tokenize",
+    "tool_call_stream",
 ]

@@ -35,6 +35,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
+from llmcompiler_graph.sim.toolstream import ToolCallStream, tool_call_json, tool_call_stream
 
 __all__ = [
     "PROFILES",
@@ -43,9 +44,11 @@ __all__ = [
     "Responder",
     "ScriptExhaustedError",
     "ScriptedChatModel",
+    "ToolCallStream",
     "cost_of",
     "get_profile",
     "prompt_tokens",
+    "tool_call_stream",
 ]
 
 
@@ -106,17 +109,13 @@ def _text(message: BaseMessage) -> str:
     return message.content if isinstance(message.content, str) else message.text
 
 
-def _tool_call_json(name: str, args: dict[str, Any]) -> str:
-    return json.dumps({"name": name, "args": args}, sort_keys=True, default=str)
-
-
 def prompt_tokens(messages: Sequence[BaseMessage], tools: Sequence[Any] = ()) -> int:
     """Count the input tokens of a prompt: message texts, tool calls and tool schemas."""
     total = sum(count_tokens(json.dumps(t, sort_keys=True, default=str)) for t in tools)
     for m in messages:
         total += count_tokens(_text(m))
         if isinstance(m, AIMessage):
-            total += sum(count_tokens(_tool_call_json(c["name"], c["args"])) for c in m.tool_calls)
+            total += sum(count_tokens(tool_call_json(c["name"], c["args"])) for c in m.tool_calls)
     return total
 
 
@@ -150,6 +149,8 @@ class _Turn:
     usage: UsageMetadata
     message_id: str | None
     first_token: float = 0.0
+    streamed: list[tuple[int, AIMessageChunk]] | None = None
+    """With ``stream_tool_calls``: every chunk with the token slot it is due at."""
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -171,6 +172,10 @@ class ScriptedChatModel(BaseChatModel):
     """Every prompt received, in arrival order."""
     events: list[CallRecord] = Field(default_factory=list, exclude=True)
     """Timing of every completed call, in completion order."""
+    stream_tool_calls: bool = Field(default=False, exclude=True)
+    """Stream tool calls as OpenAI and vLLM do, timed like text: each call's id and name in
+    its first chunk, then its JSON arguments a token per chunk (see :func:`tool_call_stream`).
+    Off: all tool calls come whole in the last chunk."""
 
     # Re-entrant: a stream closed early is finalized in its ``finally`` (which records the
     # call under this lock), and when the generator sits in a reference cycle the garbage
@@ -249,19 +254,48 @@ class ScriptedChatModel(BaseChatModel):
             text = text.split(s, 1)[0] if s else text
         chunks, out = [], count_tokens(text)
         for i, call in enumerate(reply.tool_calls):
-            out += count_tokens(_tool_call_json(call["name"], call["args"]))
+            out += count_tokens(tool_call_json(call["name"], call["args"]))
             args = json.dumps(call["args"])
             call_id = call.get("id") or f"call_{index}_{i}"
             chunks.append(tool_call_chunk(name=call["name"], args=args, id=call_id, index=i))
         inp = prompt_tokens(messages, tools or ())
+        streamed = None
+        if self.stream_tool_calls and reply.tool_calls:
+            streamed, out = self._streamed(text, reply, chunks)
         usage = UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
-        return _Turn(index, start, tokenize(text), chunks, usage, reply.id)
+        if streamed is not None:
+            last = AIMessageChunk(
+                content="", id=reply.id, usage_metadata=usage, chunk_position="last"
+            )
+            streamed.append((out - 1, last))
+        return _Turn(index, start, tokenize(text), chunks, usage, reply.id, streamed=streamed)
+
+    @staticmethod
+    def _streamed(
+        text: str, reply: AIMessage, whole: list[ToolCallChunk]
+    ) -> tuple[list[tuple[int, AIMessageChunk]], int]:
+        """Return the chunks of a reply whose tool calls stream (all but the last) and its slots."""
+        layout = tool_call_stream(text, reply.tool_calls)
+        chunks = [(k, AIMessageChunk(content=t, id=reply.id)) for k, t in enumerate(tokenize(text))]
+        for i, call in enumerate(whole):
+            slot = layout.header_slots[i]
+            head = tool_call_chunk(name=call["name"], args="", id=call["id"], index=i)
+            chunks.append((slot, AIMessageChunk(content="", id=reply.id, tool_call_chunks=[head])))
+            for k, piece in enumerate(layout.arg_tokens[i], start=1):
+                fragment = tool_call_chunk(name=None, args=piece, id=None, index=i)
+                message = AIMessageChunk(content="", id=reply.id, tool_call_chunks=[fragment])
+                chunks.append((slot + k, message))
+        return chunks, layout.slots
 
     def _schedule(self, turn: _Turn) -> Iterator[tuple[float, ChatGenerationChunk]]:
         """Yield ``(deadline, chunk)``; token k is due at start + ttft + k / rate."""
         rate, n_out = self.latency.output_tokens_per_s, turn.usage["output_tokens"]
         step = 1.0 / rate if rate > 0 else 0.0
         base = turn.start + self.latency.ttft_s
+        if turn.streamed is not None:
+            for slot, message in turn.streamed:
+                yield base + slot * step, ChatGenerationChunk(message=message)
+            return
         texts = turn.text_tokens or [""]
         for k, token in enumerate(texts[:-1]):
             yield (
@@ -284,12 +318,17 @@ class ScriptedChatModel(BaseChatModel):
         if the last chunk went out), the way a server bills a cancelled stream.
         """
         thread, usage = threading.current_thread().name, turn.usage
-        complete = emitted >= max(len(turn.text_tokens), 1)
-        out = (
-            usage["output_tokens"]
-            if complete
-            else count_tokens("".join(turn.text_tokens[:emitted]))
-        )
+        if turn.streamed is not None:
+            complete = emitted >= len(turn.streamed)
+            sent = turn.streamed[emitted - 1][0] + 1 if emitted else 0
+            out = usage["output_tokens"] if complete else sent
+        else:
+            complete = emitted >= max(len(turn.text_tokens), 1)
+            out = (
+                usage["output_tokens"]
+                if complete
+                else count_tokens("".join(turn.text_tokens[:emitted]))
+            )
         end, inp = time.perf_counter(), usage["input_tokens"]
         record = CallRecord(turn.index, thread, turn.start, turn.first_token, end, inp, out)
         with self._lock:

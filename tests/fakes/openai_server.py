@@ -4,6 +4,12 @@ It answers like an OpenAI-compatible server (vLLM, Ollama, llama.cpp): JSON comp
 server-sent-event chunks when ``stream`` is true, with a usage chunk when the client asks for
 ``stream_options.include_usage``. Replies come from a responder callable that sees the request's
 messages; every request is recorded with the time each chunk was sent.
+
+A responder may return a :class:`Reply` with tool calls. They stream as OpenAI and vLLM stream
+``delta.tool_calls``: the first chunk of a call carries its ``index``, ``id``, ``type`` and
+``function.name`` (with empty arguments), later chunks only the ``index`` and a fragment of
+``function.arguments``; the last chunk's ``finish_reason`` is ``"tool_calls"``. Arguments are
+sent as given (raw text), so a test can send broken JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +24,16 @@ from typing import Any
 
 from fakes.loopback import LoopbackServer, QuietHandler
 
-Responder = Callable[[list[dict[str, Any]]], str]
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply with text and tool calls, each ``(name, raw JSON arguments)``."""
+
+    content: str = ""
+    tool_calls: tuple[tuple[str, str], ...] = ()
+
+
+Responder = Callable[[list[dict[str, Any]]], "str | Reply"]
 
 
 @dataclass
@@ -64,14 +79,15 @@ class FakeOpenAIServer(LoopbackServer):
         self,
         responder: Responder,
         *,
-        chunk_delay: Callable[[str, int], float] | None = None,
+        chunk_delay: Callable[[Any, int], float] | None = None,
     ) -> None:
         """Create the server (not started).
 
         Args:
             responder: Picks the reply text from the request's messages.
-            chunk_delay: Seconds to wait before sending a chunk, given the reply and the
-                chunk's number; simulates a model generating slowly at chosen points.
+            chunk_delay: Seconds to wait before sending a chunk, given the reply (as the
+                responder returned it) and the chunk's number (content and tool-call chunks
+                counted together); simulates a model generating slowly at chosen points.
         """
         self.responder = responder
         self.chunk_delay = chunk_delay
@@ -99,35 +115,39 @@ class FakeOpenAIServer(LoopbackServer):
                 fake._record(request)
                 reply = fake.responder(request.messages)
                 prompt_tokens = sum(len(_content(m).split()) for m in request.messages)
-                pieces = split_tokens(reply)
+                deltas = _deltas(reply)
                 usage = {
                     "prompt_tokens": prompt_tokens,
-                    "completion_tokens": len(pieces),
-                    "total_tokens": prompt_tokens + len(pieces),
+                    "completion_tokens": len(deltas),
+                    "total_tokens": prompt_tokens + len(deltas),
                 }
                 if body.get("stream"):
-                    self._stream(request, reply, pieces, usage)
+                    self._stream(request, reply, deltas, usage)
                 else:
                     self.send_json(200, _completion(body, reply, usage))
                 request.finished_at = time.perf_counter()
 
             def _stream(
-                self, request: Request, reply: str, pieces: list[str], usage: dict[str, int]
+                self,
+                request: Request,
+                reply: str | Reply,
+                deltas: list[dict[str, Any]],
+                usage: dict[str, int],
             ) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
                 self.end_headers()
                 body, ident = request.body, f"chatcmpl-{uuid.uuid4().hex[:12]}"
-                for number, piece in enumerate(pieces):
+                for number, delta in enumerate(deltas):
                     if fake.chunk_delay is not None and (delay := fake.chunk_delay(reply, number)):
                         time.sleep(delay)  # simulated generation time
-                    delta: dict[str, Any] = {"content": piece}
                     if number == 0:
-                        delta["role"] = "assistant"
+                        delta = {"role": "assistant", **delta}
                     self._event(_chunk(body, ident, [{"index": 0, "delta": delta}]))
                     request.chunk_times.append(time.perf_counter())
-                stop = {"index": 0, "delta": {}, "finish_reason": "stop"}
+                finish = "tool_calls" if isinstance(reply, Reply) and reply.tool_calls else "stop"
+                stop = {"index": 0, "delta": {}, "finish_reason": finish}
                 self._event(_chunk(body, ident, [stop]))
                 if (body.get("stream_options") or {}).get("include_usage"):
                     self._event({**_chunk(body, ident, []), "usage": usage})
@@ -151,13 +171,43 @@ def _chunk(body: dict[str, Any], ident: str, choices: list[dict[str, Any]]) -> d
     }
 
 
-def _completion(body: dict[str, Any], reply: str, usage: dict[str, int]) -> dict[str, Any]:
-    message = {"role": "assistant", "content": reply}
+def _call_id(number: int) -> str:
+    return f"call_{number}_{uuid.uuid4().hex[:8]}"
+
+
+def _deltas(reply: str | Reply) -> list[dict[str, Any]]:
+    """Return the stream's deltas: text pieces, then each tool call's first chunk and fragments."""
+    if isinstance(reply, str):
+        return [{"content": piece} for piece in split_tokens(reply)]
+    deltas: list[dict[str, Any]] = [{"content": piece} for piece in split_tokens(reply.content)]
+    for index, (name, arguments) in enumerate(reply.tool_calls):
+        first = {"index": index, "id": _call_id(index), "type": "function"}
+        first["function"] = {"name": name, "arguments": ""}
+        deltas.append({"tool_calls": [first]})
+        for piece in split_tokens(arguments):
+            fragment = {"index": index, "function": {"arguments": piece}}
+            deltas.append({"tool_calls": [fragment]})
+    return deltas
+
+
+def _completion(body: dict[str, Any], reply: str | Reply, usage: dict[str, int]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply}
+    if isinstance(reply, Reply):
+        message["content"] = reply.content or None
+        message["tool_calls"] = [
+            {
+                "id": _call_id(i),
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            }
+            for i, (name, arguments) in enumerate(reply.tool_calls)
+        ]
+    finish = "tool_calls" if isinstance(reply, Reply) and reply.tool_calls else "stop"
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "fake"),
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
         "usage": usage,
     }

@@ -151,6 +151,7 @@ def own_runs_only(run: str, data: object) -> bool:
     return all(found == run for found in re.findall(r"run-\d+", str(data)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["threads", "asyncio"])
 def test_fifty_concurrent_runs_stay_isolated_and_release_resources(mode: str) -> None:
     before = threading.enumerate()

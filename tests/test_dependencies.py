@@ -1,4 +1,4 @@
-"""The dependency tracker both task fetching units share: pure bookkeeping, no threads."""
+"""The dependency tracker inside the scheduler core: pure bookkeeping, no threads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from llmcompiler_graph.fetching.core import DependencyTracker
+from llmcompiler_graph.fetching.dependencies import DependencyTracker
 from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError
 
 

@@ -1,36 +1,46 @@
-"""The task fetching unit alone: pure Python jobs, no LangChain, no model."""
+"""Both task fetching units (threads and asyncio) alone: pure Python jobs, no LangChain.
+
+Every test runs against both drivers (``driver`` fixture); jobs are plain functions, which
+both run on worker threads. Async-only behaviour (coroutines on the loop) is in
+test_async.py, the pure core's bookkeeping in test_dependencies.py.
+"""
 
 from __future__ import annotations
 
-import ast
 import random
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from typing import Any
 
 import pytest
+from drivers import DRIVERS, Unit
 
-from llmcompiler_graph.fetching.threads import (
-    Job,
-    Outcome,
-    SchedulerError,
-    TaskEvent,
-    TaskFetchingUnit,
-)
+from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, TaskEvent
 
 pytestmark = pytest.mark.timeout(60)
 
 Fn = Callable[[Mapping[int, object]], object]
+Driver = Callable[..., Unit]
 
 
-def run(jobs: list[Job], **kwargs: object) -> dict[int, Outcome]:
-    with TaskFetchingUnit(max_concurrency=kwargs.pop("max_concurrency", 8), **kwargs) as tfu:  # type: ignore[arg-type]
-        for job in jobs:
-            tfu.submit(job)
-        tfu.close()
-        return tfu.wait(timeout=30)
+@pytest.fixture(params=sorted(DRIVERS))
+def driver(request: pytest.FixtureRequest) -> Driver:
+    """The unit's class: ``TaskFetchingUnit``, or the asyncio one behind a sync facade."""
+    return DRIVERS[request.param]
+
+
+@pytest.fixture
+def run(driver: Driver) -> Callable[..., dict[int, Outcome]]:
+    def run(jobs: list[Job], **kwargs: Any) -> dict[int, Outcome]:
+        with driver(max_concurrency=kwargs.pop("max_concurrency", 8), **kwargs) as tfu:
+            for job in jobs:
+                tfu.submit(job)
+            tfu.close()
+            return tfu.wait(timeout=30)
+
+    return run
 
 
 def const(value: object) -> Fn:
@@ -69,7 +79,7 @@ class Timeline:
 # -- dependency resolution --------------------------------------------------------------------
 
 
-def test_diamond_passes_the_right_values() -> None:
+def test_diamond_passes_the_right_values(run: Any) -> None:
     seen: dict[int, dict[int, object]] = {}
 
     def record(index: int, fn: Callable[[Mapping[int, object]], object]) -> Fn:
@@ -94,7 +104,7 @@ def test_diamond_passes_the_right_values() -> None:
     assert outcomes[4].started_at >= max(outcomes[2].finished_at, outcomes[3].finished_at)
 
 
-def test_chain_runs_in_order_and_accumulates() -> None:
+def test_chain_runs_in_order_and_accumulates(run: Any) -> None:
     jobs = [Job(1, "step", const(0))]
     jobs += [Job(i, "step", lambda d, i=i: d[i - 1] + 1, deps_of(i - 1)) for i in range(2, 51)]  # type: ignore[operator,misc]
     outcomes = run(jobs)
@@ -104,7 +114,7 @@ def test_chain_runs_in_order_and_accumulates() -> None:
         assert outcomes[i].started_at >= outcomes[i - 1].finished_at
 
 
-def test_prior_outcomes_can_be_depended_on() -> None:
+def test_prior_outcomes_can_be_depended_on(run: Any) -> None:
     prior = {
         1: Outcome(1, "search", "ok", value="earlier"),
         2: Outcome(2, "search", "error", error="task 2 'search' failed: boom"),
@@ -125,7 +135,7 @@ def test_prior_outcomes_can_be_depended_on() -> None:
 # -- parallelism ------------------------------------------------------------------------------
 
 
-def test_independent_tasks_overlap() -> None:
+def test_independent_tasks_overlap(run: Any) -> None:
     tl = Timeline()
     outcomes = run([Job(i, "sleep", tl.sleeper(i, 0.3)) for i in (1, 2, 3)])
     assert all(o.ok for o in outcomes.values())
@@ -134,14 +144,14 @@ def test_independent_tasks_overlap() -> None:
     assert tl.peak == 3
 
 
-def test_task_starts_before_the_submitter_finishes_submitting() -> None:
+def test_task_starts_before_the_submitter_finishes_submitting(driver: Driver) -> None:
     started = threading.Event()
 
     def first(deps: Mapping[int, object]) -> object:
         started.set()
         return 1
 
-    with TaskFetchingUnit(max_concurrency=2) as tfu:
+    with driver(max_concurrency=2) as tfu:
         tfu.submit(Job(1, "first", first))
         # The plan is still "streaming": nothing else submitted, close() not called.
         assert started.wait(timeout=10), "task 1 did not start until the plan ended"
@@ -153,7 +163,7 @@ def test_task_starts_before_the_submitter_finishes_submitting() -> None:
     assert outcomes[1].started_at < outcomes[2].submitted_at
 
 
-def test_dependent_starts_as_soon_as_its_dependency_finishes_not_after_others() -> None:
+def test_dependent_starts_as_soon_as_its_dependency_finishes_not_after_others(run: Any) -> None:
     tl = Timeline()
     outcomes = run(
         [
@@ -168,7 +178,7 @@ def test_dependent_starts_as_soon_as_its_dependency_finishes_not_after_others() 
 
 
 @pytest.mark.parametrize("cap", [1, 3])
-def test_max_concurrency_is_never_exceeded(cap: int) -> None:
+def test_max_concurrency_is_never_exceeded(cap: int, driver: Driver) -> None:
     tl = Timeline()
     # The first `cap` calls meet at a barrier: it breaks (and they fail) unless all of them
     # run at once, so the cap is shown to be reached without relying on timing.
@@ -183,7 +193,7 @@ def test_max_concurrency_is_never_exceeded(cap: int) -> None:
 
         return fn
 
-    with TaskFetchingUnit(max_concurrency=cap) as tfu:
+    with driver(max_concurrency=cap) as tfu:
         for i in range(1, 25):
             tfu.submit(Job(i, "sleep", meet(i) if i <= cap else tl.sleeper(i, 0.02)))
         tfu.close()
@@ -196,7 +206,7 @@ def test_max_concurrency_is_never_exceeded(cap: int) -> None:
 # -- failures ---------------------------------------------------------------------------------
 
 
-def test_failure_skips_dependents_transitively_and_names_the_failure() -> None:
+def test_failure_skips_dependents_transitively_and_names_the_failure(run: Any) -> None:
     calls: list[int] = []
 
     def boom(deps: Mapping[int, object]) -> object:
@@ -235,8 +245,8 @@ def test_failure_skips_dependents_transitively_and_names_the_failure() -> None:
     assert outcomes[2].started_at is None and outcomes[2].duration == 0.0
 
 
-def test_dependency_already_failed_at_submit_time_is_skipped() -> None:
-    with TaskFetchingUnit(max_concurrency=2) as tfu:
+def test_dependency_already_failed_at_submit_time_is_skipped(driver: Driver) -> None:
+    with driver(max_concurrency=2) as tfu:
         tfu.submit(Job(1, "bad", None, error="task 1 'bad': unknown tool 'bad'"))
         tfu.submit(Job(2, "use", const(2), deps_of(1)))
         tfu.close()
@@ -247,7 +257,7 @@ def test_dependency_already_failed_at_submit_time_is_skipped() -> None:
     )
 
 
-def test_long_failed_chain_does_not_recurse() -> None:
+def test_long_failed_chain_does_not_recurse(driver: Driver) -> None:
     n = 3 * sys.getrecursionlimit()
     jobs = [Job(1, "bad", None, error="broken")]
     jobs += [Job(i, "step", const(i), deps_of(i - 1)) for i in range(2, n + 1)]
@@ -259,7 +269,7 @@ def test_long_failed_chain_does_not_recurse() -> None:
         raise RuntimeError("late failure")
 
     jobs[0] = Job(1, "head", head)
-    with TaskFetchingUnit(max_concurrency=2) as tfu:
+    with driver(max_concurrency=2) as tfu:
         for job in jobs:
             tfu.submit(job)
         gate.set()
@@ -269,7 +279,7 @@ def test_long_failed_chain_does_not_recurse() -> None:
     assert all(outcomes[i].status == "skipped" for i in range(2, n + 1))
 
 
-def test_base_exception_in_a_tool_is_an_error_not_a_hang() -> None:
+def test_base_exception_in_a_tool_is_an_error_not_a_hang(run: Any) -> None:
     def exits(deps: Mapping[int, object]) -> object:
         raise SystemExit(3)
 
@@ -278,7 +288,7 @@ def test_base_exception_in_a_tool_is_an_error_not_a_hang() -> None:
     assert outcomes[2].value == "fine"
 
 
-def test_timeout_becomes_an_error_and_the_run_goes_on() -> None:
+def test_timeout_becomes_an_error_and_the_run_goes_on(driver: Driver) -> None:
     release = threading.Event()
     finished_late = threading.Event()
 
@@ -289,7 +299,7 @@ def test_timeout_becomes_an_error_and_the_run_goes_on() -> None:
 
     tl = Timeline()
     try:
-        with TaskFetchingUnit(max_concurrency=1, timeout=0.3) as tfu:
+        with driver(max_concurrency=1, timeout=0.3) as tfu:
             tfu.submit(Job(1, "hang", hangs))
             tfu.submit(Job(2, "use", const("never"), deps_of(1)))
             tfu.submit(Job(3, "independent", tl.sleeper(3, 0.01, "done")))
@@ -311,7 +321,7 @@ def test_timeout_becomes_an_error_and_the_run_goes_on() -> None:
     assert outcomes[1].value is None  # the late result was discarded
 
 
-def test_fast_tasks_are_not_timed_out() -> None:
+def test_fast_tasks_are_not_timed_out(run: Any) -> None:
     outcomes = run([Job(i, "quick", const(i)) for i in range(1, 20)], timeout=5.0)
     assert all(o.ok for o in outcomes.values())
 
@@ -319,7 +329,7 @@ def test_fast_tasks_are_not_timed_out() -> None:
 # -- scale ------------------------------------------------------------------------------------
 
 
-def test_random_dag_of_1000_tasks_completes_with_correct_results() -> None:
+def test_random_dag_of_1000_tasks_completes_with_correct_results(run: Any) -> None:
     rng = random.Random(1234)
     n = 1000
     deps: dict[int, frozenset[int]] = {
@@ -345,7 +355,7 @@ def test_random_dag_of_1000_tasks_completes_with_correct_results() -> None:
 # -- events -----------------------------------------------------------------------------------
 
 
-def test_events_arrive_in_order_for_each_task() -> None:
+def test_events_arrive_in_order_for_each_task(run: Any) -> None:
     events: list[TaskEvent] = []
     tl = Timeline()
     jobs = [
@@ -360,7 +370,7 @@ def test_events_arrive_in_order_for_each_task() -> None:
     assert all(e.outcome is not None and e.outcome.ok for e in finished)
 
 
-def test_a_listener_that_raises_does_not_break_scheduling() -> None:
+def test_a_listener_that_raises_does_not_break_scheduling(run: Any) -> None:
     calls = 0
 
     def broken(event: TaskEvent) -> None:
@@ -379,8 +389,8 @@ def test_a_listener_that_raises_does_not_break_scheduling() -> None:
 # -- protocol ---------------------------------------------------------------------------------
 
 
-def test_protocol_errors_raise_scheduler_error() -> None:
-    with TaskFetchingUnit(max_concurrency=1) as tfu:
+def test_protocol_errors_raise_scheduler_error(driver: Driver) -> None:
+    with driver(max_concurrency=1) as tfu:
         with pytest.raises(SchedulerError, match=r"wait\(\) before close\(\)"):
             tfu.wait(timeout=1)
         tfu.submit(Job(1, "a", const(1)))
@@ -395,44 +405,18 @@ def test_protocol_errors_raise_scheduler_error() -> None:
             tfu.submit(Job(4, "late", const(4)))
         assert set(tfu.wait(timeout=10)) == {1}
     with pytest.raises(SchedulerError, match="max_concurrency must be at least 1"):
-        TaskFetchingUnit(max_concurrency=0)
+        driver(max_concurrency=0)
     with pytest.raises(SchedulerError, match="timeout must be positive"):
-        TaskFetchingUnit(max_concurrency=1, timeout=0)
+        driver(max_concurrency=1, timeout=0)
 
 
-def test_wait_with_a_timeout_names_the_unfinished_tasks() -> None:
+def test_wait_with_a_timeout_names_the_unfinished_tasks(driver: Driver) -> None:
     release = threading.Event()
     try:
-        with TaskFetchingUnit(max_concurrency=1) as tfu:
+        with driver(max_concurrency=1) as tfu:
             tfu.submit(Job(5, "slow", lambda d: release.wait(10)))
             tfu.close()
             with pytest.raises(SchedulerError, match=r"tasks \[5\] still unfinished"):
                 tfu.wait(timeout=0.1)
     finally:
         release.set()
-
-
-def test_scheduler_modules_import_no_langchain() -> None:
-    package = Path(__file__).resolve().parents[1] / "llmcompiler_graph"
-    files = [*sorted((package / "fetching").glob("*.py")), package / "executor" / "workers.py"]
-    assert len(files) >= 5
-    for path in files:
-        name = path.name
-        tree = ast.parse(path.read_text())
-        modules = {
-            alias.name
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Import)
-            for alias in node.names
-        } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-        outside = {
-            m for m in modules if m.split(".")[0] not in sys.stdlib_module_names | {"__future__"}
-        }
-        allowed = {
-            "llmcompiler_graph.fetching.aio",
-            "llmcompiler_graph.fetching.threads",
-            "llmcompiler_graph.fetching.core",
-            "llmcompiler_graph.fetching.jobs",
-            "llmcompiler_graph.executor.workers",
-        }
-        assert outside <= allowed, (name, outside)

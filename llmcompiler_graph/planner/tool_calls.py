@@ -1,0 +1,238 @@
+"""Streaming reader for plans written as native tool calls (``plan_format="tool_calls"``).
+
+A tool-calling model streams each call as ``tool_call_chunks``: the first chunk of a call
+carries its id and name, later ones fragments of its JSON arguments, all with the call's
+``index``. :class:`ToolCallPlanReader` is fed those chunks as they arrive and returns a
+:class:`~llmcompiler_graph.planner.parser.PlannedTask` per call the moment the call is
+complete: when the next call's first chunk arrives, or when the stream ends (the protocol
+has no end-of-call marker). The tasks are the ones the text parser produces, so the task
+fetching unit and the executor treat both formats alike.
+
+Calls are numbered in order, from the first free number (``start``), continuing across
+replans. Any string argument may use ``$N`` / ``${N}`` for the result of call N, with the
+rules of :mod:`llmcompiler_graph.planner.references` (an argument that is exactly ``"$N"``
+receives the result object). The message's text is the plan's thought.
+
+Model output is untrusted: malformed JSON, arguments that are not an object, an unknown
+tool, arguments the tool does not take or a missing required one, and bad references
+become tasks carrying an ``error``, never an exception. Nothing here imports LangChain:
+chunks are plain mappings with ``index``, ``id``, ``name`` and ``args`` (LangChain's
+``ToolCallChunk``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from llmcompiler_graph.planner.parser import PlannedTask, task_label
+from llmcompiler_graph.planner.references import ReferenceError_, dependencies
+from llmcompiler_graph.planner.syntax import ToolSpec
+
+__all__ = ["JOIN_TOOL", "ToolCallPlanReader", "read_tool_call_plan"]
+
+JOIN_TOOL = "join"
+"""A call of this name (no tool has it) is ignored, keeping its number: some models add it."""
+
+_MAX_SHOWN = 200
+
+
+@dataclass
+class _OpenCall:
+    """A call whose arguments are still streaming."""
+
+    key: object
+    id: str | None
+    name: str = ""
+    fragments: list[str] = field(default_factory=list)
+    thought: str | None = None
+
+
+class ToolCallPlanReader:
+    """Turn a stream of tool-call chunks into tasks, one complete call at a time.
+
+    The result does not depend on how the arguments are split into fragments.
+    """
+
+    def __init__(
+        self, tools: Mapping[str, ToolSpec], *, start: int = 1, planned: Collection[int] = ()
+    ) -> None:
+        """Create a reader for one planning round.
+
+        Args:
+            tools: The runnable tools by name.
+            start: The number of this message's first call (the first free number).
+            planned: Task numbers from earlier rounds, which calls may reference.
+
+        """
+        self._tools = tools
+        self._planned: set[int] = set(planned)
+        self._next = max(start, max(self._planned, default=0) + 1)
+        self._open: _OpenCall | None = None
+        self._closed_keys: set[object] = set()
+        self._text: list[str] = []  # message text since the last call began
+        self.stray_fragments = 0
+        """Argument fragments that arrived for a call already complete (they are ignored)."""
+        self.done = False
+        self.final_thought: str | None = None
+        self.tasks: list[PlannedTask] = []
+
+    def feed_text(self, text: str) -> None:
+        """Add streamed message text: the thought of the next call (or of the plan)."""
+        if text and not self.done:
+            self._text.append(text)
+
+    def feed(self, chunks: Iterable[Mapping[str, object]]) -> list[PlannedTask]:
+        """Add a streamed message's tool-call chunks; return the tasks they completed."""
+        if self.done:
+            return []
+        tasks: list[PlannedTask] = []
+        for chunk in chunks:
+            key = self._key(chunk)
+            if self._open is not None and key == self._open.key:
+                self._extend(self._open, chunk)
+                continue
+            if key in self._closed_keys:
+                self.stray_fragments += 1
+                continue
+            tasks += self._finish()
+            thought = "".join(self._text).strip() or None
+            self._text = []
+            self._open = _OpenCall(key, _str(chunk.get("id")), thought=thought)
+            self._extend(self._open, chunk)
+        return tasks
+
+    def close(self) -> list[PlannedTask]:
+        """End the stream; return the task of the last call, if one was open."""
+        if self.done:
+            return []
+        tasks = self._finish()
+        self.final_thought = "".join(self._text).strip() or None
+        self.done = True
+        return tasks
+
+    # -- calls --------------------------------------------------------------------------------
+
+    def _key(self, chunk: Mapping[str, object]) -> object:
+        """Tell which call a chunk belongs to: its ``index``; else a new id or name starts one."""
+        index = chunk.get("index")
+        if index is not None:
+            return ("index", index)
+        if self._open is not None and chunk.get("id") and chunk.get("id") == self._open.id:
+            return self._open.key  # a provider that repeats the id in every chunk
+        if chunk.get("id") or chunk.get("name") or self._open is None:
+            return ("call", len(self._closed_keys) + (self._open is not None))
+        return self._open.key
+
+    @staticmethod
+    def _extend(call: _OpenCall, chunk: Mapping[str, object]) -> None:
+        if call.id is None:
+            call.id = _str(chunk.get("id"))
+        name = chunk.get("name")
+        if isinstance(name, str) and name:
+            call.name += name if call.name != name else ""
+        args = chunk.get("args")
+        if isinstance(args, str):
+            call.fragments.append(args)
+        elif isinstance(args, Mapping):  # a provider that sends parsed arguments
+            call.fragments.append(json.dumps(args))
+
+    def _finish(self) -> list[PlannedTask]:
+        call, self._open = self._open, None
+        if call is None:
+            return []
+        self._closed_keys.add(call.key)
+        index, self._next = self._next, self._next + 1
+        if call.name == JOIN_TOOL and JOIN_TOOL not in self._tools:
+            return []  # it takes its number, as a numbered join() does in a text plan
+        task = self._task(index, call)
+        self._planned.add(index)
+        self.tasks.append(task)
+        return [task]
+
+    def _task(self, index: int, call: _OpenCall) -> PlannedTask:
+        raw = "".join(call.fragments)
+        name = call.name
+        line = f"{index}. {name or '?'}({_shorten(raw.strip() or '{}')})"
+
+        def error(problem: str, args: dict[str, object] | None = None) -> PlannedTask:
+            message = f"{task_label(index, name)}: {problem} (call: {line})"
+            return PlannedTask(
+                index, name, args or {}, thought=call.thought, error=message, line=line
+            )
+
+        if not name:
+            return error("the tool call has no tool name")
+        spec = self._tools.get(name)
+        if spec is None:
+            close = difflib.get_close_matches(name, list(self._tools), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else "."
+            available = ", ".join(sorted(self._tools)) or "none"
+            return error(f"unknown tool '{name}'{hint} Available tools: {available}")
+        try:
+            args = json.loads(raw) if raw.strip() else {}
+        except (ValueError, RecursionError) as exc:
+            detail = (
+                f"{exc.msg} at character {exc.pos}"
+                if isinstance(exc, json.JSONDecodeError)
+                else type(exc).__name__
+            )
+            return error(
+                f"the arguments are not valid JSON ({detail}); "
+                'send one JSON object, e.g. {"query": "..."}'
+            )
+        if not isinstance(args, dict):
+            return error(
+                f"the arguments must be a JSON object of named arguments, got {_json_type(args)}"
+            )
+        listed = ", ".join(spec.params) or "none"
+        unknown = [k for k in args if k not in spec.params]
+        if unknown:
+            return error(
+                f"tool '{name}' has no argument(s) {', '.join(map(repr, unknown))}; "
+                f"its arguments are: {listed}",
+                args,
+            )
+        missing = [p for p in spec.params if p in spec.required and p not in args]
+        if missing:
+            return error(
+                f"tool '{name}' is missing required argument(s): {', '.join(missing)}", args
+            )
+        try:
+            deps = dependencies(args, self._planned, own=index)
+        except ReferenceError_ as exc:
+            return error(str(exc), args)
+        return PlannedTask(index, name, args, deps, call.thought, None, line)
+
+
+def read_tool_call_plan(
+    chunks: Iterable[Mapping[str, object]],
+    tools: Mapping[str, ToolSpec],
+    *,
+    start: int = 1,
+    text: str = "",
+    planned: Collection[int] = (),
+) -> ToolCallPlanReader:
+    """Read a whole tool-call plan at once; return the finished reader (``.tasks``)."""
+    reader = ToolCallPlanReader(tools, start=start, planned=planned)
+    reader.feed_text(text)
+    reader.feed(chunks)
+    reader.close()
+    return reader
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _shorten(text: str) -> str:
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "..."

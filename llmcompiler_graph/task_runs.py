@@ -1,0 +1,118 @@
+"""What every node that runs tool tasks shares: earlier results, events, jobs and units.
+
+A planning round (:mod:`llmcompiler_graph.plan_and_schedule`) and an approval pass
+(:mod:`llmcompiler_graph.approval`) each hold a :class:`TaskRun` (composition: neither
+derives from the other) and run their jobs through it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from typing import NotRequired, TypedDict, TypeVar, Unpack
+
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+
+from llmcompiler_graph.context import Settings
+from llmcompiler_graph.events import EventRelay, EventSink
+from llmcompiler_graph.executor.toolcall import tool_job
+from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
+from llmcompiler_graph.fetching.jobs import Job, Outcome
+from llmcompiler_graph.fetching.threads import TaskFetchingUnit
+from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.state import Turn
+
+__all__ = [
+    "CANCEL_EVENT_KEY",
+    "TaskRun",
+    "TaskRunArgs",
+    "arun_jobs",
+    "prior_outcomes",
+    "run_jobs",
+]
+
+CANCEL_EVENT_KEY = "llmcompiler_cancel_event"
+"""Key of the run's cancel event (a ``threading.Event``) in a tool's ``config["configurable"]``.
+
+It is set when the run is cancelled or abandoned (an asyncio cancel, leaving a ``stream``
+early): a long-running sync tool may check ``event.is_set()`` (or ``event.wait(s)``) and
+stop early. Its result would be discarded anyway.
+"""
+
+Unit = TypeVar("Unit", TaskFetchingUnit, AsyncTaskFetchingUnit)
+
+
+def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
+    """Rebuild outcomes of this question's earlier results, for ``$N`` references to them."""
+    outcomes: dict[int, Outcome] = {}
+    for round_ in turn.rounds:
+        for message in round_.results:
+            artifact = message.artifact if isinstance(message.artifact, dict) else {}
+            index = artifact.get("index")
+            if not isinstance(index, int) or index <= 0:
+                continue
+            status = artifact.get("status", "error" if message.status == "error" else "ok")
+            value = artifact["value"] if "value" in artifact else message.content
+            outcomes[index] = Outcome(index, str(message.name or ""), status, value=value)
+    return outcomes
+
+
+class TaskRunArgs(TypedDict):
+    """What a node hands a :class:`TaskRun`: the question so far and how to run tools."""
+
+    turn: Turn
+    settings: Settings
+    tools: Mapping[str, BaseTool]
+    config: RunnableConfig
+    emit: EventSink
+    asynchronous: NotRequired[bool]
+
+
+class TaskRun:
+    """Earlier results, task events, and how planned tasks become jobs and which unit runs them."""
+
+    def __init__(self, **args: Unpack[TaskRunArgs]) -> None:
+        """Prepare; create it on the node's thread (see :class:`EventRelay`)."""
+        self.turn = args["turn"]
+        self.settings = args["settings"]
+        self.prior = prior_outcomes(self.turn)
+        self.events = EventRelay(args["emit"])
+        self.config = args["config"]
+        self.cancel_event = threading.Event()
+        configurable = {**self.config.get("configurable", {}), CANCEL_EVENT_KEY: self.cancel_event}
+        self._tool_config: RunnableConfig = {**self.config, "configurable": configurable}
+        self._tools = args["tools"]
+        self._asynchronous = args.get("asynchronous", False)
+
+    def job(self, task: PlannedTask) -> Job:
+        """Make the job that calls ``task``'s tool."""
+        return tool_job(task, self._tools, self._tool_config, asynchronous=self._asynchronous)
+
+    def unit(self, kind: type[Unit]) -> Unit:
+        """Create a task fetching unit of ``kind`` that reports to this run's events."""
+        return kind(
+            max_concurrency=self.settings.max_concurrency,
+            timeout=self.settings.task_timeout,
+            on_event=self.events,
+            completed=self.prior,
+            cancel_event=self.cancel_event,
+        )
+
+
+def run_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
+    """Run jobs known up front on worker threads; return their outcomes by index."""
+    with run.unit(TaskFetchingUnit) as tfu:
+        for job in jobs:
+            tfu.submit(job)
+        tfu.close()
+        return tfu.wait()
+
+
+async def arun_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
+    """Run jobs known up front on the event loop; return their outcomes by index."""
+    async with run.unit(AsyncTaskFetchingUnit) as tfu:
+        for job in jobs:
+            tfu.submit(job)
+        tfu.close()
+        return await tfu.wait()
