@@ -138,6 +138,30 @@ class Context:
         "Needs a checkpointer.",
         check=_tool_names,
     )
+    prompt_budget_chars: int = setting(
+        40_000,
+        "Most characters of plans and results in the joiner's and replanner's prompts (about "
+        "10,000 tokens); beyond it the largest texts are clipped first, and the prompt says so.",
+        check=_at_least(1_000),
+    )
+    fallback_answer_chars: int = setting(
+        4_000,
+        "Longest answer written when the joiner model fails (it stays in the thread's history).",
+        check=_at_least(500),
+    )
+    max_plan_tasks: int = setting(
+        200,
+        "Most tasks one plan may run; later tasks end with an error naming this setting.",
+        check=_at_least(1),
+    )
+    max_plan_line_chars: int = setting(
+        20_000,
+        "Longest line of a plan; the planner's stream is cut at a longer line.",
+        check=_at_least(100),
+    )
+    max_plan_chars: int = setting(
+        200_000, "Longest plan; the planner's stream is cut there.", check=_at_least(100)
+    )
     plan_format: Literal["text", "tool_calls"] = setting(
         "text",
         '"text": the planner writes a numbered LLMCompiler plan; "tool_calls": it makes native '

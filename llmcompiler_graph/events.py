@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from llmcompiler_graph.fetching.jobs import TaskEvent
+from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.transcript import jsonable, observation
 
@@ -43,7 +44,7 @@ def task_event(
             status=event.outcome.status,
             ok=event.outcome.ok,
             duration=round(event.outcome.duration, 6),
-            error=event.outcome.error,
+            error=None if event.outcome.error is None else redact(event.outcome.error),
             observation=clip(observation(event.outcome), 500),
         )
     data.update(extra or {})
