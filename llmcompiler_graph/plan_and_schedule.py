@@ -115,7 +115,9 @@ class PlanRound:
 
     def close(self) -> list[Job]:
         """End the stream; return the jobs of any last task."""
-        return self._jobs(self.parser.close())
+        if isinstance(self.parser, ToolCallPlanReader):
+            return self._jobs(self.parser.close())
+        return self._jobs(self.parser.close(cut=self.stream_error is not None))
 
     def fail(self, exc: Exception) -> None:
         """Record that the planner's stream failed (it becomes part of the plan message)."""

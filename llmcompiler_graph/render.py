@@ -61,8 +61,14 @@ def tool_schema(tool: BaseTool) -> dict[str, Any]:
 def tool_spec(tool: BaseTool) -> ToolSpec:
     """Describe a tool's parameters to the plan parser."""
     schema = tool_schema(tool)
-    params = tuple(schema.get("properties", {}))
-    return ToolSpec(tool.name, params, frozenset(schema.get("required", ())))
+    properties = schema.get("properties", {})
+    text = frozenset(p for p, prop in properties.items() if _is_text(prop))
+    return ToolSpec(tool.name, tuple(properties), frozenset(schema.get("required", ())), text)
+
+
+def _is_text(prop: object) -> bool:
+    """Tell whether a parameter's schema is plain text (``str``), which unquoted text can fill."""
+    return isinstance(prop, dict) and prop.get("type") == "string"
 
 
 def _type_name(prop: dict[str, Any]) -> str:
