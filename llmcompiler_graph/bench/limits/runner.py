@@ -12,7 +12,6 @@ limits itself: a semaphore around its body, like an API that serves 2 requests a
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import Mapping, Sequence
@@ -22,7 +21,13 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, HumanMessage
 
 from llmcompiler_graph.bench.baselines import build_agent, scripted_turns
-from llmcompiler_graph.bench.harness import BenchChatModel, ToolTimings, bench_model, prefill_for
+from llmcompiler_graph.bench.harness import (
+    BenchChatModel,
+    ToolTimings,
+    bench_model,
+    prefill_for,
+    run_coroutine,
+)
 from llmcompiler_graph.bench.ideal import IdealRound, IdealTask, call_seconds
 from llmcompiler_graph.bench.limits.bound import Limits, limited_bound, list_schedule, round_bound
 from llmcompiler_graph.bench.limits.dispatch import dispatch_latencies, limit_rounds
@@ -177,7 +182,7 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
             result = await app.ainvoke(inputs)
             return result, began, time.perf_counter() - began
 
-        out, start, latency = asyncio.run(go())
+        out, start, latency = run_coroutine(go())
     else:
         start = time.perf_counter()
         out = app.invoke(inputs)
