@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -47,21 +47,26 @@ __all__ = [
     "run_coroutine",
 ]
 
-_T = TypeVar("_T")
+
+T = TypeVar("T")
 
 
-def run_coroutine(coroutine: Coroutine[Any, Any, _T]) -> _T:
-    """Run ``coroutine`` to completion, also from a thread whose event loop is running.
+def run_coroutine(make: Callable[[], Awaitable[T]]) -> T:
+    """Run ``make()`` to completion on a fresh event loop and return its result.
 
-    ``asyncio.run`` refuses to start inside a running loop (a Jupyter cell, an async app);
-    there the coroutine gets a fresh loop on a worker thread of its own (a pool of size 1).
+    ``asyncio.run`` refuses to start inside a running loop (a Jupyter cell), so there the
+    coroutine runs on its own loop in a helper thread.
     """
+
+    async def main() -> T:
+        return await make()
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+        return asyncio.run(main())
+    with ThreadPoolExecutor(1, thread_name_prefix="bench-loop") as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 @dataclass(frozen=True)

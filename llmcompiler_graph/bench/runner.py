@@ -153,7 +153,7 @@ def _run_llmcompiler(
             result = await app.ainvoke(inputs)
             return result, began, time.perf_counter() - began
 
-        out, start, latency = run_coroutine(go())
+        out, start, latency = run_coroutine(go)
     else:
         start = time.perf_counter()
         out = app.invoke(inputs)
