@@ -38,7 +38,7 @@ from llmcompiler_graph.plan_and_schedule import (
     run_round,
 )
 from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
-from llmcompiler_graph.planner.parser import ToolSpec
+from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 from llmcompiler_graph.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from llmcompiler_graph.planner.parser import ToolSpec
+from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader, read_tool_call_plan
 
 TOOLS = {
