@@ -54,7 +54,7 @@ def _ask(args: argparse.Namespace) -> int:
         print("To try the package offline, run: llmcompiler-graph demo", file=sys.stderr)
         return 2
     try:
-        tools = served_tools()
+        tools = served_tools(model)
     except ValueError as exc:
         print(f"llmcompiler-graph ask: {exc}", file=sys.stderr)
         return 2
