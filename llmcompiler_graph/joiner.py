@@ -143,7 +143,7 @@ def _failed(exc: Exception, turn: Turn, settings: Settings) -> AIMessage:
     error = clip(redact(f"{type(exc).__name__}: {exc}"), max(limit // 4, 100))
     head = f"I could not finish: the joiner model failed ({error}). Results so far:\n"
     results = render_rounds(turn.rounds, max(limit - len(head), 0))
-    return _answer(clip(head + results, limit), thought=None)
+    return _answer(clip(head + results, limit), thought=None, incomplete="joiner_failed")
 
 
 def conclude(text: str, turn: Turn, settings: Settings) -> AIMessage:
@@ -165,14 +165,16 @@ def conclude(text: str, turn: Turn, settings: Settings) -> AIMessage:
             f"I could not complete this within {settings.max_replans} replan(s). "
             f"Best answer from the results: {best} (still missing: {decision.text})",
             thought=decision.thought,
+            incomplete="replan_limit",
         )
     # An empty Finish() still answers: with the reasoning, or the whole reply.
     return _answer(decision.text or decision.thought or text.strip(), thought=decision.thought)
 
 
-def _answer(text: str, *, thought: str | None) -> AIMessage:
-    return AIMessage(
-        content=text,
-        name="joiner",
-        additional_kwargs={KIND: {"kind": "answer", "thought": thought}},
-    )
+def _answer(text: str, *, thought: str | None, incomplete: str | None = None) -> AIMessage:
+    # ``incomplete`` marks an answer that is not one: ``joiner_failed`` (the joiner model
+    # raised) or ``replan_limit`` (it still wanted to replan after max_replans).
+    marker: dict[str, object] = {"kind": "answer", "thought": thought}
+    if incomplete is not None:
+        marker["incomplete"] = incomplete
+    return AIMessage(content=text, name="joiner", additional_kwargs={KIND: marker})
