@@ -55,7 +55,7 @@ def _ask(args: argparse.Namespace) -> int:
         print("To try the package offline, run: llmcompiler-graph demo", file=sys.stderr)
         return 2
     try:
-        tools = served_tools(model)
+        tools = served_tools()
     except ValueError as exc:
         print(f"llmcompiler-graph ask: {exc}", file=sys.stderr)
         return 2
