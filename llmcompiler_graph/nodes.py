@@ -38,7 +38,7 @@ from llmcompiler_graph.plan_and_schedule import (
     run_round,
 )
 from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
-from llmcompiler_graph.planner.parser import ToolSpec
+from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 from llmcompiler_graph.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
 
@@ -132,6 +132,14 @@ class Nodes:
     ) -> tuple[ApprovalPass, list[Job]]:
         args = self._pass_args(state, config, self._settings(config), asynchronous=asynchronous)
         approval = ApprovalPass(TaskRun(**args))
+        if approval.resumable:
+            # A tool asked for input (its interrupt() was recorded, not raised, so the rest
+            # of its round finished and was saved). Run it again alone, first, letting its
+            # interrupt through the unit (propagate): the graph pauses with the tool's own
+            # payload; on resume this node re-runs it and interrupt() returns the answer.
+            args["propagate_interrupts"] = True
+            resume = ApprovalPass(TaskRun(**args))
+            return resume, [resume.job(resume.resumable[0])]
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
             # on resume (which LangGraph does) repeats no work. An answer that cannot be
@@ -226,8 +234,10 @@ def after_plan(state: State) -> Literal["join", "approve", "__end__"]:
     return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
 
 
-def after_approve(state: State) -> Literal["join", "approve"]:
-    """Route after an approval pass: ask again while tasks are held, else join."""
+def after_approve(state: State) -> Literal["join", "approve", "__end__"]:
+    """Route after an approval pass: end on a direct answer, ask again while tasks are held."""
+    if kind_of(state["messages"][-1]) == "answer":
+        return "__end__"
     return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
 
 
