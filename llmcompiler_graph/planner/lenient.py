@@ -188,6 +188,8 @@ def parse_call(spec: ToolSpec, body: str, *, plain_text: bool = True) -> dict[st
         if text_param is not None and not call.keywords:
             return {text_param: _plain(body)}
         raise ValueError(f"{exc}; write {spec.example()}") from None
+    except ValueError as exc:
+        raise ValueError(f"{exc}; write {spec.example()}") from None
 
 
 class _NotLiteral(ValueError):
