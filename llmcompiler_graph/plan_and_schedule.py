@@ -30,7 +30,7 @@ from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import describe_tools, render_rounds
 from llmcompiler_graph.state import Turn
-from llmcompiler_graph.task_runs import TaskRun
+from llmcompiler_graph.task_runs import STREAM_SCOPE, CancelScope, TaskRun
 from llmcompiler_graph.transcript import call_id, fit_history, plan_message
 
 __all__ = ["PlanRound", "arun_round", "build_planner_messages", "run_round"]
@@ -178,14 +178,16 @@ def run_round(
 
     Tasks held for approval get no result here; the ``approve`` node runs them later.
     """
+    scope = STREAM_SCOPE.get() or CancelScope()  # cancelled if a sync stream's reader leaves
     with round_.run.unit(TaskFetchingUnit) as tfu:
+        forget = scope.on_cancel(tfu.cancel)
         try:
             stream = model.stream(messages, round_.run.config)
             try:
                 for chunk in stream:
                     for job in round_.feed(chunk):
                         tfu.submit(job)
-                    if round_.done:
+                    if round_.done or scope.cancelled:
                         break
             finally:
                 if isinstance(stream, Generator):  # stop the model's stream early
@@ -193,9 +195,10 @@ def run_round(
         except Exception as exc:  # the model's failure is an observation, not a crash
             round_.fail(exc)
         for job in round_.close():
-            tfu.submit(job)
+            tfu.submit(job)  # ignored once cancelled
         tfu.close()
         outcomes = tfu.wait()
+        forget()
     return round_.transcript(outcomes)
 
 
