@@ -15,8 +15,9 @@ Design (see the README's approval section). A task whose tool is listed in
    Tasks that needed another approved task's result are reviewed in a next ``approve``
    pass, with their real arguments.
 
-Nothing that ran is ever run again: a node that is re-executed either did nothing before
-its interrupt, or had finished and written its results to the checkpoint.
+Resuming repeats no work: the node does nothing before its interrupt, and when a crash
+stops it after the answer, the calls that had finished are replayed from its journal
+(:mod:`llmcompiler_graph.durable`); only calls in flight at the crash run again.
 """
 
 from __future__ import annotations

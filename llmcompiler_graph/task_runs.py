@@ -15,10 +15,11 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.context import Settings
+from llmcompiler_graph.durable import Entry, Journal, replayed_outcomes
 from llmcompiler_graph.events import EventRelay, EventSink
 from llmcompiler_graph.executor.toolcall import tool_job
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
-from llmcompiler_graph.fetching.jobs import Job, Outcome
+from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.state import Turn
@@ -29,6 +30,7 @@ __all__ = [
     "TaskRunArgs",
     "arun_jobs",
     "prior_outcomes",
+    "replay_job",
     "run_jobs",
 ]
 
@@ -84,20 +86,49 @@ class TaskRun:
         self._tool_config: RunnableConfig = {**self.config, "configurable": configurable}
         self._tools = args["tools"]
         self._asynchronous = args.get("asynchronous", False)
+        self.journal = Journal(self.config)
+        self.replayed: dict[int, Outcome] = {}
+
+    def resume(self, entries: list[Entry]) -> None:
+        """Take the outcomes an earlier attempt of this node recorded (see :mod:`.durable`)."""
+        self.replayed = replayed_outcomes(entries)
 
     def job(self, task: PlannedTask) -> Job:
-        """Make the job that calls ``task``'s tool."""
+        """Make the job that calls ``task``'s tool, or replays its recorded outcome."""
+        recorded = self.replayed.get(task.index)
+        if recorded is not None and task.error is None:
+            return replay_job(task, recorded)
         return tool_job(task, self._tools, self._tool_config, asynchronous=self._asynchronous)
+
+    def on_event(self, event: TaskEvent) -> None:
+        """Relay a task event, and record in the journal how each task that ran ended."""
+        self.events(event)
+        outcome = event.outcome
+        if (
+            event.kind == "finished"
+            and outcome is not None
+            and outcome.started_at is not None  # it ran (not skipped, not a planning error)
+            and outcome.index not in self.replayed
+        ):
+            self.journal.record_outcome(outcome)
 
     def unit(self, kind: type[Unit]) -> Unit:
         """Create a task fetching unit of ``kind`` that reports to this run's events."""
         return kind(
             max_concurrency=self.settings.max_concurrency,
             timeout=self.settings.task_timeout,
-            on_event=self.events,
+            on_event=self.on_event,
             completed=self.prior,
             cancel_event=self.cancel_event,
         )
+
+
+def replay_job(task: PlannedTask, recorded: Outcome) -> Job:
+    """Make a job that ends as ``recorded`` without calling the tool again."""
+    if not recorded.ok:
+        return Job(task.index, task.name, None, frozenset(), recorded.error, task.args)
+    value = recorded.value
+    return Job(task.index, task.name, lambda _deps: value, frozenset(), None, task.args)
 
 
 def run_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
@@ -106,7 +137,9 @@ def run_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
         for job in jobs:
             tfu.submit(job)
         tfu.close()
-        return tfu.wait()
+        outcomes = tfu.wait()
+    run.journal.flush()
+    return outcomes
 
 
 async def arun_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
@@ -115,4 +148,6 @@ async def arun_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
         for job in jobs:
             tfu.submit(job)
         tfu.close()
-        return await tfu.wait()
+        outcomes = await tfu.wait()
+    await run.journal.aflush()
+    return outcomes
