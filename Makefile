@@ -11,17 +11,26 @@ export LANGGRAPH_NO_VERSION_CHECK ?= true
 .PHONY: demo test check lint typecheck unit fast bench clean
 
 $(BIN)/python:
+	@echo ">> Creating $(VENV) with $(PYTHON) and upgrading pip in it"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+# What `demo` and `bench` need: the package and its `bench` extra (langchain, matplotlib, tqdm).
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	@echo ">> Installing llmcompiler-graph[bench] into $(VENV) (first run only; pip shows its progress)"
+	$(BIN)/python -m pip install --progress-bar on -e ".[bench]"
 	touch $@
 
-demo: $(VENV)/.installed-dev
+# Everything for the tests: the bench extra plus pytest, linters, notebooks, the langgraph CLI.
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	@echo ">> Installing llmcompiler-graph[dev] into $(VENV) (first run only, about 1-2 min, quiet)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-bench
+
+demo: $(VENV)/.installed-bench
 	$(BIN)/llmcompiler-graph demo
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-bench
 	$(BIN)/llmcompiler-graph bench
 
 lint: $(VENV)/.installed-dev
@@ -32,7 +41,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy llmcompiler_graph
 
 unit: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 # Fewer fuzz examples than `make test` (300): the inner loop stays under a minute.
 fast: $(VENV)/.installed-dev

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from llmcompiler_graph.graph import create_llm_compiler
     from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
-    from llmcompiler_graph.served import served_tools
+    from llmcompiler_graph.served import TOOLS_ENV, served_tools
 
     try:
         model = resolve_model(args.model)
@@ -69,32 +70,101 @@ def _ask(args: argparse.Namespace) -> int:
 
     from llmcompiler_graph.state import State
 
-    answer = ""
+    run = _AskRun()
     question: State = {"messages": [HumanMessage(args.question)]}
     for mode, data in app.stream(question, stream_mode=["custom", "updates"]):
         if mode == "custom":
-            _show_event(data)
+            run.show_event(data)
         elif mode == "updates" and isinstance(data, dict):
             for update in data.values():
                 for message in (update or {}).get("messages", []):
-                    if getattr(message, "name", None) == "joiner":
-                        answer = str(message.content)
-                        if answer.startswith("Replanning:"):
-                            print(f"  ~ {answer}")
-    print(f"\nAnswer: {answer}")
-    return 0
+                    run.read_message(message)
+    print(f"\nAnswer: {run.answer}")
+    failure = run.failure()
+    if failure is None:
+        return 0
+    print(f"llmcompiler-graph ask: the run failed: {failure}", file=sys.stderr)
+    if run.incomplete == "joiner_failed" and "Connection" in run.answer:
+        where = os.environ.get("OPENAI_BASE_URL") or "the OpenAI API"
+        print(
+            f"No model was reachable at {where}: check that the server is running and that "
+            "OPENAI_BASE_URL points at it (for example http://localhost:11434/v1 for Ollama).",
+            file=sys.stderr,
+        )
+    if run.searches_all_failed() and os.environ.get(TOOLS_ENV, "demo") != "simulated":
+        print(
+            "Every search failed. If this machine is offline, try the offline look-alike "
+            f"tools: {TOOLS_ENV}=simulated llmcompiler-graph ask ...",
+            file=sys.stderr,
+        )
+    return 1
 
 
-def _show_event(event: Any) -> None:
-    if not isinstance(event, dict) or event.get("type") != "llmcompiler.task":
-        return
-    head = f"  [{event['index']}] {event['tool']}"
-    if event["event"] == "started":
-        print(f"{head} started {event.get('args')}")
-    elif event["event"] == "finished":
-        status = "ok" if event.get("ok") else event.get("status", "error")
-        detail = event.get("observation") if event.get("ok") else event.get("error")
-        print(f"{head} {status} in {event.get('duration', 0):.2f}s: {str(detail)[:120]}")
+class _AskRun:
+    """What ``ask`` saw of a run: task outcomes, planner errors, and the answer."""
+
+    def __init__(self) -> None:
+        self.answer = ""
+        self.incomplete: str | None = None
+        self.statuses: dict[int, tuple[str, str]] = {}  # index -> (tool, status)
+        self.planner_errors: list[str] = []
+
+    def show_event(self, event: Any) -> None:
+        """Print a task event: started (with the arguments the tool got) or finished."""
+        if not isinstance(event, dict) or event.get("type") != "llmcompiler.task":
+            return
+        head = f"  [{event['index']}] {event['tool']}"
+        if event["event"] == "started":
+            print(f"{head} started {event.get('resolved_args', event.get('args'))}")
+        elif event["event"] == "finished":
+            ok = bool(event.get("ok"))
+            status = "ok" if ok else str(event.get("status", "error"))
+            self.statuses[int(event["index"])] = (str(event["tool"]), status)
+            # Errors are printed whole (they say how to fix things); results on one line.
+            detail = _one_line(str(event.get("observation")), 160) if ok else event.get("error")
+            print(f"{head} {status} in {event.get('duration', 0):.2f}s: {detail}")
+
+    def read_message(self, message: Any) -> None:
+        """Note plans' stream errors, replans and the final answer from a node's messages."""
+        from llmcompiler_graph.state import KIND, kind_of
+
+        marker = getattr(message, "additional_kwargs", {}).get(KIND)
+        kind = kind_of(message)
+        if kind == "plan" and isinstance(marker, dict) and marker.get("error"):
+            self.planner_errors.append(str(marker["error"]))
+            print(f"  ! {marker['error']}")
+        elif kind == "replan":
+            print(f"  ~ {message.content}")
+        elif getattr(message, "name", None) == "joiner":
+            self.answer = str(message.content)
+            self.incomplete = marker.get("incomplete") if isinstance(marker, dict) else None
+
+    def failure(self) -> str | None:
+        """Say why the run failed, or ``None`` if it produced an answer from some result."""
+        reasons = {
+            "joiner_failed": "the joiner model failed, so there is no answer"
+            + (f" (and {self.planner_errors[-1]})" if self.planner_errors else ""),
+            "replan_limit": "the replan limit was reached without an answer "
+            "(raise --max-replans or ask a narrower question)",
+            "model_not_configured": "no model is configured",
+        }
+        if self.incomplete is not None:
+            return reasons.get(self.incomplete, self.incomplete)
+        if self.statuses and all(s != "ok" for _, s in self.statuses.values()):
+            return f"every task failed ({len(self.statuses)} of {len(self.statuses)})"
+        if not self.statuses and self.planner_errors:
+            return self.planner_errors[-1]
+        return None
+
+    def searches_all_failed(self) -> bool:
+        """Tell whether the run searched and every search failed."""
+        searches = [s for tool, s in self.statuses.values() if tool == "search"]
+        return bool(searches) and all(s != "ok" for s in searches)
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 if __name__ == "__main__":

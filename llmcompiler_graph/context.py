@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 
+from llmcompiler_graph.fetching.jobs import MAX_CONCURRENCY
 from llmcompiler_graph.planner import prompts
 
 __all__ = [
@@ -82,6 +83,38 @@ def _at_least(low: int) -> Check:
     return lambda v: None if isinstance(v, int) and v >= low else f"must be {low} or more"
 
 
+def _concurrency(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return "must be 1 or more"
+    if value > MAX_CONCURRENCY:
+        return (
+            f"must be at most {MAX_CONCURRENCY} (MAX_CONCURRENCY: each sync call may hold a thread)"
+        )
+    return None
+
+
+def _tool_limits(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or any(_concurrency(n) for n in value.values()):
+        return f"must map tool names to limits from 1 to {MAX_CONCURRENCY}, e.g. {{'search': 2}}"
+    return None
+
+
+def _rates(value: Any) -> str | None:
+    def ok(rate: Any) -> bool:
+        rate = getattr(rate, "requests_per_second", rate)  # an InMemoryRateLimiter
+        return isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0
+
+    if value is None or (isinstance(value, Mapping) and all(ok(r) for r in value.values())):
+        return None
+    return "must map tool names to requests per second (> 0), e.g. {'search': 5}"
+
+
+def _priority(value: Any) -> str | None:
+    return None if value in ("fifo", "critical_path") else "must be 'fifo' or 'critical_path'"
+
+
 def _positive_seconds(value: Any) -> str | None:
     ok = value is None or (isinstance(value, int | float) and value > 0)
     return None if ok else "must be positive seconds or None"
@@ -123,20 +156,67 @@ class Context:
     )
     max_concurrency: int = setting(
         DEFAULT_MAX_CONCURRENCY,
-        "Most tool calls running at once. A run's context wins over "
-        '`config["max_concurrency"]`, which wins over the factory\'s value.',
-        check=_at_least(1),
+        "Most tool calls running at once, at most 64 (`MAX_CONCURRENCY`). A run's context wins "
+        'over `config["max_concurrency"]` (clamped to 64), which wins over the factory\'s value.',
+        check=_concurrency,
     )
     task_timeout: float | None = setting(
         None,
         "Seconds one tool call may take before it becomes a timeout error; None: no limit.",
         check=_positive_seconds,
     )
+    tool_limits: Mapping[str, int] | None = setting(
+        None,
+        'Most calls of one tool running at once, on top of `max_concurrency`, e.g. {"search": 2}; '
+        "a task waiting for its tool never holds back other tools' tasks.",
+        check=_tool_limits,
+    )
+    tool_rate_limits: Mapping[str, float] | None = setting(
+        None,
+        'Requests per second per tool (a token bucket, burst 1), e.g. {"search": 5}; the factory '
+        "also takes a `langchain_core` `InMemoryRateLimiter` per tool. Waiting is a timer.",
+        check=_rates,
+    )
+    priority: str = setting(
+        "fifo",
+        'Which ready task starts first when more are ready than may run: "fifo" (the paper\'s '
+        'order) or "critical_path" (the longest chain of dependents first; ties in plan order).',
+        check=_priority,
+    )
+    fuse: bool = setting(
+        True,
+        "Fuse ready calls of a tool given in `batch_tools` that would wait for capacity into one "
+        "batched call (results split back per task).",
+    )
     interrupt_before_tools: Sequence[str] = setting(
         (),
         'Tools whose calls wait for a human\'s approval (LangGraph `interrupt`); ["*"]: all. '
         "Needs a checkpointer.",
         check=_tool_names,
+    )
+    prompt_budget_chars: int = setting(
+        40_000,
+        "Most characters of plans and results in the joiner's and replanner's prompts (about "
+        "10,000 tokens); beyond it the largest texts are clipped first, and the prompt says so.",
+        check=_at_least(1_000),
+    )
+    fallback_answer_chars: int = setting(
+        4_000,
+        "Longest answer written when the joiner model fails (it stays in the thread's history).",
+        check=_at_least(500),
+    )
+    max_plan_tasks: int = setting(
+        200,
+        "Most tasks one plan may run; later tasks end with an error naming this setting.",
+        check=_at_least(1),
+    )
+    max_plan_line_chars: int = setting(
+        20_000,
+        "Longest line of a plan; the planner's stream is cut at a longer line.",
+        check=_at_least(100),
+    )
+    max_plan_chars: int = setting(
+        200_000, "Longest plan; the planner's stream is cut there.", check=_at_least(100)
     )
     plan_format: Literal["text", "tool_calls"] = setting(
         "text",
@@ -217,8 +297,8 @@ def effective_settings(
     """Combine the graph's defaults, ``config["max_concurrency"]`` and the run's context."""
     changes: dict[str, Any] = {}
     limit = (config or {}).get("max_concurrency")
-    if limit is not None:
-        changes["max_concurrency"] = limit
+    if limit is not None:  # LangGraph's general knob: clamped, not refused
+        changes["max_concurrency"] = max(1, min(int(limit), MAX_CONCURRENCY))
     changes.update(explicit_settings(context))
     return replace(defaults, **changes) if changes else defaults
 

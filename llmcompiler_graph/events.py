@@ -8,10 +8,14 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from llmcompiler_graph.fetching.jobs import TaskEvent
+from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.transcript import jsonable, observation
 
-__all__ = ["EventRelay", "EventSink", "task_event"]
+__all__ = ["MAX_ARG_CHARS", "EventRelay", "EventSink", "task_event"]
+
+MAX_ARG_CHARS = 500
+"""Longest text of one resolved argument in an event; the rest is cut with a note."""
 
 EventSink = Callable[[dict[str, Any]], None]
 """Where events go: LangGraph's stream writer in the graph's nodes."""
@@ -26,8 +30,11 @@ def task_event(
     """Turn a scheduler event into a JSON-friendly custom stream event.
 
     Keys: ``type`` (``"llmcompiler.task"``), ``event`` (``planned``/``started``/``finished``),
-    ``index``, ``tool``, ``args``, ``deps``, ``time`` (Unix seconds), and once finished
-    ``status``, ``ok``, ``duration`` (seconds), ``error`` and ``observation`` (clipped).
+    ``index``, ``tool``, ``args`` (as planned, with ``$N`` references), ``deps``, ``time``
+    (Unix seconds), ``fused`` (the tasks of the batched call it ran in, if fused); for a task
+    that started, ``resolved_args`` (what the tool received, each text clipped to
+    :data:`MAX_ARG_CHARS`); once finished ``status``, ``ok``, ``duration`` (seconds),
+    ``error`` and ``observation`` (clipped).
     """
     data: dict[str, Any] = {
         "type": "llmcompiler.task",
@@ -38,16 +45,31 @@ def task_event(
         "deps": sorted(deps),
         "time": round(_WALL_CLOCK_OFFSET + event.time, 6),
     }
+    if event.fused:
+        data["fused"] = list(event.fused)
+    if event.kind != "planned" and event.resolved is not None:
+        data["resolved_args"] = _clipped(jsonable(event.resolved), MAX_ARG_CHARS)
     if event.outcome is not None:
         data.update(
             status=event.outcome.status,
             ok=event.outcome.ok,
             duration=round(event.outcome.duration, 6),
-            error=event.outcome.error,
+            error=None if event.outcome.error is None else redact(event.outcome.error),
             observation=clip(observation(event.outcome), 500),
         )
     data.update(extra or {})
     return data
+
+
+def _clipped(value: Any, limit: int) -> Any:
+    """Clip every string in JSON data to ``limit`` characters (a result can be a whole page)."""
+    if isinstance(value, str):
+        return clip(value, limit)
+    if isinstance(value, list):
+        return [_clipped(v, limit) for v in value]
+    if isinstance(value, dict):
+        return {k: _clipped(v, limit) for k, v in value.items()}
+    return value
 
 
 class EventRelay:

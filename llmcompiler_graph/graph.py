@@ -8,7 +8,7 @@ module never needs an API key; its tools are chosen by ``LLMCOMPILER_TOOLS`` (se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, replace
 from typing import Any
 
@@ -28,6 +28,7 @@ from llmcompiler_graph.plan_formats import bind_planner
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.served import served_plan_format, served_tools
 from llmcompiler_graph.state import State
+from llmcompiler_graph.task_runs import BatchTool
 
 __all__ = ["create_llm_compiler", "graph"]
 
@@ -41,6 +42,7 @@ def create_llm_compiler(
     joiner_model: ModelLike = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     store: BaseStore | None = None,
+    batch_tools: Mapping[str, BatchTool] | None = None,
     name: str = "LLMCompiler",
     **settings: Any,
 ) -> CompiledStateGraph[State, Context, State, State]:
@@ -60,6 +62,12 @@ def create_llm_compiler(
         checkpointer: Passed to ``compile()`` for persistence.
         store: Passed to ``compile()``; tools reach it through ``InjectedStore`` or
             ``ToolRuntime``.
+        batch_tools: Batched forms of tools, by tool name: ``{"search": search_many}`` where
+            ``search_many(queries: list) -> list`` (sync or async, or a ``(sync, async)``
+            pair). Ready calls of such a tool that would wait for capacity (its
+            ``tool_limits`` entry, ``max_concurrency``, a rate limit) are fused into one
+            batched call; see :data:`~llmcompiler_graph.task_runs.BatchTool` for the inputs
+            and the failure rule. The ``fuse`` setting turns this off per run.
         name: The compiled graph's name.
         **settings: Defaults for the settings: any field of
             :class:`~llmcompiler_graph.context.Context` (``max_replans=5``,
@@ -97,6 +105,17 @@ def create_llm_compiler(
     settings["joiner_model"] = joiner_model if isinstance(joiner_model, str) else None
     defaults = Context(**settings)
     check_approval_names(defaults.interrupt_before_tools, by_name, "interrupt_before_tools")
+    for what, names in (
+        ("tool_limits", defaults.tool_limits or {}),
+        ("tool_rate_limits", defaults.tool_rate_limits or {}),
+        ("batch_tools", batch_tools or {}),
+    ):
+        strangers = sorted(set(names) - set(by_name))
+        if strangers:
+            raise ValueError(
+                f"{what} names unknown tool(s) {strangers}; "
+                f"the tools are: {', '.join(sorted(by_name)) or 'none'}"
+            )
     if isinstance(model, BaseChatModel):
         bind_planner(model, tool_list, defaults)  # fail now, not on the first run
     nodes = Nodes(
@@ -106,6 +125,7 @@ def create_llm_compiler(
         defaults=defaults,
         model=model if isinstance(model, BaseChatModel) else None,
         joiner_model=joiner_model if isinstance(joiner_model, BaseChatModel) else None,
+        batches=dict(batch_tools or {}),
     )
     builder = StateGraph(State, context_schema=Context)
     builder.add_node("plan_and_schedule", DualNode(nodes.plan, nodes.aplan))

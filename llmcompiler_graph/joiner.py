@@ -12,7 +12,8 @@ from langchain_core.runnables import RunnableConfig
 
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.planner import prompts
-from llmcompiler_graph.render import render_rounds
+from llmcompiler_graph.redact import redact
+from llmcompiler_graph.render import clip, render_rounds
 from llmcompiler_graph.state import KIND, Turn
 
 __all__ = ["Decision", "adecide", "build_joiner_messages", "conclude", "decide", "parse_decision"]
@@ -104,7 +105,7 @@ def build_joiner_messages(
         settings.joiner_prompt, must_finish=prompts.JOINER_MUST_FINISH if must_finish else ""
     )
     question = turn.question.content if turn.question is not None else ""
-    body = f"Question: {question}\n\n{render_rounds(turn.rounds)}"
+    body = f"Question: {question}\n\n{render_rounds(turn.rounds, settings.prompt_budget_chars)}"
     return [SystemMessage(system.strip()), HumanMessage(body)]
 
 
@@ -117,7 +118,7 @@ def decide(
         reply = model.invoke(build_joiner_messages(turn, settings, must_finish=must_finish), config)
         text = reply.text if isinstance(reply.text, str) else str(reply.content)
     except Exception as exc:  # a failing joiner still ends the run with a clear answer
-        return _failed(exc, turn)
+        return _failed(exc, turn, settings)
     return conclude(text, turn, settings)
 
 
@@ -131,16 +132,18 @@ async def adecide(
         reply = await model.ainvoke(messages, config)
         text = reply.text if isinstance(reply.text, str) else str(reply.content)
     except Exception as exc:  # a failing joiner still ends the run with a clear answer
-        return _failed(exc, turn)
+        return _failed(exc, turn, settings)
     return conclude(text, turn, settings)
 
 
-def _failed(exc: Exception, turn: Turn) -> AIMessage:
-    return _answer(
-        f"I could not finish: the joiner model failed ({type(exc).__name__}: {exc}). "
-        f"Results so far:\n{render_rounds(turn.rounds)}",
-        thought=None,
-    )
+def _failed(exc: Exception, turn: Turn, settings: Settings) -> AIMessage:
+    # This answer stays in the thread's history and reaches every later prompt: it is
+    # capped at fallback_answer_chars, the results clipped fairly to fit.
+    limit = settings.fallback_answer_chars
+    error = clip(redact(f"{type(exc).__name__}: {exc}"), max(limit // 4, 100))
+    head = f"I could not finish: the joiner model failed ({error}). Results so far:\n"
+    results = render_rounds(turn.rounds, max(limit - len(head), 0))
+    return _answer(clip(head + results, limit), thought=None, incomplete="joiner_failed")
 
 
 def conclude(text: str, turn: Turn, settings: Settings) -> AIMessage:
@@ -162,14 +165,16 @@ def conclude(text: str, turn: Turn, settings: Settings) -> AIMessage:
             f"I could not complete this within {settings.max_replans} replan(s). "
             f"Best answer from the results: {best} (still missing: {decision.text})",
             thought=decision.thought,
+            incomplete="replan_limit",
         )
     # An empty Finish() still answers: with the reasoning, or the whole reply.
     return _answer(decision.text or decision.thought or text.strip(), thought=decision.thought)
 
 
-def _answer(text: str, *, thought: str | None) -> AIMessage:
-    return AIMessage(
-        content=text,
-        name="joiner",
-        additional_kwargs={KIND: {"kind": "answer", "thought": thought}},
-    )
+def _answer(text: str, *, thought: str | None, incomplete: str | None = None) -> AIMessage:
+    # ``incomplete`` marks an answer that is not one: ``joiner_failed`` (the joiner model
+    # raised) or ``replan_limit`` (it still wanted to replan after max_replans).
+    marker: dict[str, object] = {"kind": "answer", "thought": thought}
+    if incomplete is not None:
+        marker["incomplete"] = incomplete
+    return AIMessage(content=text, name="joiner", additional_kwargs={KIND: marker})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -40,7 +40,7 @@ from llmcompiler_graph.plan_and_schedule import (
 from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
 from llmcompiler_graph.planner.parser import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
-from llmcompiler_graph.task_runs import TaskRun, TaskRunArgs, arun_jobs, run_jobs
+from llmcompiler_graph.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
 
@@ -84,6 +84,7 @@ class Nodes:
     defaults: Settings
     model: BaseChatModel | None
     joiner_model: BaseChatModel | None
+    batches: Mapping[str, BatchTool] = field(default_factory=dict)
 
     # -- plan_and_schedule ----------------------------------------------------------------
 
@@ -191,6 +192,7 @@ class Nodes:
             config=config,
             emit=get_stream_writer(),
             asynchronous=asynchronous,
+            batches=self.batches,
         )
 
     def _planner(self, model: BaseChatModel, settings: Settings) -> PlannerModel:
@@ -243,6 +245,5 @@ def after_join(state: State) -> Literal["plan_and_schedule", "__end__"]:
 
 
 def _notice(text: str) -> AIMessage:
-    return AIMessage(
-        content=text, name="joiner", additional_kwargs={KIND: {"kind": "answer", "thought": None}}
-    )
+    marker = {"kind": "answer", "thought": None, "incomplete": "model_not_configured"}
+    return AIMessage(content=text, name="joiner", additional_kwargs={KIND: marker})

@@ -25,12 +25,14 @@ from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.plan_formats import PlannerModel, tool_call_planner_messages
 from llmcompiler_graph.planner import prompts
+from llmcompiler_graph.planner.limits import PlanLimits
 from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, ToolSpec
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
+from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import describe_tools, render_rounds
 from llmcompiler_graph.state import Turn
 from llmcompiler_graph.task_runs import TaskRun
-from llmcompiler_graph.transcript import plan_message, result_message
+from llmcompiler_graph.transcript import fit_history, plan_message, result_message
 
 __all__ = ["PlanRound", "arun_round", "build_planner_messages", "run_round"]
 
@@ -61,12 +63,16 @@ def build_planner_messages(
         examples=examples,
         next_index=next_index,
     )
-    messages: list[BaseMessage] = [SystemMessage(system), *turn.history]
+    # The earlier rounds and the earlier conversation share the prompt budget, rounds first.
+    budget = settings.prompt_budget_chars
+    rounds = render_rounds(turn.rounds, budget) if turn.rounds else ""
+    history = fit_history(turn.history, max(budget - len(rounds), budget // 4))
+    messages: list[BaseMessage] = [SystemMessage(system), *history]
     question = turn.question.content if turn.question is not None else ""
     messages.append(HumanMessage(question))
     if turn.rounds:
         replan = prompts.fill(prompts.REPLAN_PROMPT, next_index=next_index)
-        messages.append(HumanMessage(f"{render_rounds(turn.rounds)}\n\n{replan}"))
+        messages.append(HumanMessage(f"{rounds}\n\n{replan}"))
     return messages
 
 
@@ -87,6 +93,10 @@ class PlanRound:
         self._trailing = 0
         self._tag = uuid.uuid4().hex[:8]
         self._unrecorded: list[list[Any]] = []  # chunks not yet in the journal
+        settings = run.settings
+        self.limits = PlanLimits(
+            settings.max_plan_tasks, settings.max_plan_line_chars, settings.max_plan_chars
+        )
 
     @property
     def done(self) -> bool:
@@ -96,7 +106,8 @@ class PlanRound:
         so the model call ends normally, with its usage and its trace complete; only a
         model that keeps writing long after ``<END_OF_PLAN>`` is cut off.
         """
-        return self.parser.done and self._trailing > MAX_TRAILING_CHARS
+        cut = self.limits.error is not None
+        return cut or (self.parser.done and self._trailing > MAX_TRAILING_CHARS)
 
     def feed(self, chunk: object, *, record: bool = True) -> list[Job]:
         """Add a streamed message chunk (or its content); return the jobs to submit now.
@@ -118,6 +129,7 @@ class PlanRound:
             return []
         if record:
             self._unrecorded.append([piece, None])
+        piece = self.limits.admit(piece)
         self._text.append(piece)
         return self._jobs(self._recorded(self.parser.feed(piece)))
 
@@ -161,23 +173,26 @@ class PlanRound:
 
     def close(self) -> list[Job]:
         """End the stream; return the jobs of any last task."""
-        return self._jobs(self.parser.close())
+        if isinstance(self.parser, ToolCallPlanReader):
+            return self._jobs(self.parser.close())
+        return self._jobs(self.parser.close(cut=self.stream_error is not None))
 
     def fail(self, exc: Exception) -> None:
         """Record that the planner's stream failed (it becomes part of the plan message)."""
-        self.stream_error = f"the planner's stream failed: {type(exc).__name__}: {exc}"
+        self.stream_error = redact(f"the planner's stream failed: {type(exc).__name__}: {exc}")
 
     def transcript(self, outcomes: Mapping[int, Outcome]) -> list[BaseMessage]:
         """Return the plan message and one result message per finished task."""
         content = "".join(self._text)
-        if self.stream_error is not None:
-            content = f"{content}\n[{self.stream_error}]"
+        error = self.stream_error or self.limits.error
+        if error is not None:
+            content = f"{content}\n[{error}]"
         plan = plan_message(
             self.parser.tasks,
             content,
             tag=self._tag,
             thought=self.parser.final_thought,
-            error=self.stream_error,
+            error=error,
             held=sorted(self.held),
         )
         results = [
@@ -191,6 +206,9 @@ class PlanRound:
         jobs: list[Job] = []
         for task in tasks:
             self.run.events.deps[task.index] = sorted(task.deps)
+            if (too_many := self.limits.task_error(task)) is not None:
+                jobs.append(Job(task.index, task.name, None, frozenset(), too_many, task.args))
+                continue
             approval = task.error is None and self.run.settings.needs_approval(task.name)
             if approval or (task.error is None and task.deps & self.held):
                 # Held until a human approves (or until the task it needs is approved).

@@ -8,8 +8,9 @@ derives from the other) and run their jobs through it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
-from typing import NotRequired, TypedDict, TypeVar, Unpack
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
@@ -17,15 +18,18 @@ from langchain_core.tools import BaseTool
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.durable import Entry, Journal, replayed_outcomes
 from llmcompiler_graph.events import EventRelay, EventSink
-from llmcompiler_graph.executor.toolcall import tool_job
+from llmcompiler_graph.executor.toolcall import result_text, tool_job
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
-from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
+from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome, TaskEvent
+from llmcompiler_graph.fetching.limits import RateLimit
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.planner.references import substitute
 from llmcompiler_graph.state import Turn
 
 __all__ = [
     "CANCEL_EVENT_KEY",
+    "BatchTool",
     "TaskRun",
     "TaskRunArgs",
     "arun_jobs",
@@ -43,6 +47,16 @@ stop early. Its result would be discarded anyway.
 """
 
 Unit = TypeVar("Unit", TaskFetchingUnit, AsyncTaskFetchingUnit)
+
+BatchCall = Callable[[list[Any]], Any]
+BatchTool = BatchCall | tuple[BatchCall, BatchCall]
+"""A tool's batched form: ``many(inputs) -> results`` (sync or async), or ``(sync, async)``.
+
+Each input is the task's only argument's value if it has one argument (``search_many``
+gets the queries), else its argument dict; it returns one result per input, in order (an
+``Exception`` in the list fails that task alone). If the call raises, or returns a list of
+another length, every fused task fails with that error; tasks are never retried singly.
+"""
 
 
 def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
@@ -69,6 +83,7 @@ class TaskRunArgs(TypedDict):
     config: RunnableConfig
     emit: EventSink
     asynchronous: NotRequired[bool]
+    batches: NotRequired[Mapping[str, BatchTool]]
 
 
 class TaskRun:
@@ -86,6 +101,7 @@ class TaskRun:
         self._tool_config: RunnableConfig = {**self.config, "configurable": configurable}
         self._tools = args["tools"]
         self._asynchronous = args.get("asynchronous", False)
+        self._batches = args.get("batches", {}) if self.settings.fuse else {}
         self.journal = Journal(self.config)
         self.replayed: dict[int, Outcome] = {}
 
@@ -94,11 +110,27 @@ class TaskRun:
         self.replayed = replayed_outcomes(entries)
 
     def job(self, task: PlannedTask) -> Job:
-        """Make the job that calls ``task``'s tool, or replays its recorded outcome."""
+        """Make the job that calls ``task``'s tool (fusable if the tool has a batched form).
+
+        After a crash, a task whose outcome the journal recorded replays it instead.
+        """
         recorded = self.replayed.get(task.index)
         if recorded is not None and task.error is None:
             return replay_job(task, recorded)
-        return tool_job(task, self._tools, self._tool_config, asynchronous=self._asynchronous)
+        job = tool_job(task, self._tools, self._tool_config, asynchronous=self._asynchronous)
+        batched = self._batches.get(task.name)
+        if batched is None or job.fn is None:
+            return job
+        sync, asynchronous = batched if isinstance(batched, tuple) else (batched, batched)
+        call = asynchronous if self._asynchronous else sync
+
+        def argument(deps: Mapping[int, object]) -> object:
+            args = substitute(task.args, task.deps, deps, result_text)
+            if isinstance(args, Mapping) and len(args) == 1:
+                return next(iter(args.values()))
+            return args
+
+        return replace(job, batch=BatchForm(task.name, argument, call))
 
     def on_event(self, event: TaskEvent) -> None:
         """Relay a task event, and record in the journal how each task that ran ended."""
@@ -120,6 +152,9 @@ class TaskRun:
             on_event=self.on_event,
             completed=self.prior,
             cancel_event=self.cancel_event,
+            tool_limits=self.settings.tool_limits,
+            rate_limits={n: _rate(r) for n, r in (self.settings.tool_rate_limits or {}).items()},
+            priority="critical_path" if self.settings.priority == "critical_path" else "fifo",
         )
 
 
@@ -129,6 +164,13 @@ def replay_job(task: PlannedTask, recorded: Outcome) -> Job:
         return Job(task.index, task.name, None, frozenset(), recorded.error, task.args)
     value = recorded.value
     return Job(task.index, task.name, lambda _deps: value, frozenset(), None, task.args)
+
+
+def _rate(value: object) -> RateLimit:
+    # A number of requests per second, or a langchain_core InMemoryRateLimiter's numbers.
+    per_second = getattr(value, "requests_per_second", value)
+    burst = getattr(value, "max_bucket_size", 1)
+    return RateLimit(float(per_second), burst=max(1, int(burst)))  # type: ignore[arg-type]
 
 
 def run_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:

@@ -6,16 +6,18 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-from llmcompiler_graph.executor.toolcall import result_text
+from llmcompiler_graph.executor.toolcall import message_text, result_text
 from llmcompiler_graph.fetching.jobs import Outcome
 from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.state import KIND
 
 __all__ = [
+    "fit_history",
     "jsonable",
     "observation",
     "plan_message",
@@ -87,9 +89,33 @@ def result_message(call_id: str, name: str, outcome: Outcome) -> ToolMessage:
     )
 
 
+def fit_history(messages: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
+    """Return the newest earlier messages that fit ``budget`` characters, oldest first.
+
+    Each message is first clipped to a quarter of the budget, so one huge answer (a
+    failed joiner's, say) cannot crowd out the rest or break every later question.
+    """
+    kept: list[BaseMessage] = []
+    room = budget
+    for message in reversed(messages):
+        text = message_text(message.content)
+        if len(text) > budget // 4:
+            message = message.model_copy(update={"content": clip(text, budget // 4)})
+            text = str(message.content)
+        if len(text) > room:
+            break
+        kept.append(message)
+        room -= len(text)
+    return kept[::-1]
+
+
 def observation(outcome: Outcome) -> str:
-    """Return what the joiner reads for an outcome: the result's text, or the error."""
-    return result_text(outcome.value) if outcome.ok else str(outcome.error)
+    """Return what the joiner reads for an outcome: the result's text, or the error.
+
+    Errors have credentials in their URLs hidden (:func:`~llmcompiler_graph.redact.redact`):
+    a last line of defence for tools that quote a secret URL in their exception.
+    """
+    return result_text(outcome.value) if outcome.ok else redact(str(outcome.error))
 
 
 def jsonable(value: object) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from blockbuster import BlockBuster
 from fakes.apps import scripted_app
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool, tool
 
 from llmcompiler_graph import create_llm_compiler
@@ -19,6 +20,7 @@ from llmcompiler_graph.executor.toolcall import has_async
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, make_search_tool
+from llmcompiler_graph.task_runs import CANCEL_EVENT_KEY
 
 Span = dict[int, tuple[float, float, str]]
 
@@ -307,3 +309,42 @@ def test_a_tools_own_timeout_error_is_an_error_even_with_a_task_timeout() -> Non
     assert outcome.status == "error"
     assert "failed: TimeoutError: upstream timed out" in str(outcome.error)
     assert abandoned == 0
+
+
+def test_an_asyncio_cancel_tells_sync_tools_and_starts_no_dependent() -> None:
+    running = threading.Event()
+    saw_cancel = threading.Event()
+    returned = threading.Event()
+    after_calls: list[str] = []
+
+    @tool
+    def slow(key: str, config: RunnableConfig) -> str:
+        """A long sync call that watches the run's cancel event."""
+        running.set()
+        if config["configurable"][CANCEL_EVENT_KEY].wait(30):
+            saw_cancel.set()
+        returned.set()
+        return "late"
+
+    @tool
+    def after(key: str) -> str:
+        """Runs after slow."""
+        after_calls.append(key)
+        return key
+
+    plan = '1. slow(key="a")\n2. after(key="$1")\n3. join()<END_OF_PLAN>'
+    app = scripted_app(plan, joins=["Action: Finish(x)"], tools=[slow, after]).app
+
+    async def go() -> None:
+        task = asyncio.create_task(app.ainvoke({"messages": [("user", "q")]}))
+        assert await asyncio.to_thread(running.wait, 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await asyncio.to_thread(returned.wait, 10)
+        for _ in range(20):  # let a wrongly scheduled dependent reach the loop
+            await asyncio.sleep(0.005)
+
+    asyncio.run(asyncio.wait_for(go(), 60))
+    assert saw_cancel.is_set()
+    assert after_calls == []

@@ -77,7 +77,10 @@ def test_agent_makespan_sums_turns_and_slowest_tools() -> None:
 
 
 @pytest.mark.parametrize("workload", ["diamond", "random-dag", "replan"])
-def test_line_ready_token_is_where_the_real_parser_emits_the_task(workload: str) -> None:
+def test_call_close_token_is_where_the_real_parser_emits_the_task(workload: str) -> None:
+    # The parser starts a task at its closing ")" (issue 15), one token before the newline.
+    from llmcompiler_graph.bench.limits.dispatch import call_close_tokens
+
     case = synthetic_cases(workload, 1, 3)[0]
     specs = {t.name: tool_spec(t) for t in make_tools(case, ZERO_TIMINGS, [])}
     for round_ in case.rounds:
@@ -93,4 +96,5 @@ def test_line_ready_token_is_where_the_real_parser_emits_the_task(workload: str)
             for task in parser.feed(token):
                 assert task.error is None, task.error
                 emitted[task.index] = k
-        assert emitted == line_ready_tokens(text)
+        assert emitted == call_close_tokens(text)
+        assert all(line_ready_tokens(text)[i] == k + 1 for i, k in emitted.items())

@@ -420,3 +420,120 @@ def test_wait_with_a_timeout_names_the_unfinished_tasks(driver: Driver) -> None:
                 tfu.wait(timeout=0.1)
     finally:
         release.set()
+
+
+# -- propagation, cancellation, the ceiling -------------------------------------------------
+
+
+class Bubble(Exception):
+    """Stands for LangGraph's GraphBubbleUp: not a task failure."""
+
+
+def test_a_propagated_exception_stops_new_starts_and_is_reraised(driver: Driver) -> None:
+    raise_now = threading.Event()
+    second_done = threading.Event()
+    started: list[int] = []
+
+    def bubble(deps: Mapping[int, object]) -> object:
+        started.append(1)
+        raise_now.wait(10)
+        raise Bubble("pause here")
+
+    def slow(deps: Mapping[int, object]) -> object:
+        started.append(2)
+        raise_now.set()
+        time.sleep(0.2)  # still running when job 1 raises: it must be let finish
+        second_done.set()
+        return 2
+
+    with driver(max_concurrency=2, propagate=(Bubble,)) as tfu:
+        tfu.submit(Job(1, "ask", bubble))
+        tfu.submit(Job(2, "slow", slow))
+        tfu.submit(Job(3, "queued", const(3)))  # waits for a slot; must never start
+        tfu.submit(Job(4, "after", const(4), deps_of(2)))  # its dependency ends after the raise
+        tfu.close()
+        with pytest.raises(Bubble, match="pause here"):
+            tfu.wait(timeout=30)
+        assert second_done.is_set()  # the running task finished before wait() raised
+        assert not tfu.cancel_event.is_set()
+    assert sorted(started) == [1, 2]
+
+
+def test_cancel_ends_the_run_at_once_and_tells_running_tools(driver: Driver) -> None:
+    running = threading.Event()
+    saw_cancel = threading.Event()
+    started: list[int] = []
+    with driver(max_concurrency=1) as tfu:
+
+        def watches(deps: Mapping[int, object]) -> object:
+            started.append(1)
+            running.set()
+            if tfu.cancel_event.wait(30):
+                saw_cancel.set()
+            return "late"
+
+        tfu.submit(Job(1, "long", watches))
+        tfu.submit(Job(2, "after", const(2), deps_of(1)))
+        tfu.submit(Job(3, "queued", lambda d: started.append(3)))
+        assert running.wait(10)
+        tfu.cancel()
+        outcomes = tfu.wait(timeout=5)
+        assert saw_cancel.wait(10)
+    assert started == [1]
+    assert outcomes[1].status == "error"
+    assert outcomes[1].error == ("task 1 'long' was cancelled while running: the run was cancelled")
+    assert outcomes[1].value is None  # its late result is discarded
+    assert outcomes[2].status == outcomes[3].status == "skipped"
+    assert outcomes[3].error == "task 3 'queued' did not run: the run was cancelled"
+
+
+def test_leaving_the_block_early_cancels_and_starts_nothing_more(driver: Driver) -> None:
+    running = threading.Event()
+    release = threading.Event()
+    started: list[int] = []
+
+    def first(deps: Mapping[int, object]) -> object:
+        started.append(1)
+        running.set()
+        release.wait(10)
+        return 1
+
+    event: threading.Event | None = None
+    try:
+        with pytest.raises(KeyError), driver(max_concurrency=4) as tfu:
+            event = tfu.cancel_event
+            tfu.submit(Job(1, "first", first))
+            tfu.submit(Job(2, "after", lambda d: started.append(2), deps_of(1)))
+            assert running.wait(10)
+            raise KeyError("the consumer went away")
+        assert event is not None and event.is_set()
+    finally:
+        release.set()
+    time.sleep(0.1)  # give a wrongly started dependent the chance to show up
+    assert started == [1]
+
+
+def test_concurrency_is_clamped_to_the_ceiling(driver: Driver) -> None:
+    from llmcompiler_graph.fetching.jobs import MAX_CONCURRENCY
+
+    tl = Timeline()
+    barrier = threading.Barrier(MAX_CONCURRENCY, timeout=20)
+
+    def meet(index: int) -> Fn:
+        sleeper = tl.sleeper(index, 0.0)
+
+        def fn(deps: Mapping[int, object]) -> object:
+            if index <= MAX_CONCURRENCY:
+                barrier.wait()
+            return sleeper(deps)
+
+        return fn
+
+    with driver(max_concurrency=10**6) as tfu:
+        for i in range(1, MAX_CONCURRENCY + 40):
+            tfu.submit(Job(i, "x", meet(i)))
+        tfu.close()
+        outcomes = tfu.wait(timeout=60)
+        assert tfu.peak_running == MAX_CONCURRENCY
+    assert all(o.ok for o in outcomes.values())
+    assert tl.peak <= MAX_CONCURRENCY

@@ -267,7 +267,7 @@ def test_two_threads_invoking_one_graph_get_their_own_answers() -> None:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("1. search(query=)", "task 1 'search': could not parse the call"),
+        ("1. search(query=)", "task 1 'search': could not parse the arguments"),
         ("1. serch('Ed Wood')", "task 1 'serch': unknown tool 'serch'; did you mean 'search'?"),
         ("1. search(name='Ed Wood')", "task 1 'search': tool 'search' has no argument 'name'"),
         ("1. search('a', 'b')", "task 1 'search': tool 'search' takes 1 argument(s)"),
@@ -278,7 +278,7 @@ def test_two_threads_invoking_one_graph_get_their_own_answers() -> None:
             "1. search('Ed Wood')\n1. search('Ed Wood')",
             "task 1 'search': task number 1 is already used",
         ),
-        ("1. search('Ed Wood'", "task 1 'search': the call was never closed"),
+        ("1. search(['Ed Wood'", "task 1 'search': the call was never closed"),
     ],
 )
 def test_each_parser_failure_ends_with_an_observation_and_an_answer(line: str, error: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 __all__ = ["add_commands", "run"]
 
 DEMO_QUESTIONS = 3
-DEMO_TIME = "about 1 min"
+DEMO_TIME = "about 2 min"
 """How long ``demo`` takes with its defaults on the project's 2-core machine (README agrees)."""
 BENCH_TIME = "about 8 min"
 """How long ``bench`` takes with its defaults on the project's 2-core machine (README agrees)."""

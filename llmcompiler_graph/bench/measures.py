@@ -17,6 +17,7 @@ from llmcompiler_graph.bench.ideal import (
 from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
 from llmcompiler_graph.bench.workloads import Case
 from llmcompiler_graph.sim import LatencyProfile, count_tokens
+from llmcompiler_graph.viz._style import clip_text
 
 __all__ = ["ideal_rounds", "overheads", "timeline"]
 
@@ -90,13 +91,16 @@ def timeline(
             for s, e in zip(model.call_starts, events, strict=False)
         ]
 
+    texts = {s.index: f"{s.index}. {s.tool}({next(iter(s.args.values()))!s})" for s in case.steps}
     labels = {
-        s.index: f"{s.index}. {s.tool}({next(iter(s.args.values()))!s:.28})" for s in case.steps
+        s.index: f"{s.index}. {s.tool}({clip_text(str(next(iter(s.args.values()))), 40)})"
+        for s in case.steps
     }
     tasks = [
         {
             "index": r.task,
-            "label": labels.get(r.task or 0, r.tool),
+            "label": labels.get(r.task or 0, r.tool),  # cut at a word boundary
+            "text": texts.get(r.task or 0, r.tool),  # whole
             "start": r.start - t0,
             "end": r.end - t0,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmcompiler_graph.bench.runner import RunResult
+from llmcompiler_graph.viz._style import clip_text
 
 __all__ = ["walkthrough"]
 
@@ -40,7 +41,7 @@ def walkthrough(result: RunResult, width: int = WIDTH) -> str:
         "Plan, streamed by the planner (each task starts as soon as its line is complete):",
         *(f"  {line}" for plan in timeline.get("plans", []) for line in plan.splitlines()),
         f"Timeline, 0 to {result.latency:.2f} s ('.' waiting for the first token, '=' working):",
-        *(f"  {label[:label_width]:<{label_width}} |{cells}" for label, cells in rows),
+        *(f"  {clip_text(label, label_width):<{label_width}} |{cells}" for label, cells in rows),
         f"Answer: {result.answer}  ({result.latency:.2f} s; ideal {result.ideal:.2f} s)",
     ]
     return "\n".join(lines)

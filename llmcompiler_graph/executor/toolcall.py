@@ -49,7 +49,7 @@ def tool_job(
         async def acall(deps: Mapping[int, object]) -> object:
             return await tool.ainvoke(arguments(deps), tool_config)  # type: ignore[arg-type]
 
-        return Job(task.index, task.name, acall, task.deps, None, task.args)
+        return Job(task.index, task.name, acall, task.deps, None, task.args, resolve=arguments)
     # The call runs in a copy of the node's context so LangGraph's stream writer and
     # tracing context reach the tool on its worker thread.
     context = contextvars.copy_context()
@@ -60,12 +60,12 @@ def tool_job(
             coroutine = tool.ainvoke(arguments(deps), tool_config)  # type: ignore[arg-type]
             return context.run(asyncio.run, coroutine)
 
-        return Job(task.index, task.name, run_loop, task.deps, None, task.args)
+        return Job(task.index, task.name, run_loop, task.deps, None, task.args, resolve=arguments)
 
     def call(deps: Mapping[int, object]) -> object:
         return context.run(tool.invoke, arguments(deps), tool_config)  # type: ignore[arg-type]
 
-    return Job(task.index, task.name, call, task.deps, None, task.args)
+    return Job(task.index, task.name, call, task.deps, None, task.args, resolve=arguments)
 
 
 def async_only(tool: BaseTool) -> bool:

@@ -82,6 +82,7 @@ class Scheduler:
         self._running: dict[int, Start] = {}  # by the index of the call's first job
         self._abandoned: set[int] = set()  # calls ended (timeout, cancel) that still run
         self._events: list[TaskEvent] = []
+        self._resolved: dict[int, object] = {}  # started job -> the arguments it received
         self._raised: BaseException | None = None
         self._cancelled = False
         self.peak = 0
@@ -243,7 +244,10 @@ class Scheduler:
     def _report(self, outcomes: Iterable[Outcome]) -> None:
         for o in outcomes:
             job = self._dag.job(o.index)
-            self._events.append(TaskEvent("finished", o.index, o.name, job.args, o, o.finished_at))
+            resolved = self._resolved.get(o.index)
+            self._events.append(
+                TaskEvent("finished", o.index, o.name, job.args, o, o.finished_at, (), resolved)
+            )
 
     def _step(self) -> Step:
         starts = self._dispatch()
@@ -298,9 +302,22 @@ class Scheduler:
         self._limits.acquire(job.name, now)
         self.peak = max(self.peak, len(self._running))
         fused = tuple(members) if len(members) > 1 else ()
-        for j in start.jobs:
-            self._events.append(TaskEvent("started", j.index, j.name, j.args, None, now, fused))
+        for x in launches:
+            j, resolved = x.job, self._resolve(x.job, x.deps)
+            self._events.append(
+                TaskEvent("started", j.index, j.name, j.args, None, now, fused, resolved)
+            )
         return start
+
+    def _resolve(self, job: Job, deps: Mapping[int, object]) -> object:
+        """Return (and remember for its ``finished`` event) what ``job``'s call receives."""
+        if job.resolve is None:
+            return None
+        try:
+            resolved = self._resolved[job.index] = job.resolve(deps)
+        except Exception:  # the call itself fails the same way and says why
+            return None
+        return resolved
 
     def _wake_at(self) -> float | None:
         if self._raised is not None or self._cancelled or len(self._running) >= self._cap:

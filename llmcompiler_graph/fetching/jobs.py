@@ -71,6 +71,8 @@ class Job:
         error: A planning error: the job is not run and ends with this message.
         args: Free-form description of the arguments, passed through to events.
         batch: How to fuse this job with others of its tool (see :class:`BatchForm`).
+        resolve: Given the results of ``deps``, return the arguments the call actually
+            receives (``$N`` references replaced), for the ``started``/``finished`` events.
 
     """
 
@@ -81,6 +83,7 @@ class Job:
     error: str | None = None
     args: object = None
     batch: BatchForm | None = None
+    resolve: Callable[[Mapping[int, object]], object] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,8 @@ class TaskEvent:
     """A lifecycle event: ``planned``, ``started`` or ``finished`` (with its outcome).
 
     ``fused`` lists every task of the batched call this task ran in (empty if it ran alone).
+    ``args`` are the job's arguments as planned; ``resolved`` (``started``/``finished`` of a
+    job that started and has a ``resolve``) what the call received.
     """
 
     kind: Literal["planned", "started", "finished"]
@@ -121,6 +126,7 @@ class TaskEvent:
     outcome: Outcome | None = None
     time: float = field(default_factory=time.perf_counter)
     fused: tuple[int, ...] = ()
+    resolved: object = None
 
 
 def check_limits(max_concurrency: int, timeout: float | None) -> None:

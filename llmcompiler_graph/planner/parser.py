@@ -8,40 +8,44 @@
     3. join()<END_OF_PLAN>
 
 :class:`PlanParser` is fed the model's text as it streams and returns each task the
-moment its line is complete. Model output is untrusted input: a line that does not
-parse, an unknown tool, arguments that do not fit the tool, an unsatisfiable reference
-or a duplicate number becomes a :class:`PlannedTask` carrying an ``error``, never an
-exception. Arguments are parsed with :mod:`ast` into literals; nothing is evaluated
-(see :mod:`llmcompiler_graph.planner.syntax`).
+moment its call's closing ``)`` arrives (the rest of the line is commentary and cannot
+change it). Model output is untrusted input: a line that does not parse, an unknown tool,
+arguments that do not fit the tool, an unsatisfiable reference or a duplicate number
+becomes a :class:`PlannedTask` carrying an ``error`` that quotes the line and says how to
+fix it, never an exception. Arguments are parsed with :mod:`ast` into literals; nothing
+is evaluated (see :mod:`.syntax`; what counts as a call line, and the repairs of what
+chat models write, are in :mod:`.lenient`).
 
 Lines are read as follows: a ``Thought:`` line (and any unnumbered lines after it) is
-kept with the next task; a line starting with a number (``3.``, ``3)``, ``3:``) is a
-task; a task whose brackets or triple-quoted string are still open continues on the
-next lines (at most ``MAX_CONTINUATION_LINES``); ``join()`` (numbered or not),
+kept with the next task; a call line (:func:`~.lenient.match_head`) is a task, numbered
+in order when the plan does not number it; a numbered line that is no call is an error; a
+call whose brackets or triple-quoted string are still open continues on the next lines
+(at most ``MAX_CONTINUATION_LINES``), and one left open when something new starts is
+closed at the end of its text if that parses; ``join()`` (numbered or not),
 ``<END_OF_PLAN>`` (outside a quoted argument) or the end of the stream ends the plan.
+A plan with no task and no ``join()`` becomes one error task, so the joiner can replan.
 Anything else is ignored. The result does not depend on how the text is chunked.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from llmcompiler_graph.planner.lenient import NUMBERED, Head, match_head, parse_call, resolve_tool
 from llmcompiler_graph.planner.references import ReferenceError_, dependencies
-from llmcompiler_graph.planner.syntax import ToolSpec, ends_in_string, open_state, parse_call
+from llmcompiler_graph.planner.syntax import CallScanner, ToolSpec, ends_in_string, open_state
 
 __all__ = ["END_OF_PLAN", "PlanParser", "PlannedTask", "ToolSpec", "parse_plan"]
 
 END_OF_PLAN = "<END_OF_PLAN>"
 MAX_CONTINUATION_LINES = 50
-
-# "3. call(...)", "3) call", "**3.** call"; not "3.5 million" (a decimal number).
-_TASK = re.compile(r"^\s*(?:\*\*)?(\d+)\s*(?:\*\*)?\s*[.:)](?!\d)\s*(?:\*\*)?\s*(.*?)\s*$", re.S)
-_THOUGHT = re.compile(r"^\s*Thought\s*:\s*(.*)$", re.IGNORECASE | re.DOTALL)
-_CALL_START = re.compile(r"^[\s*]*\d+[\s*]*[.:)][\s*]*[A-Za-z_][\w.]*\s*\(")
-_NAME = re.compile(r"^[\s*]*\d+[\s*]*[.:)][\s*]*([A-Za-z_][\w.]*)\s*\(")
-_JOIN = re.compile(r"^(?:(?:\*\*)?\d+\s*(?:\*\*)?\s*[.:)]\s*(?:\*\*)?\s*)?join\s*\(", re.I)
+_QUOTED = 200  # characters of a plan quoted when it has no task
+_THOUGHT = re.compile(
+    r"^(?P<deco>[-*_>#\s]*)Thought\s*(?P<mid>[*_]*)\s*:\s*(?P<text>.*)$", re.I | re.S
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +55,15 @@ class PlannedTask:
     Attributes:
         index: The task number; negative for a line that could not keep its own number
             (a duplicate, say), so that every task stays addressable.
-        name: The tool name as written (empty when the line had none).
+        name: The tool name (as the tool is registered; as written for an unknown one).
         args: Keyword arguments, references still as written (``"$1"``).
         deps: Tasks whose results the arguments use.
         thought: The ``Thought:`` text that preceded the line, if any.
         error: Why the task cannot run, phrased for the joiner; ``None`` when valid.
         line: The source text of the task.
+        closed_at: ``time.perf_counter()`` when the text that completed the task (its
+            closing ``)``, or the newline or end of stream) was fed to the parser. Dispatch
+            latency is the job's ``Outcome.submitted_at`` minus this. Not compared.
 
     """
 
@@ -67,6 +74,7 @@ class PlannedTask:
     thought: str | None = None
     error: str | None = None
     line: str = ""
+    closed_at: float = field(default=0.0, compare=False)
 
     @property
     def label(self) -> str:
@@ -75,7 +83,7 @@ class PlannedTask:
 
 
 class PlanParser:
-    """Turn a streamed plan into tasks, one complete line at a time.
+    """Turn a streamed plan into tasks, each as soon as its call is complete.
 
     The result does not depend on how the text is split into chunks.
     """
@@ -96,18 +104,26 @@ class PlanParser:
         self._pending: list[str] | None = None  # lines of a task call still open
         self._thought: list[str] | None = None
         self._next_anonymous = -1
+        self._scanner: CallScanner | None = None  # follows the current line's call as it streams
+        self._no_scan = False  # the current line cannot complete a call before its newline
+        self._line_done = False  # the current line's call was emitted at its ")"
+        self._joined = False
+        self._cut = False
+        self._seen: list[str] = []  # the first lines, quoted when the plan has no task
+        self._now = 0.0
         self.done = False
         self.final_thought: str | None = None
         self.tasks: list[PlannedTask] = []
 
     def feed(self, chunk: str) -> list[PlannedTask]:
-        """Add streamed text; return the tasks whose lines it completed.
+        """Add streamed text; return the tasks it completed.
 
         Only the new chunk (and the last few characters before it, for a split
         ``<END_OF_PLAN>``) is scanned, so a long line costs linear time however it is chunked.
         """
         if self.done or not chunk:
             return []
+        self._now = time.perf_counter()
         tasks: list[PlannedTask] = []
         *complete, partial = chunk.split("\n")
         for piece in complete:
@@ -123,31 +139,70 @@ class PlanParser:
         if partial:
             self._parts.append(partial)
             self._tail = (self._tail + partial)[-(len(END_OF_PLAN) - 1) :]
+            tasks += self._early(partial)
         return tasks
 
-    def close(self) -> list[PlannedTask]:
-        """End the stream; return any task left in the last line."""
+    def close(self, *, cut: bool = False) -> list[PlannedTask]:
+        """End the stream; return any task left in the last line.
+
+        Args:
+            cut: The stream broke off (an error): a call still open then is an error
+                instead of being closed at the end of its text.
+
+        """
         if self.done:
             return []
+        self._now = time.perf_counter()
+        self._cut = cut
         rest, self._parts, self._tail = "".join(self._parts), [], ""
-        tasks = list(self._lines([rest])) if rest.strip() else []
+        tasks = list(self._lines([rest])) if rest.strip() or self._line_done else []
         if self._pending is not None and not self.done:
             source, self._pending = "\n".join(self._pending), None
-            task = self._task_line(source, incomplete=True)
-            if task is not None:
-                self.tasks.append(task)
-                tasks.append(task)
+            tasks += self._record(self._call(source))
+        if not self.tasks and not self._joined:
+            tasks += self._record([self._no_tasks()])
         if self._thought and self.final_thought is None:
             self.final_thought = "\n".join(self._thought)
         self.done = True
         return tasks
 
-    # -- lines --------------------------------------------------------------------------------
+    # -- streaming: a task at its closing ")" ----------------------------------------------------
+
+    def _early(self, piece: str) -> list[PlannedTask]:
+        """Emit the current line's call if ``piece`` brought its closing ``)``."""
+        if self._line_done or self._no_scan:
+            return []
+        if self._scanner is None:
+            line = "".join(self._parts)
+            if self._pending is None:
+                head = self._head(line)
+                if head is None:
+                    self._no_scan = "(" in line or len(line) > 300  # the head is decided
+                    return []
+                start, source = head.end, line
+            else:
+                source = "\n".join([*self._pending, line])
+                start = source.find("(") + 1
+            self._scanner, piece = CallScanner(), source[start:]
+        close = self._scanner.feed(piece)
+        if close is None:
+            return []
+        line = "".join(self._parts)
+        line = line[: len(line) - len(piece) + close]
+        if self._pending is not None:
+            if self._interrupts_pending(line.strip()) or NUMBERED.match(line):
+                self._no_scan = True  # a new call starts: the newline settles both
+                return []
+            source, self._pending = "\n".join([*self._pending, line]), None
+        else:
+            source = line
+        self._line_done = True
+        return list(self._record(self._call(source)))
 
     def _find_end(self, piece: str) -> str | None:
         """Return the line up to an ``<END_OF_PLAN>`` ending in ``piece``, if there is one.
 
-        A marker inside a quoted argument of a task is text, not the end of the plan.
+        A marker inside a quoted argument of an open call is text, not the end of the plan.
         """
         window = self._tail + piece
         end = window.find(END_OF_PLAN)
@@ -155,109 +210,175 @@ class PlanParser:
             cut = end - len(self._tail)  # where the marker starts in piece; < 0: buffered
             line = "".join(self._parts)
             before = line + piece[:cut] if cut >= 0 else line[:cut]
-            call = self._call_source(before)
-            if call is None or not ends_in_string(call):
+            if not self._in_string(before):
                 self._parts, self._tail = [], ""
                 return before
             end = window.find(END_OF_PLAN, end + 1)
         return None
 
-    def _call_source(self, line: str) -> str | None:
-        """Return the task call that ``line`` is (part of), or ``None`` for any other line."""
-        stripped = line.strip()
-        if self._pending is not None and not self._interrupts_pending(stripped):
-            return "\n".join([*self._pending, line])
-        return line if _TASK.match(stripped) else None
+    def _in_string(self, line: str) -> bool:
+        if self._line_done:
+            return False
+        if self._pending is not None and not self._interrupts_pending(line.strip()):
+            return ends_in_string("\n".join([*self._pending, line]))
+        return self._head(line) is not None and ends_in_string(line)
+
+    # -- lines -----------------------------------------------------------------------------------
+
+    def _head(self, line: str) -> Head | None:
+        """Return the call head of ``line``: numbered, or unnumbered naming a tool or join."""
+        head = match_head(line)
+        if head is None or head.number is not None:
+            return head
+        known = head.name.lower() == "join" or resolve_tool(head.name, self._tools) is not None
+        return head if known and not head.spaced else None
 
     def _interrupts_pending(self, stripped: str) -> bool:
         """Tell whether a line starts something new, abandoning the open call before it."""
         assert self._pending is not None
-        starts_new = (
-            _CALL_START.match(stripped) or _THOUGHT.match(stripped) or _JOIN.match(stripped)
-        )
+        starts_new = self._head(stripped) is not None or _THOUGHT.match(stripped)
         return bool(starts_new) and open_state("\n".join(self._pending)) != "string"
 
     def _lines(self, lines: list[str]) -> Iterator[PlannedTask]:
         for line in lines:
             if self.done:
                 return
-            for task in self._line(line):
-                self.tasks.append(task)
-                yield task
+            yield from self._record(self._line(line))
+
+    def _record(self, tasks: list[PlannedTask]) -> list[PlannedTask]:
+        self.tasks += tasks
+        return tasks
 
     def _line(self, line: str) -> list[PlannedTask]:
+        done, self._line_done, self._scanner, self._no_scan = self._line_done, False, None, False
+        if done:
+            return []  # its call was emitted at its ")"; the rest is commentary
         line = line.removesuffix("\r")
         stripped = line.strip()
+        if len(self._seen) < 5 and stripped:
+            self._seen.append(stripped[:_QUOTED])
         if self._pending is not None:
             if self._interrupts_pending(stripped):
-                # A new line of the plan: the open call was never closed; report it, go on.
                 source, self._pending = "\n".join(self._pending), None
-                first = self._task_line(source, incomplete=True)
-                return [t for t in (first, *self._line(line)) if t is not None]
+                return [*self._call(source), *self._line(line)]
             self._pending.append(line)
             source = "\n".join(self._pending)
             if open_state(source) and len(self._pending) < MAX_CONTINUATION_LINES:
                 return []
             self._pending = None
-            task = self._task_line(source)
-            return [] if task is None else [task]
+            return self._call(source)
         if not stripped or stripped.startswith("```"):
             return []
         if (thought := _THOUGHT.match(stripped)) is not None:
-            self._thought = [*(self._thought or []), thought.group(1).strip()]
+            self._thought = [*(self._thought or []), _thought_text(thought)]
             return []
-        if _JOIN.match(stripped):
-            self._end_plan()
-            return []
-        if _TASK.match(stripped) is None:
+        head = self._head(stripped)
+        if head is None:
+            if (numbered := NUMBERED.match(stripped)) is not None:
+                number = int(numbered.group("step") or numbered.group("num"))
+                problem = self._taken(number) or self._no_call()
+                keep = self._taken(number) is None
+                return [
+                    self._error(number, stripped, problem, self._take_thought(), keep_index=keep)
+                ]
             if self._thought is not None:  # a thought that runs over several lines
                 self._thought.append(stripped)
             return []
-        if _CALL_START.match(stripped) and open_state(stripped):
+        if open_state(stripped) and head.name.lower() != "join":
             self._pending = [line.lstrip()]  # keep trailing spaces: they may be in a string
             return []
-        task = self._task_line(stripped)
-        return [] if task is None else [task]
+        return self._call(stripped)
 
-    def _end_plan(self) -> None:
-        thought, self._thought = self._thought, None
-        self.final_thought = "\n".join(thought) if thought else None
-        self.done = True
-
-    def _task_line(self, source: str, *, incomplete: bool = False) -> PlannedTask | None:
-        match = _TASK.match(source)
-        assert match is not None
-        index, body = int(match.group(1)), match.group(2).strip().removesuffix("**").strip()
-        if _JOIN.match(body):
+    def _call(self, source: str) -> list[PlannedTask]:
+        """Make the task of a call line, cut at its closing ``)`` (repaired if it has none)."""
+        head = self._head(source)
+        assert head is not None
+        if head.name.lower() == "join" and resolve_tool(head.name, self._tools) is None:
             self._end_plan()
-            return None
-        thought, self._thought = self._thought, None
-        thought_text = "\n".join(thought) if thought else None
-        if index in self._planned or index < 1:
-            problem = (
-                f"task number {index} is already used; number tasks uniquely, "
-                f"continuing after the highest number so far"
-                if index > 0
-                else "task numbers start at 1"
-            )
-            return self._error_task(index, source, problem, thought_text, keep_index=False)
-        if incomplete:
-            problem = (
-                "the call was never closed (a bracket or a triple-quoted string is still open)"
-            )
-            return self._error_task(index, source, problem, thought_text)
+            return []
+        scanner = CallScanner()
+        close = scanner.feed(source[head.end :], final=True)
+        source = source if close is None else source[: head.end + close]
+        body = source[head.end :] if close is None else source[head.end : head.end + close - 1]
+        index = head.number if head.number is not None else self._auto_number()
+        thought = self._take_thought()
+        if (taken := self._taken(index)) is not None:
+            return [self._error(index, source, taken, thought, keep_index=False)]
+        name = resolve_tool(head.name, self._tools)
+        if name is None:
+            return [self._error(index, source, self._unknown(head.name), thought)]
+        unclosed = close is None and not scanner.broken
         try:
-            name, args = parse_call(body, self._tools)
+            if unclosed and self._cut:
+                raise ValueError("the planner's stream broke off inside it")
+            args = parse_call(self._tools[name], body, plain_text=not unclosed)
         except ValueError as exc:
-            return self._error_task(index, source, str(exc), thought_text)
+            problem = str(exc)
+            if unclosed:
+                problem = (
+                    f"the call was never closed (a bracket or string is still open); {problem}"
+                )
+            return [self._error(index, source, problem, thought, name=name)]
         try:
             deps = dependencies(args, self._planned, own=index)
         except ReferenceError_ as exc:
-            return self._error_task(index, source, str(exc), thought_text, name=name, args=args)
+            fix = f"{exc}; write the tasks it needs above it"
+            return [self._error(index, source, fix, thought, name=name, args=args)]
         self._planned.add(index)
-        return PlannedTask(index, name, args, deps, thought_text, None, source)
+        return [PlannedTask(index, name, args, deps, thought, None, source, self._now)]
 
-    def _error_task(
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _taken(self, index: int) -> str | None:
+        """Say why task number ``index`` cannot be used, or ``None`` when it can."""
+        if index < 1:
+            return "task numbers start at 1"
+        if index in self._planned:
+            return (
+                f"task number {index} is already used; number tasks uniquely, "
+                f"continuing after the highest number so far ({self._auto_number() - 1})"
+            )
+        return None
+
+    def _take_thought(self) -> str | None:
+        thought, self._thought = self._thought, None
+        return "\n".join(thought) if thought else None
+
+    def _end_plan(self) -> None:
+        self.final_thought = self._take_thought()
+        self._joined = self.done = True
+
+    def _auto_number(self) -> int:
+        return max((i for i in self._planned if i > 0), default=0) + 1
+
+    def _example(self) -> str:
+        spec = next(iter(self._tools.values()), None)
+        return spec.example() if spec is not None else "tool_name(arg=...)"
+
+    def _no_call(self) -> str:
+        return f"expected one tool call on the line; write it as N. {self._example()}"
+
+    def _unknown(self, name: str) -> str:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(self._tools), n=1)
+        available = ", ".join(sorted(self._tools)) or "none"
+        if close:
+            hint = f"; did you mean '{close[0]}'? write {self._tools[close[0]].example()}."
+        else:
+            hint = "."
+        return f"unknown tool '{name}'{hint} Available tools: {available}"
+
+    def _no_tasks(self) -> PlannedTask:
+        quoted = " | ".join(self._seen)[:_QUOTED] or "(nothing)"
+        problem = (
+            f"the planner wrote no tasks: {quoted!r}. Write one numbered call per line, "
+            f"such as 1. {self._example()}, then join()"
+        )
+        index, self._next_anonymous = self._next_anonymous, self._next_anonymous - 1
+        return PlannedTask(index, "", error=problem, line=quoted, closed_at=self._now)
+
+    def _error(
         self,
         written: int,
         source: str,
@@ -268,16 +389,17 @@ class PlanParser:
         name: str | None = None,
         args: dict[str, object] | None = None,
     ) -> PlannedTask:
-        """Make a failing task; its message names the number and tool as written."""
+        """Make a failing task; its message names the number and tool and quotes the line."""
         index = written
         if not keep_index:
             index, self._next_anonymous = self._next_anonymous, self._next_anonymous - 1
         self._planned.add(index)
         if name is None:
-            name_match = _NAME.match(source)
-            name = name_match.group(1) if name_match else ""
+            head = match_head(source)
+            name = head.name if head is not None else ""
         error = f"{task_label(written, name)}: {problem} (line: {_shorten(source)})"
-        return PlannedTask(index, name, args or {}, thought=thought, error=error, line=source)
+        return PlannedTask(index, name, args or {}, thought=thought, error=error, line=source,
+                           closed_at=self._now)  # fmt: skip
 
 
 def task_label(index: int, name: str) -> str:
@@ -293,6 +415,14 @@ def parse_plan(
     parser.feed(text)
     parser.close()
     return parser
+
+
+def _thought_text(match: re.Match[str]) -> str:
+    """Return the text of a ``Thought:`` line, without bold or italic marks around it."""
+    text = match["text"].strip()
+    if any(c in match["deco"] for c in "*_"):  # **Thought:** text  or  *Thought: text*
+        text = text.rstrip("*_").strip() if match["mid"] else text.strip("*_").strip()
+    return text
 
 
 def _shorten(source: str, limit: int = 200) -> str:

@@ -1,155 +1,204 @@
 """The syntax of one plan step: ``tool_name(arg, key=value)`` with literal arguments.
 
 Arguments are parsed with :mod:`ast` into plain values; nothing is evaluated. ``$N`` and
-``${N}`` written outside quotes are read as the strings ``"$N"`` / ``"${N}"``.
+``${N}`` written outside quotes are read as the strings ``"$N"`` / ``"${N}"``. What a model
+writes that is not quite Python (curly quotes, ``arg: value``, JSON, plain text) is repaired
+by :mod:`.lenient` before an error is given; every error says how to write the call instead.
+
+:class:`CallScanner` follows brackets and strings as a call streams, so the parser knows the
+moment a call's closing ``)`` arrives (a ``)`` inside a string or a nested call is not it).
 """
 
 from __future__ import annotations
 
 import ast
-import difflib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ToolSpec", "ends_in_string", "open_state", "parse_call"]
+__all__ = ["CallScanner", "ToolSpec", "ends_in_string", "open_state"]
 
-_JSON_NAMES = {"true": True, "false": False, "null": None, "none": None}
-_BARE_REFERENCE = re.compile(r"\$\{\d+\}|\$\d+")
+_CLOSERS = {
+    '"""': ('"""',),
+    "'''": ("'''",),
+    '"': ('"',),
+    "'": ("'",),
+    "\u201c": ("\u201d", '"'),  # curly double quotes (or mixed with a straight one)
+    "\u2018": ("\u2019", "'"),  # curly single quotes
+}
+
+_STRING_STOPS = {q: {"\\", "\n", *(c[0] for c in closers)} for q, closers in _CLOSERS.items()}
+_STRING_STOP_RE = {
+    q: re.compile("[" + re.escape("".join(sorted(stops))) + "]")
+    for q, stops in _STRING_STOPS.items()
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
-    """What the parser needs to know of a tool: its parameters in order, and which are required."""
+    """What the parser needs to know of a tool.
+
+    Attributes:
+        name: The tool's name.
+        params: Its parameters in order.
+        required: The parameters without a default.
+        text: The parameters typed as plain text (``str``); a tool whose one required
+            parameter is text accepts an unquoted argument as that text (the paper's habit).
+
+    """
 
     name: str
     params: tuple[str, ...]
     required: frozenset[str] = frozenset()
+    text: frozenset[str] = frozenset()
+
+    def example(self) -> str:
+        """Return a call in the plan format, to quote in error messages: ``search(query="...")``."""
+        shown = [p for p in self.params if p in self.required] or list(self.params[:1])
+        parts = [f'{p}="..."' if p in self.text else f"{p}=..." for p in shown]
+        return f"{self.name}({', '.join(parts)})"
+
+    @property
+    def takes_text(self) -> str | None:
+        """Return the parameter unquoted text goes to, or ``None`` when there is no such one."""
+        required = [p for p in self.params if p in self.required]
+        if len(required) == 1 and required[0] in self.text:
+            return required[0]
+        if not required and len(self.params) == 1 and self.params[0] in self.text:
+            return self.params[0]
+        return None
 
 
-def parse_call(body: str, tools: Mapping[str, ToolSpec]) -> tuple[str, dict[str, object]]:
-    """Parse ``name(arg, key=value)`` into the tool name and keyword arguments.
+class CallScanner:
+    """Follow a call's brackets, strings and comments as its text arrives, in any chunks.
 
-    Positional arguments are mapped onto the tool's parameters in order.
+    Create it just after the call's opening ``(``; :meth:`feed` returns where the matching
+    ``)`` is once it has arrived. A quote or backslash at the end of a chunk waits for the
+    next characters (``""`` may become ``\"\"\"``), so the answer never depends on chunking.
+    """
+
+    def __init__(self) -> None:
+        """Start inside the call: one bracket open."""
+        self.depth = 1
+        self.quote: str | None = None  # the opening delimiter of the string we are in
+        self.comment = False
+        self.broken = False  # a one-line string reached the end of its line: never closes
+        self._held = ""
+
+    @property
+    def in_string(self) -> bool:
+        """Tell whether the text so far ends inside a string literal."""
+        return self.quote is not None
+
+    def feed(self, text: str, *, final: bool = False) -> int | None:
+        """Scan ``text``; return the index just past the closing ``)`` in it, or ``None``.
+
+        Args:
+            text: The next characters of the call.
+            final: No more text follows (nothing is held back for lookahead).
+
+        """
+        held, buf = len(self._held), self._held + text
+        self._held = ""
+        i, n = 0, len(buf)
+        while i < n:
+            ch = buf[i]
+            if self.comment:
+                newline = buf.find("\n", i)
+                if newline < 0:
+                    i = n
+                else:
+                    self.comment, i = False, newline + 1
+            elif self.quote is not None:
+                if ch not in _STRING_STOPS[self.quote]:  # plain text: jump to the next stop
+                    found = _STRING_STOP_RE[self.quote].search(buf, i)
+                    i = n if found is None else found.start()
+                    continue
+                if ch == "\\":
+                    if i + 1 >= n and not final:
+                        break
+                    i += 2
+                    continue
+                closers = _CLOSERS[self.quote]
+                closer = next((c for c in closers if buf.startswith(c, i)), None)
+                if closer is None and not final and any(c.startswith(buf[i:]) for c in closers):
+                    break  # the end of the text may be the start of the closing quotes
+                if closer is not None:
+                    self.quote, i = None, i + len(closer)
+                elif ch == "\n" and len(self.quote) == 1:
+                    self.quote, self.broken = None, True
+                    i += 1
+                else:
+                    i += 1
+            elif ch in "\"'":
+                ahead = buf[i : i + 3]
+                if len(ahead) < 3 and not final and ahead == ch * len(ahead):
+                    break  # "" or " at the end: wait to see if it is a triple quote
+                self.quote = ch * 3 if ahead == ch * 3 else ch
+                i += len(self.quote)
+            elif ch in "\u201c\u2018":
+                self.quote, i = ch, i + 1
+            else:
+                if ch == "#":
+                    self.comment = True
+                elif ch in "([{":
+                    self.depth += 1
+                elif ch in ")]}":
+                    self.depth -= 1
+                    if self.depth == 0:
+                        return i + 1 - held
+                i += 1
+        self._held = buf[i:]
+        return None
+
+
+def open_state(call: str) -> Literal["string", "bracket"] | None:
+    """Tell why a call (from its name on) continues on the next line.
+
+    Returns ``"string"`` inside a triple-quoted string, ``"bracket"`` while a bracket is
+    open, ``None`` when the call is complete or can never be completed (a one-line string
+    left open cannot be closed on a later line).
+    """
+    start = call.find("(")
+    if start < 0:
+        return None
+    scanner = CallScanner()
+    if scanner.feed(call[start + 1 :], final=True) is not None or scanner.broken:
+        return None
+    if scanner.quote is not None:
+        return "string" if len(scanner.quote) == 3 else None
+    return "bracket"
+
+
+def ends_in_string(call: str) -> bool:
+    """Tell whether a call's text (from its name on) ends inside an open string literal."""
+    start = call.find("(")
+    if start < 0:
+        return False
+    scanner = CallScanner()
+    return scanner.feed(call[start + 1 :], final=True) is None and scanner.in_string
+
+
+def literal(node: ast.expr, where: str) -> object:
+    """Convert a literal node: constants, containers, signed numbers, JSON's true/false/null.
 
     Raises:
-        ValueError: Saying what is wrong and how to write it instead.
+        ValueError: For anything that is not a literal, naming ``where``.
 
     """
-    try:
-        node = ast.parse(_quote_bare_references(body), mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise ValueError(
-            f"could not parse the call ({_short(exc)}); write tool_name(arg=value, ...)"
-        ) from None
-    if not isinstance(node, ast.Call):
-        raise ValueError('expected exactly one tool call, such as search(query="..."), on the line')
-    name = _dotted_name(node.func)
-    if name is None:
-        raise ValueError("the tool name must be a plain or dotted name")
-    spec = tools.get(name)
-    if spec is None:
-        close = difflib.get_close_matches(name, list(tools), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else "."
-        available = ", ".join(sorted(tools)) or "none"
-        raise ValueError(f"unknown tool '{name}'{hint} Available tools: {available}")
-    where = f"tool '{name}'"
-    listed = ", ".join(spec.params) or "none"
-    if len(node.args) > len(spec.params):
-        raise ValueError(
-            f"{where} takes {len(spec.params)} argument(s) ({listed}), "
-            f"got {len(node.args)} positional"
-        )
-    args: dict[str, object] = {}
-    for param, arg in zip(spec.params, node.args, strict=False):
-        args[param] = _literal(arg, f"argument '{param}'")
-    for keyword in node.keywords:
-        if keyword.arg is None:
-            raise ValueError(f"{where}: **kwargs are not supported; name each argument")
-        if keyword.arg not in spec.params:
-            raise ValueError(
-                f"{where} has no argument '{keyword.arg}'; its arguments are: {listed}"
-            )
-        if keyword.arg in args:
-            raise ValueError(f"{where} got argument '{keyword.arg}' twice")
-        args[keyword.arg] = _literal(keyword.value, f"argument '{keyword.arg}'")
-    missing = [p for p in spec.params if p in spec.required and p not in args]
-    if missing:
-        raise ValueError(f"{where} is missing required argument(s): {', '.join(missing)}")
-    return name, args
-
-
-def open_state(source: str) -> Literal["string", "bracket"] | None:
-    """Tell why a call continues on the next line: ``"string"``, ``"bracket"`` or ``None``.
-
-    Only an open triple-quoted string or an open bracket continues. A one-line string left
-    open can never be closed on a later line, so the line is complete (and broken): ``None``.
-    """
-    depth, i, n = 0, 0, len(source)
-    while i < n:
-        ch = source[i]
-        if ch in "\"'":
-            end, closed = _string_end(source, i)
-            if not closed:
-                return "string" if source.startswith(ch * 3, i) else None
-            i = end
-            continue
-        if ch == "#":  # a comment runs to the end of its line
-            newline = source.find("\n", i)
-            i = n if newline < 0 else newline
-            continue
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        i += 1
-    return "bracket" if depth > 0 else None
-
-
-def ends_in_string(source: str) -> bool:
-    """Tell whether ``source`` ends inside a string literal (one opened and not yet closed)."""
-    i, n = 0, len(source)
-    while i < n:
-        ch = source[i]
-        if ch in "\"'":
-            end, closed = _string_end(source, i)
-            if not closed and end >= n:
-                return True
-            i = max(end, i + 1)
-            continue
-        if ch == "#":
-            newline = source.find("\n", i)
-            i = n if newline < 0 else newline
-            continue
-        i += 1
-    return False
-
-
-def _dotted_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted_name(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    return None
-
-
-def _literal(node: ast.expr, where: str) -> object:
-    """Convert a literal node: constants, containers, signed numbers, JSON's true/false/null."""
     if isinstance(node, ast.Constant) and not isinstance(node.value, bytes | type(Ellipsis)):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        value = _literal(node.operand, where)
+        value = literal(node.operand, where)
         if isinstance(value, int | float | complex) and not isinstance(value, bool):
             return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        return [_literal(item, where) for item in node.elts]  # sets too: JSON has no sets
+        return [literal(item, where) for item in node.elts]  # sets too: JSON has no sets
     if isinstance(node, ast.Dict):
         if any(key is None for key in node.keys):
             raise ValueError(f"{where}: ** inside a dict is not supported")
         return {
-            _hashable(_literal(k, where), where): _literal(v, where)
+            _hashable(literal(k, where), where): literal(v, where)
             for k, v in zip(node.keys, node.values, strict=True)
             if k is not None
         }
@@ -163,51 +212,12 @@ def _literal(node: ast.expr, where: str) -> object:
     )
 
 
+_JSON_NAMES = {"true": True, "false": False, "null": None, "none": None}
+
+
 def _hashable(key: object, where: str) -> object:
     try:
         hash(key)
     except TypeError:
         raise ValueError(f"{where}: dict keys must be strings or numbers") from None
     return key
-
-
-def _quote_bare_references(source: str) -> str:
-    """Wrap ``$N`` and ``${N}`` written outside string literals in quotes."""
-    out: list[str] = []
-    i, n = 0, len(source)
-    while i < n:
-        ch = source[i]
-        if ch in "\"'":
-            end, _ = _string_end(source, i)
-            out.append(source[i:end])
-            i = end
-            continue
-        if ch == "$" and (match := _BARE_REFERENCE.match(source, i)) is not None:
-            out.append(f'"{match.group(0)}"')
-            i = match.end()
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def _string_end(source: str, start: int) -> tuple[int, bool]:
-    """Return the index just past the string literal opening at ``start``, and if it closed."""
-    quote = source[start] * 3 if source.startswith(source[start] * 3, start) else source[start]
-    i = start + len(quote)
-    while i < len(source):
-        if source[i] == "\\":
-            i += 2
-            continue
-        if source.startswith(quote, i):
-            return i + len(quote), True
-        if len(quote) == 1 and source[i] == "\n":
-            return i, False
-        i += 1
-    return len(source), False
-
-
-def _short(exc: BaseException) -> str:
-    if isinstance(exc, SyntaxError) and exc.msg:
-        return exc.msg
-    return type(exc).__name__

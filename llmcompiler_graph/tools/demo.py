@@ -27,6 +27,7 @@ from urllib.parse import quote
 import httpx
 from langchain_core.tools import BaseTool, tool
 
+from llmcompiler_graph.redact import redact
 from llmcompiler_graph.tools.calculator import CalculatorError, format_number, safe_eval
 
 __all__ = [
@@ -49,7 +50,15 @@ _FIX = f"set {SEARCH_URL_ENV} or use your own search tool"
 
 
 class SearchError(RuntimeError):
-    """The search backend could not be reached or gave an unusable answer."""
+    """The search backend could not be reached or gave an unusable answer.
+
+    The message never holds credentials: URLs in it are redacted (``user:pass@`` and
+    secret-looking query parameters such as ``token=`` become ``***``).
+    """
+
+    def __init__(self, message: str) -> None:
+        """Keep ``message`` with the credentials in its URLs hidden."""
+        super().__init__(redact(message))
 
 
 @tool("math", parse_docstring=True)
@@ -129,10 +138,16 @@ def _search(query: str, client: httpx.Client | None, base_url: str | None) -> st
     http = client or httpx.Client(follow_redirects=True)
     try:
         return _lookup(http, base, query)
+    # "from None": the httpx error's own text may hold the URL's credentials, and a traced
+    # tool run records the chained exception too.
     except httpx.TransportError as exc:
         raise SearchError(
             f"search backend unreachable: {type(exc).__name__}: {exc} ({base}); {_FIX}"
-        ) from exc
+        ) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise SearchError(
+            f"search backend request failed: {type(exc).__name__}: {exc} ({base}); {_FIX}"
+        ) from None
     finally:
         if client is None:
             http.close()

@@ -48,9 +48,20 @@ def new_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
 
 
 def clip_text(text: str, limit: int) -> str:
-    """Shorten ``text`` to ``limit`` characters with an ellipsis."""
+    """Shorten ``text`` to at most ``limit`` characters at a word boundary, ending in "…".
+
+    Whitespace is collapsed first. The cut falls after the last whole word that fits, with
+    trailing punctuation dropped (``"Using the adjusted figures, …"`` becomes ``"Using the
+    adjusted figures…"``); a single word longer than half the limit is cut inside the word.
+    """
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " ":  # the cut falls inside a word: drop that word if we can
+        space = head.rfind(" ")
+        head = head[:space] if space >= limit // 2 else head
+    return head.rstrip(" ,;:.-(") + "…"
 
 
 def escape(text: str) -> str:

@@ -6,9 +6,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from llmcompiler_graph.viz._style import COLORS, STATUS_LABELS, clip_text, escape, new_axes
-from llmcompiler_graph.viz.timeline import Span, Timeline
+from llmcompiler_graph.viz.timeline import ARGS_CHARS, Span, Timeline, arguments_text
 
 __all__ = ["plot_timeline", "to_spans"]
+
+LABEL_CHARS = 44
+"""Longest row label; a longer one is cut at a word boundary and listed whole under the chart."""
 
 
 def plot_timeline(
@@ -18,7 +21,9 @@ def plot_timeline(
 
     Model calls are lighter until their first token arrives, then solid while they stream.
     A tick on a task's row marks when its plan line was parsed; a dotted line from the tick
-    to the bar is time spent waiting for the tasks it depends on.
+    to the bar is time spent waiting for the tasks it depends on. Row labels are shortened
+    at word boundaries; the full text of each shortened one is listed under the chart (and
+    is :attr:`Span.text` of :func:`to_spans`). The legend sits outside the plotting area.
 
     Args:
         source: A :class:`Timeline`, or spans from elsewhere: :class:`Span` objects, the
@@ -47,12 +52,27 @@ def plot_timeline(
         if origin is not None
         else (start if start is not None else min(s.start for s in spans))
     )
-    figure, axes = new_axes(ax, (9.0, max(2.4, 0.34 * len(spans) + 1.4)))
+    shown = [clip_text(s.label, LABEL_CHARS) for s in spans]
+    notes = _full_texts(spans, shown)
+    height = 0.34 * len(spans) + 1.4 + 0.16 * len(notes)
+    figure, axes = new_axes(ax, (9.0, max(2.4, height)))
     for row, span in enumerate(spans):
         _bar(axes, row, span, zero)
-    axes.set_yticks(range(len(spans)), [escape(clip_text(s.label, 40)) for s in spans], fontsize=8)
+    axes.set_yticks(range(len(spans)), [escape(label) for label in shown], fontsize=8)
     axes.invert_yaxis()
-    axes.set_xlabel("seconds since the run started")
+    axes.set_xlabel("time since the run started (s)")
+    axes.set_ylabel("model calls and tasks, in start order")
+    if notes:  # the full text of every shortened label, under the chart
+        axes.annotate(
+            escape("Full labels:\n" + "\n".join(notes)),
+            (0.0, 0.0),
+            xycoords="axes fraction",
+            xytext=(0, -34),
+            textcoords="offset points",
+            va="top",
+            fontsize=7,
+            color="#333333",
+        )
     right = max(s.end for s in spans) - zero + 0.08 * _width(spans)
     if ax is not None:  # keep room for what is already drawn (e.g. axes sharing x)
         right = max(right, axes.get_xlim()[1])
@@ -61,6 +81,17 @@ def plot_timeline(
     axes.set_title(escape(title or "When each step ran"), fontsize=10)
     _legend(axes, spans)
     return figure
+
+
+def _full_texts(spans: list[Span], shown: list[str]) -> list[str]:
+    """Return one line per row whose label was shortened: its full text, wrapped."""
+    import textwrap
+
+    lines: list[str] = []
+    for span, label in zip(spans, shown, strict=True):
+        if span.text != label:
+            lines += textwrap.wrap(span.text, 150, subsequent_indent="    ")
+    return lines
 
 
 def to_spans(source: Any) -> tuple[list[Span], float | None]:
@@ -87,8 +118,10 @@ def _span(item: Any) -> Span:
             index=item.index,
         )
     if hasattr(item, "tool") and hasattr(item, "start"):  # simulated tool call record
-        shown = next(iter(item.args.values()), "") if item.args else ""
-        return Span(f"{item.tool}({clip_text(repr(shown), 26)})", "task", item.start, item.end)
+        args = dict(item.args or {})
+        label = f"{item.tool}({arguments_text(args, ARGS_CHARS)})"
+        full = f"{item.tool}({arguments_text(args)})"
+        return Span(label, "task", item.start, item.end, detail=full if full != label else None)
     if hasattr(item, "first_token") and hasattr(item, "start"):  # scripted model call record
         label = f"model call {item.index + 1}"
         return Span(label, "model", item.start, item.end, first_token=item.first_token or None)

@@ -18,6 +18,8 @@ from llmcompiler_graph.viz._style import clip_text
 __all__ = ["Span", "Timeline"]
 
 _NODE_KIND = {"plan_and_schedule": "planner", "join": "joiner"}
+ARGS_CHARS = 36
+"""Longest argument text in a row label; the full text stays in :attr:`Span.detail`."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Span:
         first_token: For model calls: when the first token arrived (the bar is lighter before).
         planned: For tasks: when the plan line was parsed (a tick on the row).
         index: For tasks: the task number.
+        detail: The full text of a shortened ``label`` (its arguments whole), else ``None``.
 
     """
 
@@ -44,6 +47,12 @@ class Span:
     first_token: float | None = None
     planned: float | None = None
     index: int | None = None
+    detail: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Return the row's full text: ``detail`` if the label was shortened, else ``label``."""
+        return self.detail or self.label
 
 
 class Timeline(BaseCallbackHandler):
@@ -112,11 +121,17 @@ class Timeline(BaseCallbackHandler):
         """Open a task's bar; its number comes from the ``llmcompiler_task`` metadata."""
         index = (metadata or {}).get("llmcompiler_task")
         name = str((serialized or {}).get("name") or kwargs.get("name") or "tool")
-        shown = _arguments(inputs) if inputs else repr(input_str)
+        given: Mapping[str, Any] = inputs if inputs else {"input": input_str}
         number = f"${index} " if isinstance(index, int) else ""  # other agents' tool calls
-        label = f"{number}{name}({clip_text(shown, 28)})"
+        label = f"{number}{name}({arguments_text(given, ARGS_CHARS)})"
+        full = f"{number}{name}({arguments_text(given)})"
         span = Span(
-            label, "task", time.perf_counter(), 0.0, index=index if isinstance(index, int) else None
+            label,
+            "task",
+            time.perf_counter(),
+            0.0,
+            index=index if isinstance(index, int) else None,
+            detail=full if full != label else None,
         )
         with self._lock:
             self._open[run_id] = span
@@ -166,18 +181,20 @@ class Timeline(BaseCallbackHandler):
     def _settle(self, task: Mapping[str, Any], status: str, ran: Mapping[int, Span]) -> None:
         index = int(task["index"])
         label = task_label(index, task.get("name"), task.get("args"))
+        full = task_label(index, task.get("name"), task.get("args"), limit=None)
+        detail = full if full != label else None
         ended = self._ended.get(index, (None, ""))[0]
         if index in ran:  # relabel with the arguments as planned, before $N substitution
             span = ran[index]
             end = ended if status == "timeout" and ended is not None else span.end
             self._spans[self._spans.index(span)] = replace(
-                span, label=label, status=status, end=end
+                span, label=label, status=status, end=end, detail=detail
             )
             return
         deps = [ran[d] for d in task.get("deps", []) if d in ran]
         when = ended or max((d.end for d in deps), default=None) or self._planned.get(index)
         if when is not None:  # never ran: a point where it ended (dependency failed, bad line)
-            self._spans.append(Span(label, "task", when, when, status, index=index))
+            self._spans.append(Span(label, "task", when, when, status, index=index, detail=detail))
 
     def _end(self, run_id: UUID, status: str) -> None:
         now = time.perf_counter()
@@ -260,14 +277,24 @@ def _model_label(kind: str, count: int) -> str:
     return f"model call {count}"
 
 
-def task_label(index: int, name: object, args: object) -> str:
-    """Return ``$N tool('arg', ...)``, shortened, for a planned task."""
-    shown = clip_text(_arguments(args), 28) if isinstance(args, Mapping) else ""
+def task_label(index: int, name: object, args: object, limit: int | None = ARGS_CHARS) -> str:
+    """Return ``$N tool('arg', ...)`` for a planned task, arguments shortened to ``limit``.
+
+    Arguments are cut at a word boundary with "…" (``limit=None``: whole).
+    """
+    shown = arguments_text(args, limit) if isinstance(args, Mapping) else ""
     return f"${index} {name or 'invalid'}({shown})" if index > 0 else f"invalid line: {name or '?'}"
 
 
-def _arguments(args: Mapping[str, Any]) -> str:
-    return ", ".join(repr(v) for v in args.values() if v is not None)
+def arguments_text(args: Mapping[str, Any], limit: int | None = None) -> str:
+    """Return a call's arguments as ``'a', 2``, shortened to ``limit`` at a word boundary."""
+    values = [v for v in args.values() if v is not None]
+    full = ", ".join(repr(v) for v in values)
+    if limit is None or len(full) <= limit:
+        return full
+    if len(values) == 1 and isinstance(values[0], str):  # keep the quotes around the text
+        return repr(clip_text(values[0], limit - 2))
+    return clip_text(full, limit)
 
 
 def _status(result: ToolMessage) -> str:

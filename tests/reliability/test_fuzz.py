@@ -336,16 +336,16 @@ def test_text_after_the_end_of_plan_is_ignored(plan: tuple[str, list[Step]], jun
 
 @FUZZ
 @given(plan=plans())
-def test_tasks_stream_out_as_soon_as_their_line_ends(plan: tuple[str, list[Step]]) -> None:
+def test_tasks_stream_out_as_soon_as_their_call_closes(plan: tuple[str, list[Step]]) -> None:
     text, steps = plan
     parser = PlanParser(TOOLS)
     seen: list[int] = []
     for position, char in enumerate(text):
         for task in parser.feed(char):
             seen.append(task.index)
-            # Emitted by the newline that ends its line, before any later text arrives.
+            # Emitted by the call's closing ")", before any later text arrives.
             step = steps[len(seen) - 1]
-            assert position == text.find(step.source) + len(step.source), (text, position)
+            assert position == text.find(step.source) + len(step.source) - 1, (text, position)
     parser.close()
     assert seen == [s.index for s in steps]
 

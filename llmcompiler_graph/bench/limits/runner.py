@@ -16,7 +16,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -29,6 +29,7 @@ from llmcompiler_graph.bench.limits.dispatch import dispatch_latencies, limit_ro
 from llmcompiler_graph.bench.limits.tools import BATCH_EXTRA_S, CallLog, ToolBench
 from llmcompiler_graph.bench.scripts import extract_answer, joiner_reply, plan_text
 from llmcompiler_graph.bench.workloads import Case
+from llmcompiler_graph.context import Context
 from llmcompiler_graph.graph import create_llm_compiler
 from llmcompiler_graph.sim import LatencyProfile
 
@@ -95,7 +96,11 @@ class LimitRun:
 
 def supported(variant: Variant, limits: Limits | None = None) -> str | None:
     """Return why ``variant`` cannot run with the installed graph, or ``None`` if it can."""
-    params = inspect.signature(create_llm_compiler).parameters
+    # Settings are keywords of the factory through Context's fields (``**settings``).
+    params = {
+        *inspect.signature(create_llm_compiler).parameters,
+        *(f.name for f in fields(Context)),
+    }
     if variant == "unlimited":
         return None
     if (limits is None or limits.tool_limits) and "tool_limits" not in params:
