@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.messages import BaseMessage
+from fakes.apps import scripted_app
 
-from llmcompiler_graph import Context, create_llm_compiler
+from llmcompiler_graph import Context
 from llmcompiler_graph.context import (
     DEFAULT_MAX_CONCURRENCY,
     README_END,
@@ -20,17 +20,14 @@ from llmcompiler_graph.context import (
     explicit_settings,
     settings_table,
 )
-from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool
+from llmcompiler_graph.sim import make_math_tool
 from llmcompiler_graph.task_runs import TaskRun
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 QUESTION = {"messages": [("user", "What is 2 + 3?")]}
 
 
-def reply(messages: list[BaseMessage]) -> str:
-    if "Finish(" in messages[0].text:
-        return "Thought: done.\nAction: Finish(5)"
-    return '1. math(problem="2 + 3")\n2. join()<END_OF_PLAN>'
+PLAN = '1. math(problem="2 + 3")\n2. join()<END_OF_PLAN>'
 
 
 @pytest.fixture
@@ -48,7 +45,8 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[Context]:
 
 
 def app(**settings: Any) -> Any:
-    return create_llm_compiler(ScriptedChatModel(responses=reply), [make_math_tool()], **settings)
+    joins = ["Thought: done.\nAction: Finish(5)"]
+    return scripted_app(PLAN, joins=joins, tools=[make_math_tool()], **settings).app
 
 
 def test_every_context_field_is_a_factory_keyword(seen: list[Context]) -> None:

@@ -72,7 +72,6 @@ class AsyncTaskFetchingUnit:
         return self._core.results()
 
     async def __aenter__(self) -> AsyncTaskFetchingUnit:
-        """Return the unit itself."""
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -125,11 +124,8 @@ class AsyncTaskFetchingUnit:
         error: BaseException | None = None
         scope: asyncio.Timeout | None = None
         try:
-            work = (
-                run_for_loop(self._pool, start.call, functools.partial(self._late, start))
-                if threaded
-                else start.call()
-            )
+            late = functools.partial(self._late, start)
+            work = run_for_loop(self._pool, start.call, late) if threaded else start.call()
             async with asyncio.timeout(self._timeout) as scope:
                 value = await work  # type: ignore[misc]
         except asyncio.CancelledError as exc:

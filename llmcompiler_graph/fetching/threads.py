@@ -63,15 +63,10 @@ class TaskFetchingUnit:
         self._events.deliver()
 
     def wait(self, timeout: float | None = None) -> dict[int, Outcome]:
-        """Block until every job has an outcome and its events were delivered.
+        """Return this run's outcomes by index once all ended and their events were delivered.
 
-        Returns:
-            This run's outcomes by index (earlier runs' outcomes excluded).
-
-        Raises:
-            SchedulerError: Before ``close()``, or when ``timeout`` seconds pass first.
-            BaseException: The first ``propagate`` exception a call raised.
-
+        Raises ``SchedulerError`` before ``close()`` or when ``timeout`` seconds pass first, and
+        re-raises the first ``propagate`` exception a call raised.
         """
         with self._cond:
             if not self._core.closed:
@@ -84,7 +79,6 @@ class TaskFetchingUnit:
             return self._core.results()
 
     def __enter__(self) -> TaskFetchingUnit:
-        """Return the unit itself."""
         return self
 
     def __exit__(self, *exc: object) -> None:
