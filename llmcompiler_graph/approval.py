@@ -15,6 +15,12 @@ Design (see the README's approval section). A task whose tool is listed in
    Tasks that needed another approved task's result are reviewed in a next ``approve``
    pass, with their real arguments.
 
+A tool that calls ``interrupt()`` itself is handled the same way: the round (or pass) records
+the interrupt instead of raising it, holds the task and what needs it, and marks it
+``interrupted`` on the plan message; the ``approve`` node then runs it again alone, first,
+with the interrupt let through (``propagate``), so the graph pauses with the tool's payload
+and, on resume, the tool runs once more and ``interrupt()`` returns the answer.
+
 Resuming repeats no work: the node does nothing before its interrupt, and when a crash
 stops it after the answer, the calls that had finished are replayed from its journal
 (:mod:`llmcompiler_graph.durable`); only calls in flight at the crash run again.
@@ -33,9 +39,9 @@ from llmcompiler_graph.executor.toolcall import result_text
 from llmcompiler_graph.fetching.jobs import Job, Outcome
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute
-from llmcompiler_graph.state import Turn, planned_tasks
+from llmcompiler_graph.state import KIND, Turn, planned_tasks
 from llmcompiler_graph.task_runs import TaskRun
-from llmcompiler_graph.transcript import jsonable, result_message
+from llmcompiler_graph.transcript import jsonable
 
 __all__ = [
     "APPROVAL_TYPE",
@@ -236,6 +242,17 @@ class ApprovalPass:
             if turn.rounds
             else {}
         )
+        self._plan = turn.rounds[-1].plan if turn.rounds else None
+        marker = self._plan.additional_kwargs.get(KIND, {}) if self._plan is not None else {}
+        marked = marker.get("interrupted", ()) if isinstance(marker, dict) else ()
+        self._interrupted = set(marked)
+        self.resumable = [
+            t
+            for t in self.pending
+            if t.index in self._interrupted
+            and all(d in self.prior and self.prior[d].ok for d in t.deps)
+        ]
+        """Tasks whose tool asked for input (``interrupt``), ready to run again, in order."""
         self.verdicts: dict[int, Verdict] = {}
         self.review = [
             t
@@ -293,12 +310,12 @@ class ApprovalPass:
                 error = f"task {task.index} '{task.name}': results of task(s) {missing} are missing"
                 job = Job(task.index, task.name, None, frozenset(), error, task.args)
             elif not self.run.settings.needs_approval(task.name) or failed_dep:
-                job = self.run.job(task)  # the scheduler skips it if a dependency failed
+                job = self.job(task)  # the scheduler skips it if a dependency failed
             elif verdict is None:
                 held.add(task.index)
                 continue
             elif verdict.approved:
-                job = self.run.job(task)
+                job = self.job(task)
             else:
                 reason = f": {verdict.reason}" if verdict.reason else ""
                 error = (
@@ -310,12 +327,21 @@ class ApprovalPass:
             jobs.append(job)
         return jobs
 
+    def job(self, task: PlannedTask) -> Job:
+        """Return the job that runs ``task`` with its plan's tool call id."""
+        return self.run.job(task, self._ids.get(task.index, f"llmc_approval_{task.index}"))
+
     def transcript(self, outcomes: Mapping[int, Outcome]) -> list[BaseMessage]:
-        """Return one result message per task this pass finished, in plan order."""
-        return [
-            result_message(
-                self._ids.get(t.index, f"llmc_approval_{t.index}"), t.name, outcomes[t.index]
-            )
-            for t in self.pending
-            if t.index in outcomes
-        ]
+        """Return one result message per task this pass finished, in plan order.
+
+        Tasks whose tool asked for input (``interrupt``) get none and are marked on the
+        plan message (replaced by id), so the next pass runs each alone, first.
+        """
+        pairs = ((t, self._ids.get(t.index, f"llmc_approval_{t.index}")) for t in self.pending)
+        messages = self.run.results(pairs, outcomes)
+        if self.run.record.interrupts and self._plan is not None:
+            marker = dict(self._plan.additional_kwargs.get(KIND, {}))
+            marker["interrupted"] = sorted(self._interrupted | set(self.run.record.interrupts))
+            kwargs = {**self._plan.additional_kwargs, KIND: marker}
+            messages.insert(0, self._plan.model_copy(update={"additional_kwargs": kwargs}))
+        return messages

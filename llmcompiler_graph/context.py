@@ -135,9 +135,10 @@ class Context:
 
     model: str | None = setting(
         None,
-        'Planner model as "provider:name" (e.g. "openai:gpt-4o-mini"), a bare OpenAI name, or '
-        '"scripted:<name>"; None: LLMCOMPILER_MODEL. Used by graphs built without a model '
-        "object.",
+        'Planner model as "provider:name" (any provider init_chat_model knows: '
+        '"openai:gpt-4o-mini", "anthropic:claude-3-5-haiku-latest", "ollama:llama3.1" ...), '
+        'a bare OpenAI name, or "scripted:<name>"; None: LLMCOMPILER_MODEL. Used by graphs '
+        "built without a model object.",
     )
     joiner_model: str | None = setting(None, "Joiner model, same form; defaults to `model`.")
     planner_prompt: str = setting(

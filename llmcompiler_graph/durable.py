@@ -118,8 +118,8 @@ class Journal:
 
         future.add_done_callback(check)
 
-    def record_outcome(self, outcome: Outcome) -> None:
-        """Record how a task that ran in this attempt ended."""
+    def record_outcome(self, outcome: Outcome, message: object = None) -> None:
+        """Record how a task that ran in this attempt ended (and the tool's own message)."""
         self.record(
             {
                 "kind": "result",
@@ -128,6 +128,7 @@ class Journal:
                 "status": outcome.status,
                 "value": outcome.value,
                 "error": outcome.error,
+                "message": message,
             }
         )
 

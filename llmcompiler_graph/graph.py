@@ -23,6 +23,7 @@ from langgraph.types import Command
 
 from llmcompiler_graph.approval import check_approval_names, normalize_resume
 from llmcompiler_graph.context import Context
+from llmcompiler_graph.executor.toolcall import Toolbox
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
 from llmcompiler_graph.plan_formats import bind_planner
 from llmcompiler_graph.render import tool_spec
@@ -120,7 +121,7 @@ def create_llm_compiler(
         bind_planner(model, tool_list, defaults)  # fail now, not on the first run
     nodes = Nodes(
         tools=tool_list,
-        by_name=by_name,
+        by_name=Toolbox(tool_list),
         specs={n: tool_spec(t) for n, t in by_name.items()},
         defaults=defaults,
         model=model if isinstance(model, BaseChatModel) else None,

@@ -2,9 +2,15 @@
 
 Names are ``"provider:model"`` or a bare model name:
 
-* ``openai:gpt-4o-mini`` or ``gpt-4o-mini``: :class:`langchain_openai.ChatOpenAI`, which
-  reads ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``. With ``OPENAI_BASE_URL`` set and no key,
-  a placeholder key is used, since local servers (vLLM, Ollama, llama.cpp) need none.
+* any provider :func:`langchain.chat_models.init_chat_model` knows: ``"anthropic:<model>"``,
+  ``"ollama:<model>"``, ``"google_genai:<model>"``, ``"groq:<model>"`` ... The provider's
+  package (``langchain-anthropic``, ``langchain-ollama`` ...) must be installed; when it is
+  not, the error names the package to install. Credentials come from the provider's usual
+  environment variables.
+* ``openai:gpt-4o-mini`` or a bare name (``gpt-4o-mini``, ``qwen2.5``):
+  :class:`langchain_openai.ChatOpenAI`, which reads ``OPENAI_API_KEY`` and
+  ``OPENAI_BASE_URL``. With ``OPENAI_BASE_URL`` set and no key, a placeholder key is used,
+  since local servers (vLLM, Ollama, llama.cpp) need none.
 * ``scripted:<name>``: a scripted model registered with :func:`register_model`, for
   offline demos and tests (see :mod:`llmcompiler_graph.sim`). Built in:
   ``scripted:demo``, ``scripted:demo-instant`` and ``scripted:echo``
@@ -14,8 +20,10 @@ Names are ``"provider:model"`` or a bare model name:
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -59,30 +67,63 @@ def resolve_model(spec: str | None) -> BaseChatModel:
             )
         return factory()
     if provider != "openai":
-        raise ModelNotConfiguredError(
-            f"unknown model provider {provider!r} in {spec!r}: use 'openai:<model>' (any "
-            "OpenAI-compatible server via OPENAI_BASE_URL) or pass a chat model object to "
-            "create_llm_compiler(model=...)"
-        )
+        return _init_by_name(spec, provider, name)
     key = os.environ.get("OPENAI_API_KEY")
     base_url = os.environ.get("OPENAI_BASE_URL")
     if not key and not base_url:
         raise ModelNotConfiguredError(
             "No model is configured. Set OPENAI_API_KEY for OpenAI, or OPENAI_BASE_URL for an "
             "OpenAI-compatible server (vLLM, Ollama, llama.cpp), and optionally "
-            f"LLMCOMPILER_MODEL (now {spec!r}). See .env.example."
+            f"LLMCOMPILER_MODEL (now {spec!r}), or name another provider "
+            "('anthropic:<model>', 'ollama:<model>' ...). See .env.example."
         )
-    from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
 
     # stream_usage: report token usage when streaming, also from OpenAI-compatible servers.
-    return ChatOpenAI(
-        model=name,
+    return _init_by_name(
+        spec,
+        "openai",
+        name,
         api_key=SecretStr(key or "not-needed"),
         base_url=base_url,
         temperature=0,
         stream_usage=True,
     )
+
+
+def _init_by_name(spec: str, provider: str, name: str, **kwargs: Any) -> BaseChatModel:
+    from langchain.chat_models import init_chat_model
+
+    try:
+        model = init_chat_model(name, model_provider=provider, **kwargs)
+    except ImportError as exc:  # the provider's package is missing; the message names it
+        package = _package_of(exc)
+        raise ModelNotConfiguredError(
+            f"model {spec!r} needs the package {package}: pip install {package}"
+        ) from exc
+    except ValueError as exc:
+        if "Unsupported" not in str(exc):
+            raise ModelNotConfiguredError(f"model {spec!r} could not be created: {exc}") from exc
+        raise ModelNotConfiguredError(
+            f"unknown model provider {provider!r} in {spec!r}. {str(exc).split(chr(10))[-1]}. "
+            "For an OpenAI-compatible server write 'openai:<model>' and set OPENAI_BASE_URL, "
+            "or pass a chat model object to create_llm_compiler(model=...)."
+        ) from exc
+    except Exception as exc:  # e.g. a missing API key: the provider's own message says which
+        raise ModelNotConfiguredError(
+            f"model {spec!r} could not be created: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(model, BaseChatModel):  # only a model without a name is configurable
+        raise ModelNotConfiguredError(f"model {spec!r} did not resolve to a chat model")
+    return model
+
+
+def _package_of(exc: ImportError) -> str:
+    found = re.search(r"requires the ([\w.-]+) package", str(exc))
+    if found:
+        return found.group(1)
+    module = exc.name or "the provider's integration package"
+    return module.split(".", 1)[0].replace("_", "-")
 
 
 def _builtin_scripts() -> Mapping[str, Callable[[], BaseChatModel]]:

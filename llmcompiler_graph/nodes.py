@@ -38,7 +38,7 @@ from llmcompiler_graph.plan_and_schedule import (
     run_round,
 )
 from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
-from llmcompiler_graph.planner.parser import ToolSpec
+from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 from llmcompiler_graph.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
 
@@ -119,24 +119,32 @@ class Nodes:
 
     def approve(self, state: State, config: RunnableConfig) -> Update:
         """Ask a human about held tasks (``interrupt``), then run what they unblocked."""
-        approval = self._approval(state, config, asynchronous=False)
+        approval, again = self._approval(state, config, asynchronous=False)
         # After a crash, tasks that had finished replay their recorded results.
         approval.run.resume(approval.run.journal.replay())
-        jobs = _approved_jobs(approval)
+        jobs = _approved_jobs(approval, again)
         return {"messages": approval.transcript(run_jobs(approval.run, jobs))}
 
     async def aapprove(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`approve` does on the event loop."""
-        approval = self._approval(state, config, asynchronous=True)
+        approval, again = self._approval(state, config, asynchronous=True)
         approval.run.resume(await approval.run.journal.areplay())
-        jobs = _approved_jobs(approval)
+        jobs = _approved_jobs(approval, again)
         return {"messages": approval.transcript(await arun_jobs(approval.run, jobs))}
 
     def _approval(
         self, state: State, config: RunnableConfig, *, asynchronous: bool
-    ) -> ApprovalPass:
+    ) -> tuple[ApprovalPass, bool]:
+        """Return the pass, and whether it only runs a tool that asked for input again."""
         args = self._pass_args(state, config, self._settings(config), asynchronous=asynchronous)
         approval = ApprovalPass(TaskRun(**args))
+        if approval.resumable:
+            # A tool asked for input (its interrupt() was recorded, not raised, so the rest
+            # of its round finished and was saved). Run it again alone, first, letting its
+            # interrupt through the unit (propagate): the graph pauses with the tool's own
+            # payload; on resume this node re-runs it and interrupt() returns the answer.
+            args["propagate_interrupts"] = True
+            return ApprovalPass(TaskRun(**args)), True
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
             # on resume (which LangGraph does) repeats no work. An answer that cannot be
@@ -149,7 +157,7 @@ class Nodes:
                     break
                 except ApprovalAnswerError as exc:
                     answer = interrupt({**request, "error": str(exc)})
-        return approval
+        return approval, False
 
     # -- join -------------------------------------------------------------------------------
 
@@ -216,7 +224,9 @@ class Nodes:
         return await asyncio.to_thread(self._models, settings)
 
 
-def _approved_jobs(approval: ApprovalPass) -> list[Job]:
+def _approved_jobs(approval: ApprovalPass, again: bool) -> list[Job]:
+    if again:
+        return [approval.run.job(approval.resumable[0])]
     jobs = approval.jobs()
     if not jobs:  # cannot happen by construction; never loop without progress
         reason = "it could not be scheduled for approval"
@@ -234,8 +244,10 @@ def after_plan(state: State) -> Literal["join", "approve", "__end__"]:
     return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
 
 
-def after_approve(state: State) -> Literal["join", "approve"]:
-    """Route after an approval pass: ask again while tasks are held, else join."""
+def after_approve(state: State) -> Literal["join", "approve", "__end__"]:
+    """Route after an approval pass: end on a direct answer, ask again while tasks are held."""
+    if kind_of(state["messages"][-1]) == "answer":
+        return "__end__"
     return "approve" if pending_tasks(current_turn(state["messages"])) else "join"
 
 

@@ -26,13 +26,14 @@ from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.plan_formats import PlannerModel, tool_call_planner_messages
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.limits import PlanLimits
-from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, ToolSpec
+from llmcompiler_graph.planner.parser import PlannedTask, PlanParser
+from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import describe_tools, render_rounds
 from llmcompiler_graph.state import Turn
 from llmcompiler_graph.task_runs import TaskRun
-from llmcompiler_graph.transcript import fit_history, plan_message, result_message
+from llmcompiler_graph.transcript import call_id, fit_history, plan_message
 
 __all__ = ["PlanRound", "arun_round", "build_planner_messages", "run_round"]
 
@@ -83,7 +84,12 @@ class PlanRound:
         """Prepare a round that parses plans for the tools in ``specs``."""
         self.run = run
         self.parser: PlanParser | ToolCallPlanReader = (
-            ToolCallPlanReader(specs, start=run.turn.next_index, planned=list(run.prior))
+            ToolCallPlanReader(
+                specs,
+                start=run.turn.next_index,
+                planned=list(run.prior),
+                max_call_chars=run.settings.max_plan_line_chars,
+            )
             if run.settings.plan_format == "tool_calls"
             else PlanParser(specs, planned=list(run.prior))
         )
@@ -121,6 +127,8 @@ class PlanRound:
             calls = list(getattr(chunk, "tool_call_chunks", None) or ())
             if record:
                 self._unrecorded.append([piece, calls])
+            if not self.limits.admit_calls(piece, calls):
+                return []
             self._text.append(piece)
             self.parser.feed_text(piece)
             return self._jobs(self._recorded(self.parser.feed(calls)))
@@ -187,20 +195,18 @@ class PlanRound:
         error = self.stream_error or self.limits.error
         if error is not None:
             content = f"{content}\n[{error}]"
+        waiting = self.run.waiting(self.parser.tasks)
         plan = plan_message(
             self.parser.tasks,
             content,
             tag=self._tag,
             thought=self.parser.final_thought,
             error=error,
-            held=sorted(self.held),
+            held=sorted(self.held | waiting),
+            interrupted=sorted(self.run.record.interrupts),
         )
-        results = [
-            result_message(str(call["id"]), task.name, outcomes[task.index])
-            for task, call in zip(self.parser.tasks, plan.tool_calls, strict=True)
-            if task.index in outcomes
-        ]
-        return [plan, *results]
+        pairs = zip(self.parser.tasks, plan.tool_calls, strict=True)
+        return [plan, *self.run.results(((t, str(c["id"])) for t, c in pairs), outcomes)]
 
     def _jobs(self, tasks: Iterable[PlannedTask]) -> list[Job]:
         jobs: list[Job] = []
@@ -218,7 +224,7 @@ class PlanRound:
                     task_event(planned, deps=task.deps, extra={"awaiting_approval": approval})
                 )
                 continue
-            jobs.append(self.run.job(task))
+            jobs.append(self.run.job(task, call_id(self._tag, task.index)))
         return jobs
 
 

@@ -9,7 +9,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
 from llmcompiler_graph.executor.toolcall import message_text
-from llmcompiler_graph.planner.parser import ToolSpec
+from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.state import Round, planned_tasks
 
 __all__ = [

@@ -5,7 +5,8 @@ after the user's message, so any LangChain UI reads it as tool calling:
 
 * the plan: an ``AIMessage`` (name ``"planner"``) whose ``tool_calls`` are the tasks;
 * each result: a ``ToolMessage`` (``status="error"`` on failure) whose ``artifact`` holds
-  ``{"index": N, "status": ..., "value": ...}``;
+  ``{"index": N, "status": ..., "value": ...}`` (under ``additional_kwargs["llmcompiler"]``
+  when the tool made its own artifact; see :func:`result_record`);
 * a replan decision: an ``AIMessage`` (name ``"joiner"``) with the feedback;
 * the answer: the last ``AIMessage`` (name ``"joiner"``).
 """
@@ -19,7 +20,16 @@ from typing import Annotated, Any, TypedDict
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.graph.message import add_messages
 
-__all__ = ["KIND", "Round", "State", "Turn", "current_turn", "kind_of", "planned_tasks"]
+__all__ = [
+    "KIND",
+    "Round",
+    "State",
+    "Turn",
+    "current_turn",
+    "kind_of",
+    "planned_tasks",
+    "result_record",
+]
 
 KIND = "llmcompiler"
 """Key in ``additional_kwargs`` marking the package's own messages: plan, replan, answer."""
@@ -99,3 +109,19 @@ def planned_tasks(plan: AIMessage) -> list[dict[str, Any]]:
     marker = plan.additional_kwargs.get(KIND, {})
     tasks = marker.get("tasks", []) if isinstance(marker, dict) else []
     return [t for t in tasks if isinstance(t, dict) and "index" in t]
+
+
+def result_record(message: ToolMessage) -> dict[str, Any]:
+    """Return a result's record ``{"index", "status", "value"?}`` (``{}`` if it has none).
+
+    It is the ``artifact``, unless the tool made its own artifact: then it is under
+    ``additional_kwargs["llmcompiler"]``.
+    """
+    marker = message.additional_kwargs.get(KIND)
+    artifact = message.artifact
+    if isinstance(artifact, dict) and "index" in artifact and "status" in artifact:
+        if not isinstance(marker, dict) or marker.get("index") == artifact["index"]:
+            return artifact
+    if isinstance(marker, dict) and "index" in marker:
+        return {k: v for k, v in marker.items() if k != "kind"}
+    return {}

@@ -12,20 +12,23 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
+from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.errors import GraphBubbleUp
 
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.durable import Entry, Journal, replayed_outcomes
 from llmcompiler_graph.events import EventRelay, EventSink
-from llmcompiler_graph.executor.toolcall import result_text, tool_job
+from llmcompiler_graph.executor.toolcall import CallRecord, result_text, tool_job
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.limits import RateLimit
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute
-from llmcompiler_graph.state import Turn
+from llmcompiler_graph.state import Turn, result_record
+from llmcompiler_graph.transcript import direct_answer, result_message
 
 __all__ = [
     "CANCEL_EVENT_KEY",
@@ -64,7 +67,7 @@ def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
     for round_ in turn.rounds:
         for message in round_.results:
-            artifact = message.artifact if isinstance(message.artifact, dict) else {}
+            artifact = result_record(message)
             index = artifact.get("index")
             if not isinstance(index, int) or index <= 0:
                 continue
@@ -83,6 +86,7 @@ class TaskRunArgs(TypedDict):
     config: RunnableConfig
     emit: EventSink
     asynchronous: NotRequired[bool]
+    propagate_interrupts: NotRequired[bool]
     batches: NotRequired[Mapping[str, BatchTool]]
 
 
@@ -102,22 +106,38 @@ class TaskRun:
         self._tools = args["tools"]
         self._asynchronous = args.get("asynchronous", False)
         self._batches = args.get("batches", {}) if self.settings.fuse else {}
+        self.record = CallRecord()
+        self.propagate_interrupts = args.get("propagate_interrupts", False)
+        """Let a tool's interrupt end the node (else it is recorded; see :meth:`waiting`)."""
         self.journal = Journal(self.config)
         self.replayed: dict[int, Outcome] = {}
 
     def resume(self, entries: list[Entry]) -> None:
         """Take the outcomes an earlier attempt of this node recorded (see :mod:`.durable`)."""
         self.replayed = replayed_outcomes(entries)
+        for entry in entries:
+            message = entry.get("message") if entry.get("kind") == "result" else None
+            if isinstance(message, ToolMessage) and entry.get("index") in self.replayed:
+                self.record.messages[int(entry["index"])] = message
 
-    def job(self, task: PlannedTask) -> Job:
+    def job(self, task: PlannedTask, call_id: str | None = None) -> Job:
         """Make the job that calls ``task``'s tool (fusable if the tool has a batched form).
 
-        After a crash, a task whose outcome the journal recorded replays it instead.
+        ``call_id`` is the plan's tool call id for the task. After a crash, a task whose
+        outcome the journal recorded replays it instead.
         """
         recorded = self.replayed.get(task.index)
         if recorded is not None and task.error is None:
             return replay_job(task, recorded)
-        job = tool_job(task, self._tools, self._tool_config, asynchronous=self._asynchronous)
+        job = tool_job(
+            task,
+            self._tools,
+            self._tool_config,
+            asynchronous=self._asynchronous,
+            call_id=call_id,
+            record=self.record,
+            catch_interrupts=not self.propagate_interrupts,
+        )
         batched = self._batches.get(task.name)
         if batched is None or job.fn is None:
             return job
@@ -141,8 +161,9 @@ class TaskRun:
             and outcome is not None
             and outcome.started_at is not None  # it ran (not skipped, not a planning error)
             and outcome.index not in self.replayed
+            and outcome.index not in self.record.interrupts  # it runs again after the answer
         ):
-            self.journal.record_outcome(outcome)
+            self.journal.record_outcome(outcome, self.record.messages.get(outcome.index))
 
     def unit(self, kind: type[Unit]) -> Unit:
         """Create a task fetching unit of ``kind`` that reports to this run's events."""
@@ -152,10 +173,47 @@ class TaskRun:
             on_event=self.on_event,
             completed=self.prior,
             cancel_event=self.cancel_event,
+            propagate=(GraphBubbleUp,) if self.propagate_interrupts else (),
             tool_limits=self.settings.tool_limits,
             rate_limits={n: _rate(r) for n, r in (self.settings.tool_rate_limits or {}).items()},
             priority="critical_path" if self.settings.priority == "critical_path" else "fifo",
         )
+
+    def waiting(self, tasks: Iterable[PlannedTask]) -> set[int]:
+        """Return the tasks whose tool asked for input (``interrupt``) and all that need them.
+
+        They get no result now: they run again after the human's answer (``approve`` node).
+        """
+        waiting = set(self.record.interrupts)
+        for task in tasks:  # in plan order: a task's dependencies come before it
+            if task.deps & waiting:
+                waiting.add(task.index)
+        return waiting
+
+    def results(
+        self, tasks: Iterable[tuple[PlannedTask, str]], outcomes: Mapping[int, Outcome]
+    ) -> list[BaseMessage]:
+        """Return the result messages of ``(task, call id)`` pairs that finished, in order.
+
+        When a task of a ``return_direct`` tool succeeded, the first such result also
+        becomes the answer (an ``AIMessage``), and the joiner is not called.
+        """
+        pairs = list(tasks)
+        waiting = self.waiting(task for task, _ in pairs)
+        messages: list[BaseMessage] = []
+        direct: BaseMessage | None = None
+        for task, the_id in pairs:
+            if task.index not in outcomes or task.index in waiting:
+                continue
+            outcome = outcomes[task.index]
+            message = result_message(
+                the_id, task.name, outcome, self.record.messages.get(task.index)
+            )
+            messages.append(message)
+            tool = self._tools.get(task.name)
+            if direct is None and outcome.ok and tool is not None and tool.return_direct:
+                direct = direct_answer(message)
+        return [*messages, direct] if direct is not None else messages
 
 
 def replay_job(task: PlannedTask, recorded: Outcome) -> Job:

@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-from llmcompiler_graph.executor.toolcall import message_text, result_text
+from llmcompiler_graph.executor.toolcall import Artifact, message_text, result_text
 from llmcompiler_graph.fetching.jobs import Outcome
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.redact import redact
@@ -17,6 +17,8 @@ from llmcompiler_graph.render import clip
 from llmcompiler_graph.state import KIND
 
 __all__ = [
+    "call_id",
+    "direct_answer",
     "fit_history",
     "jsonable",
     "observation",
@@ -36,16 +38,17 @@ def plan_message(
     thought: str | None,
     error: str | None,
     held: Sequence[int] = (),
+    interrupted: Sequence[int] = (),
 ) -> AIMessage:
     """Return the plan as an ``AIMessage`` whose ``tool_calls`` are the tasks.
 
     The full task records (number, tool, arguments, dependencies, thought, source line,
     call id) are kept under ``additional_kwargs["llmcompiler"]``, with ``held`` listing
-    tasks that wait for a human's approval.
+    tasks that wait for a human (approval, or a tool's own ``interrupt``: ``interrupted``).
     """
     records, calls = [], []
     for task in tasks:
-        call_id = f"llmc_{tag}_{task.index if task.index > 0 else f'x{-task.index}'}"
+        the_id = call_id(tag, task.index)
         args = jsonable(task.args)
         records.append(
             {
@@ -55,37 +58,62 @@ def plan_message(
                 "deps": sorted(task.deps),
                 "thought": task.thought,
                 "line": task.line,
-                "id": call_id,
+                "id": the_id,
             }
         )
         name = task.name or "invalid_task"
-        calls.append({"name": name, "args": args, "id": call_id, "type": "tool_call"})
+        calls.append({"name": name, "args": args, "id": the_id, "type": "tool_call"})
     marker = {
         "kind": "plan",
         "tasks": records,
         "thought": thought,
         "error": error,
         "held": list(held),
+        "interrupted": list(interrupted),
     }
     return AIMessage(
         content=content, tool_calls=calls, name="planner", additional_kwargs={KIND: marker}
     )
 
 
-def result_message(call_id: str, name: str, outcome: Outcome) -> ToolMessage:
-    """Return a task's result (``status="error"`` for any failure) answering its tool call."""
-    artifact: dict[str, Any] = {"index": outcome.index, "status": outcome.status}
+def call_id(tag: str, index: int) -> str:
+    """Return the tool call id of task ``index`` in the plan tagged ``tag``."""
+    return f"llmc_{tag}_{index if index > 0 else f'x{-index}'}"
+
+
+def result_message(
+    call_id: str, name: str, outcome: Outcome, message: ToolMessage | None = None
+) -> ToolMessage:
+    """Return a task's result (``status="error"`` for any failure) answering its tool call.
+
+    ``message`` is the ``ToolMessage`` the tool call produced, if any: its content (clipped)
+    and its artifact are kept. The task's record ``{"index", "status", "value"}`` is the
+    ``artifact`` when the tool made none, else it is kept under
+    ``additional_kwargs["llmcompiler"]`` (read it with
+    :func:`llmcompiler_graph.state.result_record`).
+    """
+    record: dict[str, Any] = {"index": outcome.index, "status": outcome.status}
     if outcome.ok:
         # The whole value, for ``$N`` in later rounds and approved tasks: the clip below is
         # only for what models read. The checkpointer must be able to store it; a value it
         # cannot (a plain object, a function) is kept as its full text.
-        artifact["value"] = outcome.value if storable(outcome.value) else observation(outcome)
+        value = outcome.value.value if isinstance(outcome.value, Artifact) else outcome.value
+        record["value"] = value if storable(value) else observation(outcome)
+    artifact: Any = record
+    marker: dict[str, Any] = {"kind": "result", "index": outcome.index, "status": outcome.status}
+    content: Any = clip(observation(outcome))
+    if message is not None and outcome.ok:
+        if message.artifact is not None:
+            artifact, marker = message.artifact, {"kind": "result", **record}
+        # The tool's own content: text (clipped), or content blocks (text, images) whole.
+        content = clip(message.content) if isinstance(message.content, str) else message.content
     return ToolMessage(
-        content=clip(observation(outcome)),
+        content=content,
         tool_call_id=call_id,
         name=name or "invalid_task",
         status="success" if outcome.ok else "error",
         artifact=artifact,
+        additional_kwargs={KIND: marker},
     )
 
 
@@ -133,3 +161,9 @@ def storable(value: object) -> bool:
     except Exception:  # any failure means "not as it is"; the caller keeps the text
         return False
     return True
+
+
+def direct_answer(result: ToolMessage) -> AIMessage:
+    """Return the answer made of a ``return_direct`` tool's result (the joiner is skipped)."""
+    marker = {"kind": "answer", "thought": None, "return_direct": result.name}
+    return AIMessage(content=result.content, name="joiner", additional_kwargs={KIND: marker})

@@ -14,11 +14,13 @@ from llmcompiler_graph.bench.ideal import (
     llmcompiler_schedule,
     token_offset,
 )
-from llmcompiler_graph.bench.scripts import plan_text
+from llmcompiler_graph.bench.measures import readiness
+from llmcompiler_graph.bench.scripts import plan_text, plan_tool_calls
 from llmcompiler_graph.bench.synthetic import synthetic_cases
 from llmcompiler_graph.planner.parser import PlanParser
+from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.render import tool_spec
-from llmcompiler_graph.sim import LatencyProfile, tokenize
+from llmcompiler_graph.sim import LatencyProfile, ScriptedChatModel, tokenize
 
 PROFILE = LatencyProfile(
     "hand", ttft_s=1.0, output_tokens_per_s=10.0, input_cost_per_mtok=0.0, output_cost_per_mtok=0.0
@@ -98,3 +100,25 @@ def test_call_close_token_is_where_the_real_parser_emits_the_task(workload: str)
                 emitted[task.index] = k
         assert emitted == call_close_tokens(text)
         assert all(line_ready_tokens(text)[i] == k + 1 for i, k in emitted.items())
+
+
+@pytest.mark.parametrize("workload", ["diamond", "random-dag", "replan"])
+def test_tool_call_readiness_is_where_the_real_reader_emits_the_task(workload: str) -> None:
+    case = synthetic_cases(workload, 1, 3)[0]
+    specs = {t.name: tool_spec(t) for t in make_tools(case, ZERO_TIMINGS, [])}
+    for round_ in case.rounds:
+        first = round_.steps[0].index
+        model = ScriptedChatModel(responses=[plan_tool_calls(round_)], stream_tool_calls=True)
+        reader = ToolCallPlanReader(specs, start=first, planned=range(1, first))
+        emitted: dict[int, int] = {}
+        for k, chunk in enumerate(model.stream("plan")):
+            reader.feed_text(chunk.text)
+            for task in reader.feed(chunk.tool_call_chunks):
+                assert task.error is None, task.error
+                emitted[task.index] = k
+        for task in reader.close():
+            emitted[task.index] = k
+        slots, chunks, tokens = readiness(round_, tool_calls=True)
+        assert emitted == chunks
+        assert tokens == model.events[0].output_tokens
+        assert sorted(slots) == sorted(chunks) and all(slots[i] < tokens for i in slots)

@@ -10,6 +10,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from llmcompiler_graph.bench.baselines import build_agent, scripted_turns
 from llmcompiler_graph.bench.harness import ZERO_TIMINGS, ToolTimings, bench_model, make_tools
+from llmcompiler_graph.bench.measures import readiness
 from llmcompiler_graph.bench.paper import load_paper_cases
 from llmcompiler_graph.bench.runner import APPROACHES, Env, run_case
 from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
@@ -41,6 +42,7 @@ def test_every_approach_gives_the_scripted_answer(approach: str) -> None:
         expected_calls = {
             "llmcompiler": 2 * len(case.rounds),
             "llmcompiler-async": 2 * len(case.rounds),
+            "llmcompiler-tool-calls": 2 * len(case.rounds),
             "react": len(case.steps) + 1,
             "parallel": sum(len(levels(r.steps)) for r in case.rounds) + 1,
         }[approach]
@@ -53,6 +55,11 @@ def test_every_approach_gives_the_scripted_answer(approach: str) -> None:
         )
         if approach in ("llmcompiler", "llmcompiler-async"):
             scripted = sum(count_tokens(plan_text(r)) for r in case.rounds)
+            scripted += sum(count_tokens(joiner_reply(case, n)) for n in range(len(case.rounds)))
+            assert result.output_tokens == scripted
+            assert len(result.overheads_ms) == len(case.steps)
+        if approach == "llmcompiler-tool-calls":
+            scripted = sum(readiness(r, tool_calls=True)[2] for r in case.rounds)
             scripted += sum(count_tokens(joiner_reply(case, n)) for n in range(len(case.rounds)))
             assert result.output_tokens == scripted
             assert len(result.overheads_ms) == len(case.steps)

@@ -109,3 +109,25 @@ def test_core_modules_do_not_import_tools_sim_viz_or_bench() -> None:
     for module in core:
         bad = {m for m in internal(module) if m.split(".")[1] in BESIDE}
         assert not bad, (module, bad)
+
+
+def test_modules_do_not_re_export_other_modules_names() -> None:
+    """Only a package's ``__init__`` gathers names; a module's ``__all__`` is its own."""
+    for module in ALL:
+        path = source(module)
+        if path.name == "__init__.py":
+            continue
+        tree = ast.parse(path.read_text())
+        imported = {
+            alias.asname or alias.name
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        exported: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+            ):
+                exported = set(ast.literal_eval(node.value))
+        assert not exported & imported, (module, sorted(exported & imported))

@@ -8,13 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmcompiler_graph.planner.parser import (
-    END_OF_PLAN,
-    PlannedTask,
-    PlanParser,
-    ToolSpec,
-    parse_plan,
-)
+from llmcompiler_graph.planner.parser import END_OF_PLAN, PlannedTask, PlanParser, parse_plan
+from llmcompiler_graph.planner.syntax import ToolSpec
 
 TOOLS = {
     "search": ToolSpec("search", ("query",), frozenset({"query"}), frozenset({"query"})),

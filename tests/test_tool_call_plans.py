@@ -251,3 +251,22 @@ def test_task_events_stream_for_tool_calls() -> None:
     finished = {e["index"]: e for e in events if e["event"] == "finished"}
     assert sorted(finished) == [1, 2]
     assert next(e for e in events if e["event"] == "started" and e["index"] == 2)["deps"] == [1]
+
+
+def test_plan_size_limits_apply_to_tool_calls() -> None:
+    many = plan(*(call("math", problem=f"{n} + 1") for n in range(5)))
+    app, _, records = build(many, max_plan_tasks=3)
+    done = results(app.invoke({"messages": [("user", "q")]})["messages"])
+    assert len(records) == 3
+    assert "max_plan_tasks=3" in str(done[4].content)
+
+    long = plan(call("search", query="x" * 500), call("math", problem="1 + 1"))
+    app, _, records = build(long, max_plan_line_chars=200)
+    done = results(app.invoke({"messages": [("user", "q")]})["messages"])
+    assert "longer than max_plan_line_chars=200" in str(done[1].content)
+    assert done[2].content == "2"
+
+    app, _, records = build(long, max_plan_chars=300)
+    out = app.invoke({"messages": [("user", "q")]})
+    assert "the plan was cut at max_plan_chars=300" in str(out["messages"][1].content)
+    assert records == []

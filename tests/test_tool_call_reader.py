@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from llmcompiler_graph.planner.parser import ToolSpec
+from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader, read_tool_call_plan
 
 TOOLS = {
@@ -147,3 +147,10 @@ def test_nothing_is_read_after_close() -> None:
     reader.close()
     assert reader.feed(calls(("search", json.dumps({"query": "a"})))) == []
     assert reader.close() == [] and reader.tasks == []
+
+
+def test_an_unknown_tool_keeps_its_arguments_for_the_transcript() -> None:
+    (task,) = read_tool_call_plan(calls(("serch", '{"query": "x"}')), TOOLS).tasks
+    assert task.error is not None and task.args == {"query": "x"}
+    (null,) = read_tool_call_plan(calls(("search", "null")), TOOLS).tasks
+    assert null.error is not None and "got null" in null.error

@@ -34,9 +34,10 @@ def add_commands(commands: Any) -> None:
     )
     demo = commands.add_parser(
         "demo",
-        help=f"offline simulated demo: LLMCompiler vs ReAct vs parallel tool calling ({DEMO_TIME})",
+        help="offline simulated demo: LLMCompiler (text and tool-call plans) vs ReAct vs "
+        f"parallel tool calling ({DEMO_TIME})",
         description="Offline, simulated: scripted models and simulated tools, no key, no "
-        f"network. Runs {DEMO_QUESTIONS} questions of each paper workload with all three "
+        f"network. Runs {DEMO_QUESTIONS} questions of each paper workload with every "
         f"approaches ({DEMO_TIME} on 2 cores).",
     )
     demo.add_argument(

@@ -166,10 +166,19 @@ class BenchChatModel(ScriptedChatModel):
                 await inner.aclose()
 
 
-def bench_model(responses: list[Any], profile: LatencyProfile) -> BenchChatModel:
-    """Build a scripted model with ``profile``'s latency and the matching prefill slope."""
+def bench_model(
+    responses: list[Any], profile: LatencyProfile, *, stream_tool_calls: bool = False
+) -> BenchChatModel:
+    """Build a scripted model with ``profile``'s latency and the matching prefill slope.
+
+    With ``stream_tool_calls`` its tool calls stream as deltas timed like text (see
+    :func:`~llmcompiler_graph.sim.tool_call_stream`).
+    """
     return BenchChatModel(
-        responses=responses, latency=profile, prefill_s_per_token=prefill_for(profile)
+        responses=responses,
+        latency=profile,
+        prefill_s_per_token=prefill_for(profile),
+        stream_tool_calls=stream_tool_calls,
     )
 
 

@@ -14,12 +14,36 @@ from llmcompiler_graph.bench.ideal import (
     line_ready_tokens,
     token_offset,
 )
-from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
-from llmcompiler_graph.bench.workloads import Case
-from llmcompiler_graph.sim import LatencyProfile, count_tokens
+from llmcompiler_graph.bench.scripts import joiner_reply, plan_text, plan_tool_calls
+from llmcompiler_graph.bench.workloads import Case, Round
+from llmcompiler_graph.sim import LatencyProfile, count_tokens, tool_call_stream
 from llmcompiler_graph.viz._style import clip_text
 
-__all__ = ["ideal_rounds", "overheads", "timeline"]
+__all__ = ["ideal_rounds", "overheads", "readiness", "timeline"]
+
+
+def readiness(
+    round_: Round, tool_calls: bool = False
+) -> tuple[dict[int, int], dict[int, int], int]:
+    """Tell when each step of a round can be dispatched, by the planner's stream alone.
+
+    Returns the token slot (0-based) and the chunk number at which each step is known
+    complete, and the plan's output tokens. A text plan's line is complete when the newline
+    after it arrives (one chunk per token); a tool call when the next call's first chunk
+    arrives, the last one when the stream ends (its final chunk is due with its last token).
+    """
+    if not tool_calls:
+        plan = plan_text(round_)
+        ready = line_ready_tokens(plan)
+        return ready, dict(ready), count_tokens(plan)
+    message = plan_tool_calls(round_)
+    layout = tool_call_stream(message.text, message.tool_calls)
+    slots, chunks = {}, {}
+    for i, step in enumerate(round_.steps):
+        last = i + 1 >= len(round_.steps)
+        slots[step.index] = layout.slots - 1 if last else layout.header_slots[i + 1]
+        chunks[step.index] = layout.chunks - 1 if last else layout.header_chunks[i + 1]
+    return slots, chunks, layout.slots
 
 
 def ideal_rounds(
@@ -28,17 +52,18 @@ def ideal_rounds(
     timings: ToolTimings,
     planner_inputs: Sequence[int] = (),
     joiner_inputs: Sequence[int] = (),
+    *,
+    tool_calls: bool = False,
 ) -> list[IdealRound]:
     """Describe ``case``'s rounds for the ideal schedule under ``profile`` and ``timings``.
 
     ``planner_inputs`` and ``joiner_inputs`` are each call's prompt tokens (for prefill time);
-    missing ones count as 0.
+    missing ones count as 0. ``tool_calls``: the planner makes tool calls, not a text plan.
     """
     slope = prefill_for(profile)
     rounds = []
     for number, round_ in enumerate(case.rounds):
-        plan = plan_text(round_)
-        ready = line_ready_tokens(plan)
+        ready, _, plan_tokens = readiness(round_, tool_calls)
         plan_prefill = slope * (planner_inputs[number] if number < len(planner_inputs) else 0)
         join_prefill = slope * (joiner_inputs[number] if number < len(joiner_inputs) else 0)
         tasks = tuple(
@@ -50,19 +75,21 @@ def ideal_rounds(
             )
             for s in round_.steps
         )
-        planner = call_seconds(profile, count_tokens(plan), plan_prefill)
+        planner = call_seconds(profile, plan_tokens, plan_prefill)
         joiner = call_seconds(profile, count_tokens(joiner_reply(case, number)), join_prefill)
         rounds.append(IdealRound(planner, tasks, joiner))
     return rounds
 
 
-def overheads(case: Case, planner: BenchChatModel, records: list[ToolRecord]) -> list[float]:
-    """Per task: tool start minus the moment it could start (line streamed, dependencies done)."""
+def overheads(
+    case: Case, planner: BenchChatModel, records: list[ToolRecord], *, tool_calls: bool = False
+) -> list[float]:
+    """Per task: tool start minus the moment it could start (streamed, dependencies done)."""
     by_task = {r.task: r for r in records if r.task is not None}
     found = []
     for number, round_ in enumerate(case.rounds):
         times = planner.chunk_times[number]
-        ready = line_ready_tokens(plan_text(round_))
+        _, ready, _ = readiness(round_, tool_calls)
         for step in round_.steps:
             record = by_task.get(step.index)
             if record is None or ready[step.index] >= len(times):

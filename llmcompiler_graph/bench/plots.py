@@ -21,6 +21,7 @@ __all__ = ["plot_gantt", "plot_overview", "plot_workload"]
 COLORS = {
     "llmcompiler": "#2b7bba",
     "llmcompiler-async": "#6baed6",
+    "llmcompiler-tool-calls": "#1b9e77",
     "react": "#d95f02",
     "parallel": "#7570b3",
 }
@@ -47,7 +48,7 @@ def plot_workload(
         points = [r.latency for r in runs if r.approach == approach]
         lat.scatter([x + 0.18] * len(points), points, s=10, color="black", alpha=0.5, zorder=3)
         cost.bar(x, row["cost_usd"] * 1000, color=color, alpha=0.85, width=0.6)
-        if approach in ("llmcompiler", "llmcompiler-async"):
+        if approach.startswith("llmcompiler"):
             ideal = row["ideal_mean_s"]
             lat.hlines(
                 ideal,

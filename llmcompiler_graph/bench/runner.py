@@ -6,7 +6,9 @@ makespan under the same timings, tokens, cost, the answer and, for LLMCompiler, 
 orchestration overhead of every task and a timeline for the Gantt chart.
 
 LLMCompiler runs both ways: ``invoke`` (sync nodes, tools on worker threads) and
-``ainvoke`` (``llmcompiler-async``: async nodes, the async task fetching unit, async tools).
+``ainvoke`` (``llmcompiler-async``: async nodes, the async task fetching unit, async tools);
+``llmcompiler-tool-calls`` is ``invoke`` with ``plan_format="tool_calls"``: the planner emits
+the same calls as streamed tool-call deltas, timed by the same latency model.
 
 Timing fidelity on a small machine: :func:`run_suite` runs all LLMCompiler runs one after
 another with nothing else going on, then the baselines several at a time (their time is
@@ -36,17 +38,31 @@ from llmcompiler_graph.bench.harness import (
 )
 from llmcompiler_graph.bench.ideal import agent_makespan, call_seconds, llmcompiler_schedule
 from llmcompiler_graph.bench.measures import ideal_rounds, overheads, timeline
-from llmcompiler_graph.bench.scripts import extract_answer, joiner_reply, plan_text
+from llmcompiler_graph.bench.scripts import (
+    extract_answer,
+    joiner_reply,
+    plan_text,
+    plan_tool_calls,
+)
 from llmcompiler_graph.bench.workloads import Case
 from llmcompiler_graph.graph import create_llm_compiler
 from llmcompiler_graph.sim import LatencyProfile, cost_of
 
 __all__ = ["APPROACHES", "OURS", "Approach", "Env", "RunResult", "run_case", "run_suite"]
 
-Approach = Literal["llmcompiler", "llmcompiler-async", "react", "parallel"]
-APPROACHES: tuple[Approach, ...] = ("llmcompiler", "llmcompiler-async", "react", "parallel")
-"""``llmcompiler-async`` is the same graph run with ``ainvoke`` (async nodes, async tools)."""
-OURS: tuple[Approach, ...] = ("llmcompiler", "llmcompiler-async")
+Approach = Literal[
+    "llmcompiler", "llmcompiler-async", "llmcompiler-tool-calls", "react", "parallel"
+]
+APPROACHES: tuple[Approach, ...] = (
+    "llmcompiler",
+    "llmcompiler-async",
+    "llmcompiler-tool-calls",
+    "react",
+    "parallel",
+)
+"""``llmcompiler-async`` is the same graph run with ``ainvoke`` (async nodes, async tools);
+``llmcompiler-tool-calls`` plans with native tool calls (``plan_format="tool_calls"``)."""
+OURS: tuple[Approach, ...] = ("llmcompiler", "llmcompiler-async", "llmcompiler-tool-calls")
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,8 @@ def run_case(approach: Approach, case: Case, env: Env) -> RunResult:
         return _run_llmcompiler(case, env)
     if approach == "llmcompiler-async":
         return _run_llmcompiler(case, env, run_async=True)
+    if approach == "llmcompiler-tool-calls":
+        return _run_llmcompiler(case, env, tool_calls=True)
     return _run_agent(case, approach, env)
 
 
@@ -111,10 +129,13 @@ def _inputs(model: BenchChatModel) -> list[int]:
     return [e.input_tokens for e in sorted(model.events, key=lambda e: e.index)]
 
 
-def _run_llmcompiler(case: Case, env: Env, *, run_async: bool = False) -> RunResult:
+def _run_llmcompiler(
+    case: Case, env: Env, *, run_async: bool = False, tool_calls: bool = False
+) -> RunResult:
     records: list[ToolRecord] = []
     tools = make_tools(case, env.timings, records)
-    planner = bench_model([plan_text(r) for r in case.rounds], env.profile)
+    plans = [plan_tool_calls(r) if tool_calls else plan_text(r) for r in case.rounds]
+    planner = bench_model(plans, env.profile, stream_tool_calls=tool_calls)
     joiner = bench_model([joiner_reply(case, i) for i in range(len(case.rounds))], env.profile)
     app = create_llm_compiler(
         planner,
@@ -122,6 +143,7 @@ def _run_llmcompiler(case: Case, env: Env, *, run_async: bool = False) -> RunRes
         joiner_model=joiner,
         max_replans=len(case.rounds),
         max_concurrency=env.max_concurrency,
+        plan_format="tool_calls" if tool_calls else "text",
     )
     inputs: Any = {"messages": [HumanMessage(case.question)]}
     if run_async:
@@ -137,14 +159,18 @@ def _run_llmcompiler(case: Case, env: Env, *, run_async: bool = False) -> RunRes
         out = app.invoke(inputs)
         latency = time.perf_counter() - start
     answer = str(out["messages"][-1].content)
-    rounds = ideal_rounds(case, env.profile, env.timings, _inputs(planner), _inputs(joiner))
+    rounds = ideal_rounds(
+        case, env.profile, env.timings, _inputs(planner), _inputs(joiner), tool_calls=tool_calls
+    )
     schedule = llmcompiler_schedule(rounds)
     per_call = _calls(planner, joiner)
     calls, inp, outp, cost = _totals(per_call, env.profile)
     return RunResult(
         case.workload,
         case.id,
-        "llmcompiler-async" if run_async else "llmcompiler",
+        "llmcompiler-tool-calls"
+        if tool_calls
+        else ("llmcompiler-async" if run_async else "llmcompiler"),
         latency,
         schedule.makespan,
         answer,
@@ -155,7 +181,7 @@ def _run_llmcompiler(case: Case, env: Env, *, run_async: bool = False) -> RunRes
         cost,
         len(case.steps),
         per_call,
-        overheads_ms=overheads(case, planner, records),
+        overheads_ms=overheads(case, planner, records, tool_calls=tool_calls),
         timeline=timeline(case, start, planner, joiner, records, schedule),
     )
 

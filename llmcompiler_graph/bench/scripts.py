@@ -23,6 +23,7 @@ __all__ = [
     "joiner_reply",
     "parallel_turns",
     "plan_text",
+    "plan_tool_calls",
     "react_turns",
     "search_corpus",
     "snippet",
@@ -95,6 +96,22 @@ def plan_text(round_: Round) -> str:
     lines = [f"Thought: {round_.thought}", *(plan_line(s) for s in round_.steps)]
     lines.append(f"{round_.steps[-1].index + 1}. join()<END_OF_PLAN>")
     return "\n".join(lines)
+
+
+def plan_tool_calls(round_: Round) -> AIMessage:
+    """Return the tool-calling planner's reply for a round: the thought, then one call per step.
+
+    The calls carry the steps' arguments with their ``$N`` references; numbering is by
+    position, so the steps must be numbered consecutively (every workload's are).
+    """
+    first = round_.steps[0].index
+    if [s.index for s in round_.steps] != list(range(first, first + len(round_.steps))):
+        raise ValueError("a tool-call plan numbers its calls in order: steps must be consecutive")
+    calls = [
+        ToolCall(name=s.tool, args=dict(s.args), id=f"call_{s.index}", type="tool_call")
+        for s in round_.steps
+    ]
+    return AIMessage(content=round_.thought, tool_calls=calls)
 
 
 def joiner_reply(case: Case, round_number: int) -> str:

@@ -1,22 +1,152 @@
-"""Turn a planned task into a scheduler job that calls its tool."""
+"""Turn a planned task into a scheduler job that calls its tool the way ``ToolNode`` does.
+
+Each call goes through LangGraph's own :class:`~langgraph.prebuilt.ToolNode` (built once per
+graph, in :class:`Toolbox`; one call at a time through its per-call method, so the call
+runs on the scheduler's worker, not on a thread pool ToolNode would start) with a full
+``ToolCall`` (``{"name", "args", "id", "type":
+"tool_call"}``; the id is the one in the plan's ``AIMessage.tool_calls``). So everything a
+tool can ask for under ``ToolNode`` works in a plan: ``InjectedToolCallId``,
+``InjectedState`` (the graph's state as the node saw it), ``InjectedStore``, ``ToolRuntime``
+(state, context, config, stream writer, tool call id, store), returning its own
+``ToolMessage``, ``handle_tool_error``/``ToolException`` and
+``response_format="content_and_artifact"``.
+
+What a task's result is (its value for ``$N``):
+
+* a ``ToolMessage`` with ``status="error"`` (a handled ``ToolException``, or a tool's own
+  error message) makes the task fail with that text; its dependents are skipped;
+* for a ``content_and_artifact`` tool (or a tool that returned its own ``ToolMessage``
+  with an artifact), an exact ``"$N"`` argument receives the artifact and ``$N`` inside
+  text receives the content;
+* otherwise an exact ``"$N"`` receives the object the tool function returned (for ``@tool``
+  and ``StructuredTool`` functions; for other ``BaseTool`` classes, the message content).
+
+A tool that calls LangGraph's ``interrupt()`` raises ``GraphInterrupt``; the job records it
+in its :class:`CallRecord` (the node decides what to do, see :mod:`llmcompiler_graph.approval`)
+and the task ends with :class:`TaskInterrupted`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
+import functools
 import inspect
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import patch_config
 from langchain_core.tools import BaseTool
+from langgraph.errors import GraphBubbleUp
+from langgraph.prebuilt import ToolNode, ToolRuntime
+from langgraph.runtime import Runtime, get_runtime
+from langgraph.types import Command
 
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute, to_text
 
-__all__ = ["async_only", "has_async", "message_text", "result_text", "tool_job"]
+__all__ = [
+    "Artifact",
+    "CallRecord",
+    "TaskInterrupted",
+    "ToolError",
+    "Toolbox",
+    "async_only",
+    "has_async",
+    "message_text",
+    "result_text",
+    "tool_job",
+]
+
+_RUNTIME_FIELDS = {f.name for f in dataclasses.fields(ToolRuntime)}
+
+_RAW: contextvars.ContextVar[list[object] | None] = contextvars.ContextVar(
+    "llmcompiler_raw_tool_output", default=None
+)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A result whose text (its message's content) is not the object an exact ``"$N"`` gets."""
+
+    value: object
+    text: str
+
+    def __str__(self) -> str:
+        """Return the text (what ``$N`` inside text receives)."""
+        return self.text
+
+
+class ToolError(Exception):
+    """Raise for a tool call whose ``ToolMessage`` has ``status="error"`` (its content)."""
+
+
+class TaskInterrupted(Exception):
+    """Raise for a task whose tool called ``interrupt()``; it runs again after the resume."""
+
+
+@dataclass
+class CallRecord:
+    """What a node's tool calls produced besides their values, by task index."""
+
+    messages: dict[int, ToolMessage] = field(default_factory=dict)
+    interrupts: dict[int, GraphBubbleUp] = field(default_factory=dict)
+
+
+class Toolbox(Mapping[str, BaseTool]):
+    """The graph's tools by name, with the ``ToolNode`` that calls them (built once)."""
+
+    def __init__(self, tools: Sequence[BaseTool]) -> None:
+        """Wrap ``tools`` (names must be unique) and build their ``ToolNode``."""
+        self._tools = {t.name: t for t in tools}
+        # Copies whose function also hands its return value to the job (see _capturing).
+        self.node = ToolNode([_capturing(t) for t in tools], handle_tool_errors=False)
+
+    def __getitem__(self, name: str) -> BaseTool:
+        """Return the tool named ``name``."""
+        return self._tools[name]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the tool names."""
+        return iter(self._tools)
+
+    def __len__(self) -> int:
+        """Return how many tools there are."""
+        return len(self._tools)
+
+    def prepare(
+        self, call: ToolCall, config: RunnableConfig
+    ) -> tuple[ToolCall, ToolRuntime[Any, Any]]:
+        """Return ``call`` and the ``ToolRuntime`` ``ToolNode`` gives it inside this node.
+
+        Its state is the graph's state as the node saw it, read the way ``ToolNode`` reads
+        it for a list of tool calls; context, store and stream writer are the node's.
+        """
+        try:
+            runtime: Runtime[Any] = get_runtime()
+        except RuntimeError:  # called outside a graph (a unit test of a job)
+            runtime = Runtime()
+        extra = {
+            name: getattr(runtime, name)
+            for name in ("execution_info", "server_info")
+            if name in _RUNTIME_FIELDS and hasattr(runtime, name)
+        }
+        tool_runtime = ToolRuntime(
+            state=self.node._extract_state([call], config),  # type: ignore[list-item]
+            tool_call_id=call["id"],
+            config=config,
+            context=runtime.context,
+            store=runtime.store,
+            stream_writer=runtime.stream_writer,
+            tools=list(self.node.tools_by_name.values()),
+            **extra,
+        )
+        return call, tool_runtime
 
 
 def tool_job(
@@ -25,47 +155,184 @@ def tool_job(
     config: RunnableConfig,
     *,
     asynchronous: bool = False,
+    call_id: str | None = None,
+    record: CallRecord | None = None,
+    catch_interrupts: bool = True,
 ) -> Job:
     """Make a scheduler job that calls ``task``'s tool with its references substituted.
 
-    The call gets the node's config (callbacks, tags) with ``run_name`` set to the tool and
-    ``metadata["llmcompiler_task"]`` set to the task number, so traces show each tool call
-    as a child of the node. With ``asynchronous``, tools that have a native async
-    implementation are awaited on the event loop; other tools always run on a thread.
-    Without it, an async-only tool runs on its worker thread in an event loop of its own.
+    The call gets the node's config (callbacks, tags, LangGraph's runtime) with
+    ``run_name`` set to the tool and ``metadata["llmcompiler_task"]`` set to the task
+    number, so traces show each tool call as a child of the node. With ``asynchronous``,
+    tools that have a native async implementation are awaited on the event loop; other
+    tools always run on a thread. Without it, an async-only tool runs on its worker thread
+    in an event loop of its own. ``call_id`` is the plan's tool call id for the task;
+    ``record`` collects the tool's ``ToolMessage`` and, with ``catch_interrupts``, a
+    tool's interrupt (the task then ends with :class:`TaskInterrupted`); without it the
+    interrupt propagates (the unit's ``propagate`` passes it through ``wait()``).
     """
     tool = tools.get(task.name) if task.error is None else None
     if tool is None:
         error = task.error or f"task {task.index} '{task.name}': no tool named {task.name!r}"
         return Job(task.index, task.name or "?", None, frozenset(), error, task.args)
+    box = tools if isinstance(tools, Toolbox) else Toolbox([tool])
     tool_config = patch_config(config, run_name=tool.name)
     tool_config["metadata"] = {**tool_config.get("metadata", {}), "llmcompiler_task": task.index}
+    record = record if record is not None else CallRecord()
+    the_id = call_id or f"llmc_task_{task.index}"
 
     def arguments(deps: Mapping[int, object]) -> object:
-        return substitute(task.args, task.deps, deps, result_text)
+        return _unwrap(substitute(task.args, task.deps, deps, result_text))
+
+    def call_of(deps: Mapping[int, object]) -> ToolCall:
+        args = arguments(deps)
+        assert isinstance(args, dict)  # a task's arguments are keyword arguments
+        return ToolCall(name=tool.name, args=args, id=the_id, type="tool_call")
+
+    def finish(output: object, raw: list[object]) -> object:
+        return _result(task, tool, output, raw, record)
+
+    def interrupted(exc: GraphBubbleUp) -> BaseException:
+        if not catch_interrupts:
+            return exc
+        record.interrupts[task.index] = exc
+        return TaskInterrupted(f"task {task.index} '{task.name}' asked for input (interrupt)")
 
     if asynchronous and has_async(tool):
 
         async def acall(deps: Mapping[int, object]) -> object:
-            return await tool.ainvoke(arguments(deps), tool_config)  # type: ignore[arg-type]
+            raw: list[object] = []
+            token = _RAW.set(raw)
+            try:
+                call, runtime = box.prepare(call_of(deps), tool_config)
+                output = await box.node._arun_one(call, "tool_calls", runtime)
+            except GraphBubbleUp as exc:
+                raise interrupted(exc) from None
+            except Exception:
+                if not raw:
+                    raise
+                output = None  # the function returned; only making its message failed
+            finally:
+                _RAW.reset(token)
+            return finish(output, raw)
 
         return Job(task.index, task.name, acall, task.deps, None, task.args, resolve=arguments)
-    # The call runs in a copy of the node's context so LangGraph's stream writer and
-    # tracing context reach the tool on its worker thread.
+    # The call runs in a copy of the node's context so LangGraph's stream writer, config
+    # and tracing context reach the tool on its worker thread.
     context = contextvars.copy_context()
 
-    if async_only(tool):  # e.g. @tool on an async def, called from invoke(): own loop
-
-        def run_loop(deps: Mapping[int, object]) -> object:
-            coroutine = tool.ainvoke(arguments(deps), tool_config)  # type: ignore[arg-type]
-            return context.run(asyncio.run, coroutine)
-
-        return Job(task.index, task.name, run_loop, task.deps, None, task.args, resolve=arguments)
+    def run(deps: Mapping[int, object]) -> object:
+        raw: list[object] = []
+        _RAW.set(raw)  # inside the job's own context copy
+        try:
+            call, runtime = box.prepare(call_of(deps), tool_config)
+            if async_only(tool):  # e.g. @tool on an async def, called from invoke(): own loop
+                output = asyncio.run(box.node._arun_one(call, "tool_calls", runtime))
+            else:
+                output = box.node._run_one(call, "tool_calls", runtime)
+        except GraphBubbleUp as exc:
+            raise interrupted(exc) from None
+        except Exception:
+            if not raw:
+                raise
+            output = None  # the function returned; only making its message failed
+        return finish(output, raw)
 
     def call(deps: Mapping[int, object]) -> object:
-        return context.run(tool.invoke, arguments(deps), tool_config)  # type: ignore[arg-type]
+        return context.copy().run(run, deps)
 
     return Job(task.index, task.name, call, task.deps, None, task.args, resolve=arguments)
+
+
+def _result(
+    task: PlannedTask, tool: BaseTool, output: object, raw: list[object], record: CallRecord
+) -> object:
+    if output is None and raw:  # e.g. a value whose str() fails: rendered by the transcript
+        return raw[-1]
+    message = _tool_message(task, output)
+    if message.status == "error":
+        raise ToolError(message_text(message.content))
+    record.messages[task.index] = message
+    returned_message = bool(raw) and isinstance(raw[-1], ToolMessage | Command)
+    if tool.response_format == "content_and_artifact" or (
+        returned_message and message.artifact is not None
+    ):
+        return Artifact(message.artifact, message_text(message.content))
+    if raw and not returned_message:
+        return raw[-1]
+    return message.content
+
+
+def _unwrap(value: object) -> object:
+    # An exact "$N" placed an Artifact: the tool receives the artifact itself.
+    if isinstance(value, Artifact):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_unwrap(v) for v in value)
+    return value
+
+
+def _tool_message(task: PlannedTask, output: object) -> ToolMessage:
+    # A ToolMessage, a Command a tool returned, or a list of them.
+    messages: list[object] = []
+    for item in output if isinstance(output, list) else [output]:
+        if isinstance(item, ToolMessage):
+            messages.append(item)
+            continue
+        if isinstance(item, Command) and item.goto == () and isinstance(item.update, dict):
+            if set(item.update) <= {"messages"}:
+                messages.extend(item.update.get("messages", []))
+                continue
+        raise TypeError(
+            f"task {task.index} '{task.name}' returned {item!r}: a plan task may return a "
+            "value or a ToolMessage, not a Command that updates the graph's state"
+        )
+    found = [m for m in messages if isinstance(m, ToolMessage)]
+    if not found:
+        raise TypeError(f"task {task.index} '{task.name}' returned no ToolMessage: {output!r}")
+    return found[-1]
+
+
+def _capturing(tool: BaseTool) -> BaseTool:
+    """Return a copy of ``tool`` whose function also records what it returned (see _RAW)."""
+    func = getattr(tool, "func", None)
+    coroutine = getattr(tool, "coroutine", None)
+    if func is None and coroutine is None:
+        return tool
+    update: dict[str, Any] = {}
+    if func is not None:
+        update["func"] = _capture(func)
+    if coroutine is not None:
+        update["coroutine"] = _acapture(coroutine)
+    return tool.model_copy(update=update)
+
+
+def _keep(value: object) -> None:
+    holder = _RAW.get()
+    if holder is not None:
+        holder.append(value)
+
+
+def _capture(func: Callable[..., object]) -> Callable[..., object]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> object:
+        value = func(*args, **kwargs)
+        _keep(value)
+        return value
+
+    return wrapper
+
+
+def _acapture(func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> object:
+        value = await func(*args, **kwargs)
+        _keep(value)
+        return value
+
+    return wrapper
 
 
 def async_only(tool: BaseTool) -> bool:
@@ -86,6 +353,8 @@ def has_async(tool: BaseTool) -> bool:
 
 def result_text(value: object) -> str:
     """Render a tool's return value as text (message contents unwrapped)."""
+    if isinstance(value, Artifact):
+        return value.text
     if isinstance(value, ToolMessage | AIMessage):
         return message_text(value.content)
     return to_text(value)

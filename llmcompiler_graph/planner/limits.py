@@ -9,6 +9,7 @@ beyond ``max_tasks`` do not run and end with an error saying which limit to rais
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from llmcompiler_graph.planner.parser import PlannedTask
@@ -60,6 +61,23 @@ class PlanLimits:
         tail = kept.rfind("\n")
         self._line = len(kept) - tail - 1 if tail >= 0 else self._line + len(kept)
         return kept
+
+    def admit_calls(self, text: str, calls: Iterable[Mapping[str, object]]) -> bool:
+        """Count a tool-calling chunk (text and argument fragments) against ``max_chars``.
+
+        Return whether to read it; once the plan is too long the stream is cut there.
+        """
+        if self.error is not None:
+            return False
+        size = len(text) + sum(len(str(c.get("args") or "")) for c in calls)
+        if self._chars + size > self.max_chars:
+            self.error = (
+                f"the plan was cut at max_plan_chars={self.max_chars} characters; plan fewer, "
+                "shorter steps, or raise max_plan_chars"
+            )
+            return False
+        self._chars += size
+        return True
 
     def task_error(self, task: PlannedTask) -> str | None:
         """Count ``task``; return why it may not run when the plan has too many tasks."""

@@ -38,7 +38,7 @@ from llmcompiler_graph.planner.lenient import NUMBERED, Head, match_head, parse_
 from llmcompiler_graph.planner.references import ReferenceError_, dependencies
 from llmcompiler_graph.planner.syntax import CallScanner, ToolSpec, ends_in_string, open_state
 
-__all__ = ["END_OF_PLAN", "PlanParser", "PlannedTask", "ToolSpec", "parse_plan"]
+__all__ = ["END_OF_PLAN", "PlanParser", "PlannedTask", "parse_plan"]
 
 END_OF_PLAN = "<END_OF_PLAN>"
 MAX_CONTINUATION_LINES = 50

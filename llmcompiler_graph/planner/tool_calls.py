@@ -49,6 +49,8 @@ class _OpenCall:
     name: str = ""
     fragments: list[str] = field(default_factory=list)
     thought: str | None = None
+    size: int = 0
+    too_long: bool = False
 
 
 class ToolCallPlanReader:
@@ -58,7 +60,12 @@ class ToolCallPlanReader:
     """
 
     def __init__(
-        self, tools: Mapping[str, ToolSpec], *, start: int = 1, planned: Collection[int] = ()
+        self,
+        tools: Mapping[str, ToolSpec],
+        *,
+        start: int = 1,
+        planned: Collection[int] = (),
+        max_call_chars: int | None = None,
     ) -> None:
         """Create a reader for one planning round.
 
@@ -66,9 +73,12 @@ class ToolCallPlanReader:
             tools: The runnable tools by name.
             start: The number of this message's first call (the first free number).
             planned: Task numbers from earlier rounds, which calls may reference.
+            max_call_chars: Longest arguments a call may have; a longer call fails (its
+                extra fragments are not kept). ``None``: no limit.
 
         """
         self._tools = tools
+        self._max_call_chars = max_call_chars
         self._planned: set[int] = set(planned)
         self._next = max(start, max(self._planned, default=0) + 1)
         self._open: _OpenCall | None = None
@@ -127,18 +137,22 @@ class ToolCallPlanReader:
             return ("call", len(self._closed_keys) + (self._open is not None))
         return self._open.key
 
-    @staticmethod
-    def _extend(call: _OpenCall, chunk: Mapping[str, object]) -> None:
+    def _extend(self, call: _OpenCall, chunk: Mapping[str, object]) -> None:
         if call.id is None:
             call.id = _str(chunk.get("id"))
         name = chunk.get("name")
         if isinstance(name, str) and name:
             call.name += name if call.name != name else ""
         args = chunk.get("args")
-        if isinstance(args, str):
-            call.fragments.append(args)
-        elif isinstance(args, Mapping):  # a provider that sends parsed arguments
-            call.fragments.append(json.dumps(args))
+        if isinstance(args, Mapping):  # a provider that sends parsed arguments
+            args = json.dumps(args)
+        if not isinstance(args, str) or call.too_long:
+            return
+        call.size += len(args)
+        if self._max_call_chars is not None and call.size > self._max_call_chars:
+            call.too_long, call.fragments = True, []
+            return
+        call.fragments.append(args)
 
     def _finish(self) -> list[PlannedTask]:
         call, self._open = self._open, None
@@ -164,30 +178,33 @@ class ToolCallPlanReader:
                 index, name, args or {}, thought=call.thought, error=message, line=line
             )
 
+        if call.too_long:
+            return error(
+                f"the arguments are longer than max_plan_line_chars={self._max_call_chars} "
+                "characters; pass shorter values (or raise max_plan_line_chars)"
+            )
+        parsed: object = {}
+        problem: str | None = None
+        try:
+            parsed = json.loads(raw) if raw.strip() else {}
+        except (ValueError, RecursionError) as exc:
+            problem = _json_problem(exc)
+        kept = parsed if isinstance(parsed, dict) else None  # shown on the error task
         if not name:
-            return error("the tool call has no tool name")
+            return error("the tool call has no tool name", kept)
         spec = self._tools.get(name)
         if spec is None:
             close = difflib.get_close_matches(name, list(self._tools), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else "."
             available = ", ".join(sorted(self._tools)) or "none"
-            return error(f"unknown tool '{name}'{hint} Available tools: {available}")
-        try:
-            args = json.loads(raw) if raw.strip() else {}
-        except (ValueError, RecursionError) as exc:
-            detail = (
-                f"{exc.msg} at character {exc.pos}"
-                if isinstance(exc, json.JSONDecodeError)
-                else type(exc).__name__
-            )
+            return error(f"unknown tool '{name}'{hint} Available tools: {available}", kept)
+        if problem is not None:
+            return error(problem)
+        if not isinstance(parsed, dict):
             return error(
-                f"the arguments are not valid JSON ({detail}); "
-                'send one JSON object, e.g. {"query": "..."}'
+                f"the arguments must be a JSON object of named arguments, got {_json_type(parsed)}"
             )
-        if not isinstance(args, dict):
-            return error(
-                f"the arguments must be a JSON object of named arguments, got {_json_type(args)}"
-            )
+        args: dict[str, object] = parsed
         listed = ", ".join(spec.params) or "none"
         unknown = [k for k in args if k not in spec.params]
         if unknown:
@@ -222,6 +239,18 @@ def read_tool_call_plan(
     reader.feed(chunks)
     reader.close()
     return reader
+
+
+def _json_problem(exc: BaseException) -> str:
+    detail = (
+        f"{exc.msg} at character {exc.pos}"
+        if isinstance(exc, json.JSONDecodeError)
+        else type(exc).__name__
+    )
+    return (
+        f"the arguments are not valid JSON ({detail}); "
+        'send one JSON object, e.g. {"query": "..."}'
+    )
 
 
 def _str(value: object) -> str | None:

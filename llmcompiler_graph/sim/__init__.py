@@ -11,11 +11,9 @@ from llmcompiler_graph.sim.models import (
     Responder,
     ScriptedChatModel,
     ScriptExhaustedError,
-    ToolCallStream,
     cost_of,
     get_profile,
     prompt_tokens,
-    tool_call_stream,
 )
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
 from llmcompiler_graph.sim.tools import (
@@ -24,6 +22,7 @@ from llmcompiler_graph.sim.tools import (
     make_search_tool,
     simulated_latency,
 )
+from llmcompiler_graph.sim.toolstream import ToolCallStream, tool_call_stream
 
 __all__ = [
     "PROFILES",

@@ -35,7 +35,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
-from llmcompiler_graph.sim.toolstream import ToolCallStream, tool_call_json, tool_call_stream
+from llmcompiler_graph.sim.toolstream import tool_call_json, tool_call_stream
 
 __all__ = [
     "PROFILES",
@@ -44,11 +44,9 @@ __all__ = [
     "Responder",
     "ScriptExhaustedError",
     "ScriptedChatModel",
-    "ToolCallStream",
     "cost_of",
     "get_profile",
     "prompt_tokens",
-    "tool_call_stream",
 ]
 
 

@@ -9,8 +9,18 @@ from llmcompiler_graph.viz._style import escape, new_axes
 
 __all__ = ["APPROACH_COLORS", "plot_benchmark"]
 
-APPROACH_COLORS = {"react": "#d95f02", "parallel": "#7570b3", "llmcompiler": "#2b7bba"}
-_NAMES = {"react": "ReAct", "parallel": "parallel tool calling", "llmcompiler": "LLMCompiler"}
+APPROACH_COLORS = {
+    "react": "#d95f02",
+    "parallel": "#7570b3",
+    "llmcompiler": "#2b7bba",
+    "llmcompiler-tool-calls": "#1b9e77",
+}
+_NAMES = {
+    "react": "ReAct",
+    "parallel": "parallel tool calling",
+    "llmcompiler": "LLMCompiler",
+    "llmcompiler-tool-calls": "LLMCompiler (tool calls)",
+}
 
 
 def plot_benchmark(
@@ -55,7 +65,7 @@ def plot_benchmark(
         tokens.bar(xs, outputs, width, bottom=inputs, color=color, label=name)
         ratios = [r.get("vs_ideal") or 0.0 for r in rows]
         ideal.bar(xs, ratios, width, color=color)
-        if approach == "llmcompiler":
+        if approach.startswith("llmcompiler"):
             for x, row in zip(xs, rows, strict=True):
                 _mark_ideal(latency, x, width, row)
     from matplotlib.lines import Line2D

@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, ToolMessage
 
-from llmcompiler_graph.state import current_turn, kind_of, planned_tasks
+from llmcompiler_graph.state import current_turn, kind_of, planned_tasks, result_record
 from llmcompiler_graph.viz._style import COLORS, STATUS_LABELS, clip_text, escape, new_axes
 
 __all__ = ["plot_plan_dag"]
@@ -143,7 +143,7 @@ def _layout(rounds: Sequence[Any], answered: bool) -> tuple[dict[str, _Node], li
 def _statuses(results: Sequence[ToolMessage]) -> dict[str, str]:
     found: dict[str, str] = {}
     for message in results:
-        artifact = message.artifact if isinstance(message.artifact, dict) else {}
+        artifact = result_record(message)
         fallback = "error" if message.status == "error" else "ok"
         found[message.tool_call_id] = str(artifact.get("status", fallback))
     return found

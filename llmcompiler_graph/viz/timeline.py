@@ -12,7 +12,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from llmcompiler_graph.state import planned_tasks
+from llmcompiler_graph.state import planned_tasks, result_record
 from llmcompiler_graph.viz._style import clip_text
 
 __all__ = ["Span", "Timeline"]
@@ -298,5 +298,5 @@ def arguments_text(args: Mapping[str, Any], limit: int | None = None) -> str:
 
 
 def _status(result: ToolMessage) -> str:
-    artifact = result.artifact if isinstance(result.artifact, dict) else {}
+    artifact = result_record(result)
     return str(artifact.get("status", "error" if result.status == "error" else "ok"))

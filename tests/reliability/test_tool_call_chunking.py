@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llmcompiler_graph.planner.parser import PlannedTask, ToolSpec
+from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 
 TOOLS = {
