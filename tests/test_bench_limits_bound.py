@@ -59,14 +59,26 @@ def test_the_tail_after_the_capacity_counts() -> None:
 
 
 def test_global_limit_and_the_plan_stream() -> None:
+    # Three 1 s calls, two at once: work / capacity says 1.5 s, but some slot runs two: 2 s.
     round_ = IdealRound(0.2, tuple(_math(i) for i in range(1, 4)), 0.0)
     assert round_bound(round_, Limits(max_concurrency=2)) == pytest.approx(
-        (1.5, "all tools at once")
+        (2.0, "all tools at once (best split)")
     )
-    # A perfect scheduler still needs 2 s: the bound is lower, never higher.
     assert list_schedule([round_], Limits(max_concurrency=2)).makespan == pytest.approx(2.0)
     slow_plan = IdealRound(5.0, (_math(1),), 1.0)
     assert round_bound(slow_plan, Limits(max_concurrency=1)) == pytest.approx((6.0, "plan stream"))
+
+
+def test_the_best_split_catches_uneven_durations() -> None:
+    # 1.5 + 1.5 + 1.0 s on 2 slots: work / 2 = 2.0, but the best split is {1.5, 1.0} | {1.5}.
+    tasks = (_search(1, 0.0, 1.5), _search(2, 0.0, 1.5), _search(3, 0.0, 1.0))
+    round_ = IdealRound(0.0, tasks, 0.0)
+    assert round_bound(round_, Limits(tool_limits={"search": 2})) == pytest.approx(
+        (2.5, "search limit (best split)")
+    )
+    # Too many ways to split: only work / capacity is used.
+    wide = IdealRound(0.0, tuple(_search(i, 0.0, 1.0 + i / 100) for i in range(1, 15)), 0.0)
+    assert round_bound(wide, Limits(tool_limits={"search": 2}))[1] == "search limit"
 
 
 def test_a_fused_tool_has_no_capacity_term() -> None:

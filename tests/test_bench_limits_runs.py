@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from llmcompiler_graph.bench.harness import ToolTimings
-from llmcompiler_graph.bench.ideal import line_ready_tokens
 from llmcompiler_graph.bench.limits.bound import Limits
-from llmcompiler_graph.bench.limits.dispatch import call_close_tokens, percentile
+from llmcompiler_graph.bench.limits.dispatch import call_close_tokens, newline_tokens, percentile
 from llmcompiler_graph.bench.limits.report import evaluate_targets, summarize
 from llmcompiler_graph.bench.limits.runner import (
     LimitEnv,
@@ -32,7 +31,7 @@ CAPPED = LimitEnv(FAST, TOOLS, Limits(64, {"search": 2}))
 def test_the_closing_paren_arrives_one_token_before_the_newline() -> None:
     for case in limit_cases("parallelqa-like", 2, 0) + limit_cases("mixed-dag", 1, 0):
         text = plan_text(case.rounds[0])
-        closes, newlines = call_close_tokens(text), line_ready_tokens(text)
+        closes, newlines = call_close_tokens(text), newline_tokens(text)
         assert closes.keys() == newlines.keys() == {s.index for s in case.steps}
         assert all(newlines[i] == closes[i] + 1 for i in closes)
 

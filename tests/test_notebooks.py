@@ -25,7 +25,7 @@ EXPECTED_FIGURES = {
     "01_quickstart.ipynb": 2,
     "02_dependencies_and_replanning.ipynb": 3,
     "03_bring_your_own_tools_and_model.ipynb": 2,
-    "04_why_it_is_faster.ipynb": 3,
+    "04_why_it_is_faster.ipynb": 4,
     "05_tool_calling_planner.ipynb": 3,
 }
 

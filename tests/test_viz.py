@@ -137,3 +137,36 @@ def test_plot_timeline_reads_outcomes_and_simulation_records() -> None:
         plot_timeline([])
     with pytest.raises(TypeError, match="cannot read"):
         plot_timeline([object()])
+
+
+def test_timeline_draws_a_fused_task_from_its_started_event() -> None:
+    # A task run inside a batched call has no tool callback; its bar comes from the task
+    # events ("started" names the batch) and its result.
+    from langchain_core.messages import AIMessage, ToolMessage
+
+    from llmcompiler_graph.state import KIND
+
+    timeline = Timeline()
+    for index in (1, 2):
+        timeline.observe({"type": "llmcompiler.task", "event": "planned", "index": index})
+        timeline.observe(
+            {"type": "llmcompiler.task", "event": "started", "index": index, "fused": [1, 2]}
+        )
+    time.sleep(0.01)
+    for index in (1, 2):
+        timeline.observe(
+            {"type": "llmcompiler.task", "event": "finished", "index": index, "status": "ok"}
+        )
+    tasks = [
+        {"index": i, "name": "search", "args": {"query": q}, "deps": [], "id": f"t{i}"}
+        for i, q in ((1, "alpha"), (2, "beta"))
+    ]
+    plan = AIMessage("", name="planner", additional_kwargs={KIND: {"tasks": tasks}})
+    results = [ToolMessage("r", tool_call_id=f"t{i}", name="search") for i in (1, 2)]
+    timeline.observe_state({"messages": [plan, *results]})
+    spans = [s for s in timeline.spans() if s.kind == "task"]
+    assert [s.label for s in spans] == [
+        "$1 search('alpha') (batch of 2)",
+        "$2 search('beta') (batch of 2)",
+    ]
+    assert all(s.end - s.start >= 0.01 for s in spans)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.messages import BaseMessage
@@ -43,7 +44,29 @@ __all__ = [
     "bench_model",
     "make_tools",
     "prefill_for",
+    "run_coroutine",
 ]
+
+
+T = TypeVar("T")
+
+
+def run_coroutine(make: Callable[[], Awaitable[T]]) -> T:
+    """Run ``make()`` to completion on a fresh event loop and return its result.
+
+    ``asyncio.run`` refuses to start inside a running loop (a Jupyter cell), so there the
+    coroutine runs on its own loop in a helper thread.
+    """
+
+    async def main() -> T:
+        return await make()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with ThreadPoolExecutor(1, thread_name_prefix="bench-loop") as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 @dataclass(frozen=True)

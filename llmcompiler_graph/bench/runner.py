@@ -18,7 +18,6 @@ so any slowdown from sharing the machine is visible, not hidden.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -35,6 +34,7 @@ from llmcompiler_graph.bench.harness import (
     bench_model,
     make_tools,
     prefill_for,
+    run_coroutine,
 )
 from llmcompiler_graph.bench.ideal import agent_makespan, call_seconds, llmcompiler_schedule
 from llmcompiler_graph.bench.measures import ideal_rounds, overheads, timeline
@@ -153,7 +153,7 @@ def _run_llmcompiler(
             result = await app.ainvoke(inputs)
             return result, began, time.perf_counter() - began
 
-        out, start, latency = asyncio.run(go())
+        out, start, latency = run_coroutine(go)
     else:
         start = time.perf_counter()
         out = app.invoke(inputs)

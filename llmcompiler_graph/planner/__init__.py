@@ -5,5 +5,7 @@ examples) to write a numbered plan, one call per line, where ``$N`` stands for t
 task ``N``. :mod:`.parser` reads that plan while it streams and hands out each task the moment
 its line is complete; :mod:`.syntax` reads one call's arguments (with :mod:`ast`, never
 ``eval``) and :mod:`.references` holds the ``$N`` rules: which tasks a call depends on and how
-their results are substituted. Nothing here runs a tool or knows about LangGraph.
+their results are substituted. With ``plan_format="tool_calls"`` the plan is the model's native
+tool calls instead, read while they stream by :mod:`.tool_calls` into the same tasks. Nothing
+here runs a tool or knows about LangGraph.
 """

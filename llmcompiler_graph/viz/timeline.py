@@ -73,6 +73,7 @@ class Timeline(BaseCallbackHandler):
         self._spans: list[Span] = []
         self._planned: dict[int, float] = {}
         self._ended: dict[int, tuple[float, str]] = {}
+        self._started: dict[int, tuple[float, tuple[int, ...]]] = {}  # from task events
         self._counts: dict[str, int] = {}
         self.origin: float | None = None
 
@@ -154,6 +155,9 @@ class Timeline(BaseCallbackHandler):
         with self._lock:
             if event.get("event") == "planned":
                 self._planned.setdefault(index, now)
+            elif event.get("event") == "started":
+                fused = tuple(i for i in event.get("fused") or () if isinstance(i, int))
+                self._started.setdefault(index, (now, fused))
             elif event.get("event") == "finished":
                 self._ended[index] = (now, str(event.get("status", "ok")))
 
@@ -190,6 +194,12 @@ class Timeline(BaseCallbackHandler):
             self._spans[self._spans.index(span)] = replace(
                 span, label=label, status=status, end=end, detail=detail
             )
+            return
+        started, fused = self._started.get(index, (None, ()))
+        if started is not None and ended is not None and fused:
+            # Ran inside a batched call (no tool callback of its own): its bar is the call's.
+            label = f"{label} (batch of {len(fused)})"
+            self._spans.append(Span(label, "task", started, ended, status, index=index))
             return
         deps = [ran[d] for d in task.get("deps", []) if d in ran]
         when = ended or max((d.end for d in deps), default=None) or self._planned.get(index)

@@ -50,3 +50,41 @@ class FaultyPlanner(BaseChatModel):
     ) -> ChatResult:
         text = "".join(c.message.text for c in self._stream(messages, stop, None, **kwargs))
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+class ChunkedToolCalls(BaseChatModel):
+    """Stream exactly the given ``tool_call_chunks`` groups, one message chunk per group.
+
+    Each group is a list of LangChain ``ToolCallChunk`` dicts; ``bind_tools`` is accepted (and
+    ignored), so the graph can use it as a tool-calling planner with any chunking a test picks.
+    """
+
+    groups: list[list[dict[str, Any]]]
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "chunked-tool-calls"
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        return self
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        self.calls.append(list(messages))
+        for group in self.groups:
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=group))
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        raise NotImplementedError("stream it: the graph always does")

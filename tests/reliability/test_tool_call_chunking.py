@@ -13,12 +13,16 @@ import os
 from typing import Any
 
 import pytest
+from fakes.chat_models import ChunkedToolCalls
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from langchain_core.messages import ToolMessage
 
+from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
+from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool
 
 TOOLS = {
     "search": ToolSpec("search", ("query",), frozenset({"query"})),
@@ -167,3 +171,40 @@ def test_arguments_split_at_every_position(call: int) -> None:
         assert snapshot(read(chunks_for(VALID, cuts))) == expected, f"split at {position}"
     every = [list(range(1, len(r))) if i == call else [] for i, (_, r) in enumerate(VALID)]
     assert snapshot(read(chunks_for(VALID, every))) == expected, "one character per chunk"
+
+
+# -- through the graph ----------------------------------------------------------------------
+
+CHAIN = [
+    ("math", json.dumps({"problem": "6 * 7"})),
+    ("math", json.dumps({"problem": "$1 + 1"})),
+    ("math", json.dumps({"problem": "${2} * 2", "context": ["$1"]})),
+]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cuts=st.tuples(*(st.lists(st.integers(0, len(raw)), max_size=8) for _, raw in CHAIN)),
+    groups=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+)
+def test_the_graph_gives_the_same_results_however_the_calls_are_split(
+    cuts: tuple[list[int], ...], groups: list[int]
+) -> None:
+    chunks = chunks_for(CHAIN, list(cuts))
+    sizes, grouped, position = itertools.cycle(groups), [], 0
+    while position < len(chunks):
+        size = next(sizes)
+        grouped.append(chunks[position : position + size])
+        position += size
+    joiner = ScriptedChatModel(responses=["Thought: done.\nAction: Finish(ok)"])
+    app = create_llm_compiler(
+        ChunkedToolCalls(groups=grouped),
+        [make_math_tool(latency_s=0.0)],
+        joiner_model=joiner,
+        plan_format="tool_calls",
+    )
+    out = app.invoke({"messages": [("user", "q")]})
+    results = {
+        m.artifact["index"]: m.content for m in out["messages"] if isinstance(m, ToolMessage)
+    }
+    assert results == {1: "42", 2: "43", 3: "86"}

@@ -20,33 +20,50 @@ from llmcompiler_graph.bench.ideal import (
     IdealRound,
     IdealTask,
     call_seconds,
-    line_ready_tokens,
     token_offset,
 )
 from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
 from llmcompiler_graph.bench.workloads import Case
 from llmcompiler_graph.sim import LatencyProfile, count_tokens, tokenize
 
-__all__ = ["call_close_tokens", "dispatch_latencies", "limit_rounds", "percentile"]
+__all__ = [
+    "call_close_tokens",
+    "dispatch_latencies",
+    "limit_rounds",
+    "newline_tokens",
+    "percentile",
+]
 
 
-def call_close_tokens(text: str) -> dict[int, int]:
-    """Map each numbered plan line of ``text`` to the index of the token holding its last ``)``."""
+def _marks(text: str, at_paren: bool) -> dict[int, int]:
     ends: list[int] = []
     position = 0
     for token in tokenize(text):
         position += len(token)
         ends.append(position)
-    closes: dict[int, int] = {}
+    marks: dict[int, int] = {}
     offset = 0
     for line in text.split("\n"):
         start, offset = offset, offset + len(line) + 1
         head = line.strip().split(".", 1)[0]
         if not head.isdigit() or "join()" in line or ")" not in line:
             continue
-        at = start + line.rindex(")")
-        closes[int(head)] = next(i for i, end in enumerate(ends) if end > at)
-    return closes
+        at = start + (line.rindex(")") if at_paren else len(line))
+        marks[int(head)] = next((i for i, end in enumerate(ends) if end > at), len(ends) - 1)
+    return marks
+
+
+def call_close_tokens(text: str) -> dict[int, int]:
+    """Map each numbered plan line of ``text`` to the index of the token holding its last ``)``."""
+    return _marks(text, at_paren=True)
+
+
+def newline_tokens(text: str) -> dict[int, int]:
+    """Map each numbered plan line to the index of the token holding the newline after it.
+
+    The last line, with no newline after it, maps to the last token.
+    """
+    return _marks(text, at_paren=False)
 
 
 def limit_rounds(
@@ -101,7 +118,7 @@ def dispatch_latencies(
         if number >= len(chunk_times):
             break
         times, plan = chunk_times[number], plan_text(round_)
-        marks = {"paren": call_close_tokens(plan), "newline": line_ready_tokens(plan)}
+        marks = {"paren": call_close_tokens(plan), "newline": newline_tokens(plan)}
         for step in round_.steps:
             if step.deps or step.index not in starts:
                 continue

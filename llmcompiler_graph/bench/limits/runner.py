@@ -12,7 +12,6 @@ limits itself: a semaphore around its body, like an API that serves 2 requests a
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import Mapping, Sequence
@@ -22,7 +21,13 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, HumanMessage
 
 from llmcompiler_graph.bench.baselines import build_agent, scripted_turns
-from llmcompiler_graph.bench.harness import BenchChatModel, ToolTimings, bench_model, prefill_for
+from llmcompiler_graph.bench.harness import (
+    BenchChatModel,
+    ToolTimings,
+    bench_model,
+    prefill_for,
+    run_coroutine,
+)
 from llmcompiler_graph.bench.ideal import IdealRound, IdealTask, call_seconds
 from llmcompiler_graph.bench.limits.bound import Limits, limited_bound, list_schedule, round_bound
 from llmcompiler_graph.bench.limits.dispatch import dispatch_latencies, limit_rounds
@@ -94,27 +99,25 @@ class LimitRun:
         return self.answer.strip() == self.expected.strip()
 
 
+def _settings() -> set[str]:
+    """Return what ``create_llm_compiler`` accepts: its parameters and the context's fields."""
+    return set(inspect.signature(create_llm_compiler).parameters) | {
+        f.name for f in fields(Context)
+    }
+
+
 def supported(variant: Variant, limits: Limits | None = None) -> str | None:
     """Return why ``variant`` cannot run with the installed graph, or ``None`` if it can."""
-    # Settings are keywords of the factory through Context's fields (``**settings``).
-    params = {
-        *inspect.signature(create_llm_compiler).parameters,
-        *(f.name for f in fields(Context)),
-    }
+    accepted = _settings()
     if variant == "unlimited":
         return None
-    if (limits is None or limits.tool_limits) and "tool_limits" not in params:
+    if (limits is None or limits.tool_limits) and "tool_limits" not in accepted:
         return "create_llm_compiler has no tool_limits yet"
-    if variant != "fused" and "priority" not in params:
+    if "priority" not in accepted:
         return "create_llm_compiler has no priority yet"
-    if variant == "fused" and _batch_parameter() is None:
-        return "no way to declare a batched tool form yet"
+    if variant == "fused" and "batch_tools" not in accepted:
+        return "create_llm_compiler has no batch_tools yet"
     return None
-
-
-def _batch_parameter() -> str | None:
-    params = inspect.signature(create_llm_compiler).parameters
-    return next((p for p in ("batch_tools", "fused_tools", "batches") if p in params), None)
 
 
 def _compiler_kwargs(variant: Variant, env: LimitEnv, bench: ToolBench) -> dict[str, Any]:
@@ -128,10 +131,7 @@ def _compiler_kwargs(variant: Variant, env: LimitEnv, bench: ToolBench) -> dict[
     if env.limits.tool_limits:
         kwargs["tool_limits"] = dict(env.limits.tool_limits)
     if variant == "fused":
-        many, amany = bench.batch_forms()
-        name = _batch_parameter()
-        assert name is not None
-        kwargs[name] = {"search": (many, amany)}
+        kwargs["batch_tools"] = {"search": bench.batch_forms()}
     return kwargs
 
 
@@ -177,7 +177,7 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
             result = await app.ainvoke(inputs)
             return result, began, time.perf_counter() - began
 
-        out, start, latency = asyncio.run(go())
+        out, start, latency = run_coroutine(go)
     else:
         start = time.perf_counter()
         out = app.invoke(inputs)
