@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fakes.chat_models import FaultyPlanner
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolCall, ToolMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
@@ -270,3 +272,40 @@ def test_plan_size_limits_apply_to_tool_calls() -> None:
     out = app.invoke({"messages": [("user", "q")]})
     assert "the plan was cut at max_plan_chars=300" in str(out["messages"][1].content)
     assert records == []
+
+
+class ToolRuns(BaseCallbackHandler):
+    """Record each tool run's parent run name and task number."""
+
+    def __init__(self) -> None:
+        self.names: dict[UUID, str] = {}
+        self.tools: list[tuple[UUID | None, object]] = []
+
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self.names[run_id] = str(kwargs.get("name") or (serialized or {}).get("name"))
+
+    def on_tool_start(
+        self,
+        serialized: Any,
+        input_str: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.tools.append((parent_run_id, (metadata or {}).get("llmcompiler_task")))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_tool_runs_are_traced_under_the_planning_node(mode: str) -> None:
+    app, _, _ = build(plan(call("math", problem="1 + 1"), call("math", problem="$1 * 3")))
+    runs = ToolRuns()
+    config: Any = {"callbacks": [runs]}
+    question = {"messages": [("user", "q")]}
+    if mode == "sync":
+        app.invoke(question, config)
+    else:
+        asyncio.run(app.ainvoke(question, config))
+    assert sorted(task for _, task in runs.tools) == [1, 2]
+    assert {runs.names[parent] for parent, _ in runs.tools if parent} == {"plan_and_schedule"}

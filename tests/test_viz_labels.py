@@ -125,3 +125,14 @@ def test_bench_charts_keep_legends_beside_the_data(tmp_path: Path) -> None:
     assert any(LONG in t.get_text() for t in gantt.axes[0].texts)
     for figure in made:
         assert all(a.get_xlabel() and a.get_ylabel() for a in figure.axes)
+
+
+def test_benchmark_summary_legend_sits_outside_every_panel() -> None:
+    from llmcompiler_graph.viz import plot_benchmark
+
+    figure = plot_benchmark(_summary(), title="summary")
+    renderer = _render(figure)
+    (legend,) = figure.legends
+    box = legend.get_window_extent(renderer)
+    assert not any(box.overlaps(a.get_window_extent(renderer)) for a in figure.axes)
+    assert all(a.get_xlabel() == "workload" and a.get_ylabel() for a in figure.axes)

@@ -73,13 +73,15 @@ def plot_benchmark(
     handles, _ = latency.get_legend_handles_labels()
     handles.append(Line2D([], [], color="black", linestyle="--", label="ideal schedule"))
     latency.set_ylabel("mean latency per question (s)")
-    latency.legend(handles=handles, fontsize=7, loc="upper left")
+    # One legend for the three panels, below them: it never covers a bar or the title.
+    figure.legend(handles=handles, fontsize=7, loc="outside lower center", ncol=len(handles))
     tokens.set_ylabel("tokens per question (light: input, dark: output)")
     ideal.set_ylabel("measured / ideal schedule")
     ideal.axhline(1.0, color="black", linewidth=0.8)
     top = max((r.get("vs_ideal") or 1.0) for rows in summary.values() for r in rows.values())
     ideal.set_ylim(0.9, max(1.1, top + 0.03))
     for axes in (latency, tokens, ideal):
+        axes.set_xlabel("workload")
         axes.set_xticks(range(len(workloads)), [escape(w) for w in workloads], fontsize=8)
         axes.grid(axis="y", alpha=0.3)
     if title:
