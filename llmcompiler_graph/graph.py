@@ -29,7 +29,7 @@ from llmcompiler_graph.plan_formats import bind_planner
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.served import served_plan_format, served_tools
 from llmcompiler_graph.state import State
-from llmcompiler_graph.task_runs import BatchTool
+from llmcompiler_graph.task_runs import BatchTool, cancel_on_close
 
 __all__ = ["create_llm_compiler", "graph"]
 
@@ -151,8 +151,12 @@ class LLMCompilerGraph(CompiledStateGraph[State, Context, State, State]):
     """
 
     def stream(self, input: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run :meth:`CompiledStateGraph.stream` on a checked input."""
-        return super().stream(_checked(input), *args, **kwargs)
+        """Run :meth:`CompiledStateGraph.stream` on a checked input.
+
+        Closing the stream early (``break`` out of it) cancels the running round: no new
+        task starts, running tools see the cancel event, and the close returns promptly.
+        """
+        return cancel_on_close(super().stream(_checked(input), *args, **kwargs))
 
     def astream(self, input: Any, *args: Any, **kwargs: Any) -> Any:
         """Run :meth:`CompiledStateGraph.astream` on a checked input."""

@@ -32,7 +32,7 @@ from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import describe_tools, render_rounds
 from llmcompiler_graph.state import Turn
-from llmcompiler_graph.task_runs import TaskRun
+from llmcompiler_graph.task_runs import STREAM_SCOPE, CancelScope, TaskRun
 from llmcompiler_graph.transcript import call_id, fit_history, plan_message
 
 __all__ = ["PlanRound", "arun_round", "build_planner_messages", "run_round"]
@@ -237,7 +237,9 @@ def run_round(
     Re-run after a crash, it first replays what the crashed attempt recorded.
     """
     run = round_.run
+    scope = STREAM_SCOPE.get() or CancelScope()  # cancelled if a sync stream's reader leaves
     with run.unit(TaskFetchingUnit) as tfu:
+        forget = scope.on_cancel(tfu.cancel)
         entries = run.journal.replay()
         run.resume(entries)
         jobs, recorded = round_.replay(entries)
@@ -250,7 +252,7 @@ def run_round(
                     for chunk in stream:
                         for job in round_.feed(chunk):
                             tfu.submit(job)
-                        if round_.done:
+                        if round_.done or scope.cancelled:
                             break
                 finally:
                     if isinstance(stream, Generator):  # stop the model's stream early
@@ -259,11 +261,12 @@ def run_round(
                 round_.fail(exc)
         if recorded != "cut":  # a cut plan's last line may be incomplete: leave it out
             for job in round_.close():
-                tfu.submit(job)
+                tfu.submit(job)  # ignored once cancelled
         if recorded != "ended":
             round_.end()
         tfu.close()
         outcomes = tfu.wait()
+        forget()
     run.journal.flush()
     return round_.transcript(outcomes)
 

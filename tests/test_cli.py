@@ -166,7 +166,7 @@ def test_every_demo_and_bench_option_has_help_and_the_readme_gives_the_same_time
     parser = argparse.ArgumentParser()
     bench_cli.add_commands(parser.add_subparsers(dest="command"))
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for name in ("demo", "bench"):
+    for name in ("demo", "bench", "bench-limits"):
         undocumented = [
             a.option_strings
             for a in commands.choices[name]._actions

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from fakes.apps import scripted_app
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from llmcompiler_graph import Context
 from llmcompiler_graph.sim import ToolCallRecord, make_search_tool
+from llmcompiler_graph.task_runs import CANCEL_EVENT_KEY
 
 PLAN = (
     "".join(f'{i}. search(query="q{i}")\n' for i in range(1, 5))
@@ -173,3 +175,29 @@ def test_an_in_memory_rate_limiter_is_accepted() -> None:
     )
     out = built.app.invoke({"messages": [("user", "q")]}, {"configurable": {"thread_id": "r"}})
     assert [m.status for m in out["messages"] if m.type == "tool"] == ["success", "success"]
+
+
+def test_breaking_out_of_a_sync_stream_cancels_the_round() -> None:
+    saw_cancel = threading.Event()
+    after_calls: list[str] = []
+
+    def slow(key: str, config: RunnableConfig) -> str:
+        """A long sync call that watches the run's cancel event."""
+        if config["configurable"][CANCEL_EVENT_KEY].wait(30):
+            saw_cancel.set()
+        return "late"
+
+    def after(key: str) -> str:
+        """Runs after slow."""
+        after_calls.append(key)
+        return key
+
+    plan = '1. slow(key="a")\n2. after(key="$1")\n3. join()<END_OF_PLAN>'
+    app = scripted_app(plan, joins=["Action: Finish(x)"], tools=[tool(slow), tool(after)]).app
+    stream = app.stream({"messages": [("user", "q")]}, stream_mode="custom")
+    for event in stream:
+        if event["event"] == "started" and event["index"] == 1:
+            break  # the reader leaves while task 1 runs
+    stream.close()  # returns once the round ended: at once, not after slow's 30 s
+    assert saw_cancel.is_set()
+    assert after_calls == []

@@ -109,13 +109,24 @@ def add_commands(commands: Any) -> None:
         help="simulated benchmark under limits: per-tool limits, critical path, fusion, "
         "async beside sync, dispatch latency (~6 min; --samples 1: ~2 min)",
     )
-    limits.add_argument("--samples", type=int, default=3, help="questions per workload")
-    limits.add_argument("--seed", type=int, default=0)
-    limits.add_argument("--profile", default="gpt-3.5-like", choices=profiles)
-    limits.add_argument("--out", type=Path, default=Path("bench-results/limits"))
-    limits.add_argument("--jobs", type=int, default=8, help="agent runs sharing the machine")
+    limits.add_argument("--samples", type=int, default=3, help="questions per workload (default 3)")
+    limits.add_argument(
+        "--seed", type=int, default=0, help="seed for sampling questions and timings (default 0)"
+    )
+    limits.add_argument("--profile", default="gpt-3.5-like", choices=profiles, help=profile_help)
+    limits.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bench-results/limits"),
+        help="folder for RESULTS.md, results.json and plots/ (default: bench-results/limits)",
+    )
+    limits.add_argument(
+        "--jobs", type=int, default=8, help="agent runs sharing the machine (default 8)"
+    )
     limits.add_argument("--no-dispatch", action="store_true", help="skip the dispatch runs")
-    limits.add_argument("--no-plots", action="store_true")
+    limits.add_argument(
+        "--no-plots", action="store_true", help="write RESULTS.md and results.json, no PNGs"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -92,11 +92,15 @@ class Scheduler:
     def submit(self, job: Job) -> Step:
         """Add a job; it starts when its deps are done and a slot is free.
 
+        After :meth:`cancel` the job is ignored (a plan may still be streaming).
+
         Raises:
-            SchedulerError: After close or cancel, for an index already used, or for an
-                unknown dependency.
+            SchedulerError: After close, for an index already used, or for an unknown
+                dependency.
 
         """
+        if self._cancelled:
+            return Step()
         ended = self._dag.add(job)
         self._events.append(TaskEvent("planned", job.index, job.name, job.args))
         self._report([ended] if ended is not None else [])

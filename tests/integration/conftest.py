@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from devserver import (
@@ -27,9 +29,16 @@ def langgraph_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServe
     It runs in a temporary directory (so its ``.langgraph_api`` state and any ``.env`` of the
     developer's stay out of it) and is killed with its process group afterwards.
     """
-    port = free_port()
     workdir = tmp_path_factory.mktemp("langgraph-dev")
     env = offline_env(LLMCOMPILER_MODEL="scripted:demo-instant", LLMCOMPILER_TOOLS="simulated")
+    with dev_server(workdir, REPO / "langgraph.json", env) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def dev_server(workdir: Path, config: Path, env: dict[str, str]) -> Iterator[DevServer]:
+    """Run ``langgraph dev --config config`` in ``workdir`` on a free port until the block ends."""
+    port = free_port()
     command = [
         langgraph_cli(),
         "dev",
@@ -38,7 +47,7 @@ def langgraph_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServe
         "--port",
         str(port),
         "--config",
-        str(REPO / "langgraph.json"),
+        str(config),
         "--n-jobs-per-worker",
         "4",
         "--server-log-level",
