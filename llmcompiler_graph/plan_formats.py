@@ -29,8 +29,9 @@ from langchain_core.tools import BaseTool
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.executor.toolcall import message_text
 from llmcompiler_graph.planner import prompts
-from llmcompiler_graph.render import describe_tools
+from llmcompiler_graph.render import clip, describe_tools, fair_cap
 from llmcompiler_graph.state import KIND, Round, Turn, planned_tasks
+from llmcompiler_graph.transcript import fit_history
 
 __all__ = [
     "PlanFormatError",
@@ -87,19 +88,35 @@ def tool_call_planner_messages(
         examples=examples,
         next_index=next_index,
     )
-    messages: list[BaseMessage] = [SystemMessage(system), *turn.history]
-    question = turn.question.content if turn.question is not None else ""
-    messages.append(HumanMessage(question))
+    rounds: list[BaseMessage] = []
     for number, round_ in enumerate(turn.rounds, start=1):
-        messages += replay_round(round_)
+        rounds += replay_round(round_)
         feedback = f"Feedback: {round_.feedback}" if round_.feedback else ""
         if number < len(turn.rounds):
             if feedback:
-                messages.append(HumanMessage(feedback))
+                rounds.append(HumanMessage(feedback))
         else:
             replan = prompts.fill(prompts.TOOL_CALLS_REPLAN_PROMPT, next_index=next_index)
-            messages.append(HumanMessage(f"{feedback}\n\n{replan}".strip()))
-    return messages
+            rounds.append(HumanMessage(f"{feedback}\n\n{replan}".strip()))
+    # The same prompt budget as text plans: results clipped fairly, history gets the rest.
+    budget = settings.prompt_budget_chars
+    used = _fit_results(rounds, budget)
+    history = fit_history(turn.history, max(budget - used, budget // 4))
+    question = turn.question.content if turn.question is not None else ""
+    return [SystemMessage(system), *history, HumanMessage(question), *rounds]
+
+
+def _fit_results(messages: list[BaseMessage], budget: int) -> int:
+    """Clip the tool messages' texts to share ``budget`` fairly; return the characters used."""
+    results = [i for i, m in enumerate(messages) if isinstance(m, ToolMessage)]
+    sizes = [len(message_text(messages[i].content)) for i in results]
+    others = sum(len(message_text(m.content)) for m in messages) - sum(sizes)
+    cap = fair_cap(sizes, max(budget - others - 45 * len(sizes), 0))
+    for i, size in zip(results, sizes, strict=True):
+        if cap is not None and size > cap:
+            text = clip(message_text(messages[i].content), cap)
+            messages[i] = messages[i].model_copy(update={"content": text})
+    return sum(len(message_text(m.content)) for m in messages)
 
 
 def replay_round(round_: Round) -> list[BaseMessage]:

@@ -65,6 +65,17 @@ def test_500_results_of_8kb_fit_the_default_budget_in_joiner_and_replanner_promp
     assert "more characters not shown]" in body
 
 
+def test_the_tool_calls_replanner_prompt_keeps_the_budget_too() -> None:
+    turn = make_turn(["x" * 8_000] * 500 + ["short"])
+    turn.history = [HumanMessage("old"), AIMessage("z" * 4_000_000)]
+    settings = Settings(plan_format="tool_calls")
+    messages = build_planner_messages(turn, [], settings)
+    total = sum(len(str(m.content)) for m in messages[1:])
+    assert total <= settings.prompt_budget_chars * 5 // 4 + 1_000
+    results = [m for m in messages if isinstance(m, ToolMessage)]
+    assert len(results) == 501 and results[-1].content == "Call $501 returned: short"
+
+
 def test_clipping_is_fair_the_largest_first_small_results_whole() -> None:
     small = "Paris is the capital of France."
     turn = make_turn([small, "a" * 20_000, "b" * 5_000, small + " (2)"])
