@@ -21,8 +21,9 @@ the interrupt instead of raising it, holds the task and what needs it, and marks
 with the interrupt let through (``propagate``), so the graph pauses with the tool's payload
 and, on resume, the tool runs once more and ``interrupt()`` returns the answer.
 
-Nothing that ran is ever run again: a node that is re-executed either did nothing before
-its interrupt, or had finished and written its results to the checkpoint.
+Resuming repeats no work: the node does nothing before its interrupt, and when a crash
+stops it after the answer, the calls that had finished are replayed from its journal
+(:mod:`llmcompiler_graph.durable`); only calls in flight at the crash run again.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any, NoReturn
 
 from langchain_core.messages import BaseMessage
 
-from llmcompiler_graph.executor.toolcall import result_text
+from llmcompiler_graph.executor.toolcall import result_text, unwrap_artifacts
 from llmcompiler_graph.fetching.jobs import Job, Outcome
 from llmcompiler_graph.planner.references import substitute
 from llmcompiler_graph.planner.tasks import PlannedTask
@@ -265,11 +266,12 @@ class ApprovalPass:
         tasks = []
         for task in self.review:
             deps = {d: self.prior[d].value for d in task.deps}
+            actual = substitute(task.args, task.deps, deps, result_text)
             tasks.append(
                 {
                     "index": task.index,
                     "tool": task.name,
-                    "args": jsonable(substitute(task.args, task.deps, deps, result_text)),
+                    "args": jsonable(unwrap_artifacts(actual)),
                     "planned_args": task.args,
                     "deps": sorted(task.deps),
                     "thought": task.thought,
