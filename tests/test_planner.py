@@ -285,7 +285,8 @@ def test_random_chunkings_of_the_paper_plan() -> None:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("1. search(query=)", "task 1 'search': could not parse the arguments (invalid syntax"),
+        # The text in parentheses is CPython's own message, which differs between versions.
+        ("1. search(query=)", "task 1 'search': could not parse the arguments ("),
         ("1. I will search for it", "task 1: expected one tool call on the line; write it as"),
         (
             "1. search(query=some_variable)",

@@ -136,8 +136,12 @@ class Toolbox(Mapping[str, BaseTool]):
             for name in ("execution_info", "server_info")
             if name in _RUNTIME_FIELDS and hasattr(runtime, name)
         }
+        # Reading the state copies the channels: only for tools that inject it (or the runtime).
+        injected = self.node._injected_args.get(call["name"])
+        needs_state = injected is None or bool(injected.state) or injected.runtime is not None
+        state = self.node._extract_state([call], config) if needs_state else {}  # type: ignore[list-item]
         tool_runtime = ToolRuntime(
-            state=self.node._extract_state([call], config),  # type: ignore[list-item]
+            state=state,
             tool_call_id=call["id"],
             config=config,
             context=runtime.context,
