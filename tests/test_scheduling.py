@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -219,17 +220,32 @@ class Meter:
         self.peak_total = 0
         self.peak: dict[str, int] = {}
 
+    def enter(self, tool: str) -> None:
+        with self.lock:
+            self.running[tool] = self.running.get(tool, 0) + 1
+            self.total += 1
+            self.peak[tool] = max(self.peak.get(tool, 0), self.running[tool])
+            self.peak_total = max(self.peak_total, self.total)
+
+    def leave(self, tool: str) -> None:
+        with self.lock:
+            self.running[tool] -= 1
+            self.total -= 1
+
     def job_fn(self, tool: str) -> Callable[[Mapping[int, object]], object]:
         def fn(deps: Mapping[int, object]) -> object:
-            with self.lock:
-                self.running[tool] = self.running.get(tool, 0) + 1
-                self.total += 1
-                self.peak[tool] = max(self.peak.get(tool, 0), self.running[tool])
-                self.peak_total = max(self.peak_total, self.total)
+            self.enter(tool)
             time.sleep(0.002)
-            with self.lock:
-                self.running[tool] -= 1
-                self.total -= 1
+            self.leave(tool)
+            return tool
+
+        return fn
+
+    def async_job_fn(self, tool: str) -> Callable[[Mapping[int, object]], Any]:
+        async def fn(deps: Mapping[int, object]) -> object:
+            self.enter(tool)
+            await asyncio.sleep(0.002)
+            self.leave(tool)
             return tool
 
         return fn
@@ -247,7 +263,9 @@ def test_limits_are_never_exceeded(
     unit: Any = DRIVERS[name]
     with unit(max_concurrency=cap, tool_limits=limits, priority=priority) as tfu:
         for i, (tool, deps) in enumerate(tasks, start=1):
-            tfu.submit(Job(i, tool, meter.job_fn(tool), deps))
+            # The asyncio driver runs coroutine jobs on its loop and others on threads: mix them.
+            fn = meter.async_job_fn(tool) if name == "aio" and i % 2 else meter.job_fn(tool)
+            tfu.submit(Job(i, tool, fn, deps))
         tfu.close()
         outcomes = tfu.wait(timeout=60)
     assert all(o.ok for o in outcomes.values()) and len(outcomes) == len(tasks)

@@ -300,7 +300,7 @@ def _timeline(
         call = served.get(step.index)
         if call is None:
             continue
-        batch = f" [1 of {len(call.keys)}]" if len(call.keys) > 1 else ""
+        batch = f" [batch of {len(call.keys)}]" if len(call.keys) > 1 else ""
         tasks.append(
             {
                 "index": step.index,
