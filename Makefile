@@ -8,7 +8,7 @@ export LANGSMITH_TRACING ?= false
 export LANGGRAPH_CLI_NO_ANALYTICS ?= 1
 export LANGGRAPH_NO_VERSION_CHECK ?= true
 
-.PHONY: demo test check lint typecheck unit fast bench clean
+.PHONY: demo test check lint typecheck unit fast bench bench-limits clean
 
 $(BIN)/python:
 	@echo ">> Creating $(VENV) with $(PYTHON) and upgrading pip in it"
@@ -32,6 +32,10 @@ demo: $(VENV)/.installed-bench
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/llmcompiler-graph bench
+
+# Regenerates benchmarks/limits (issue 15): per-tool limits, critical path, fusion, dispatch.
+bench-limits: $(VENV)/.installed-bench
+	$(BIN)/llmcompiler-graph bench-limits --out benchmarks/limits
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -93,7 +93,7 @@ def test_limited_runs_never_exceed_the_search_limit(variant: str, path: str) -> 
     for case in limit_cases("movie-like", 1, 0) + limit_cases("parallelqa-like", 1, 2):
         run = run_llmcompiler(case, CAPPED, variant, path)  # type: ignore[arg-type]
         assert run.correct, run.answer
-        assert run.peak["search"] == 2
+        assert 1 <= run.peak["search"] <= 2
         assert run.tool_calls["search"] == sum(s.tool == "search" for s in case.steps)
         assert run.latency >= run.bound * 0.98
 

@@ -12,7 +12,7 @@ from typing import Any
 __all__ = ["add_commands", "run"]
 
 DEMO_QUESTIONS = 3
-DEMO_TIME = "about 2 min"
+DEMO_TIME = "about 2-3 min"
 """How long ``demo`` takes with its defaults on the project's 2-core machine (README agrees)."""
 BENCH_TIME = "about 8 min"
 """How long ``bench`` takes with its defaults on the project's 2-core machine (README agrees)."""
@@ -107,7 +107,7 @@ def add_commands(commands: Any) -> None:
     limits = commands.add_parser(
         "bench-limits",
         help="simulated benchmark under limits: per-tool limits, critical path, fusion, "
-        "async beside sync, dispatch latency (~6 min; --samples 1: ~2 min)",
+        "async beside sync, dispatch latency (~8 min; --samples 1: ~3 min)",
     )
     limits.add_argument("--samples", type=int, default=3, help="questions per workload (default 3)")
     limits.add_argument(
