@@ -34,7 +34,7 @@ from typing import Any, NoReturn
 
 from langchain_core.messages import BaseMessage
 
-from llmcompiler_graph.executor.toolcall import result_text
+from llmcompiler_graph.executor.toolcall import result_text, unwrap_artifacts
 from llmcompiler_graph.fetching.jobs import Job, Outcome
 from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute
@@ -265,11 +265,12 @@ class ApprovalPass:
         tasks = []
         for task in self.review:
             deps = {d: self.prior[d].value for d in task.deps}
+            actual = substitute(task.args, task.deps, deps, result_text)
             tasks.append(
                 {
                     "index": task.index,
                     "tool": task.name,
-                    "args": jsonable(substitute(task.args, task.deps, deps, result_text)),
+                    "args": jsonable(unwrap_artifacts(actual)),
                     "planned_args": task.args,
                     "deps": sorted(task.deps),
                     "thought": task.thought,

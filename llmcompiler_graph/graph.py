@@ -26,6 +26,7 @@ from llmcompiler_graph.context import Context
 from llmcompiler_graph.executor.toolcall import Toolbox
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
 from llmcompiler_graph.plan_formats import bind_planner
+from llmcompiler_graph.planner.lenient import uncallable_name
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.served import served_plan_format, served_tools
 from llmcompiler_graph.state import State
@@ -91,8 +92,9 @@ def create_llm_compiler(
     if len(by_name) != len(tool_list):
         dupes = sorted({t.name for t in tool_list if sum(u.name == t.name for u in tool_list) > 1})
         raise ValueError(f"tool names must be unique; duplicated: {', '.join(dupes)}")
-    if "join" in by_name:
-        raise ValueError("a tool may not be named 'join': the plan format reserves it")
+    for tool_name in by_name:
+        if (problem := uncallable_name(tool_name)) is not None:
+            raise ValueError(f"tool {tool_name!r}: {problem} (tool.name = ... or @tool(name))")
     known = {f.name for f in fields(Context)}
     unknown_settings = sorted(set(settings) - known)
     if unknown_settings:

@@ -23,13 +23,18 @@ import os
 import re
 import threading
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-__all__ = ["ModelNotConfiguredError", "register_model", "resolve_model"]
+__all__ = ["RUN_MODEL", "ModelNotConfiguredError", "register_model", "resolve_model"]
 
 DEFAULT_MODEL = "openai:gpt-4o-mini"
+
+RUN_MODEL: ContextVar[BaseChatModel | None] = ContextVar("llmcompiler_run_model", default=None)
+"""The planner model of the run in progress, set by ``plan_and_schedule`` so that tools
+built for "the run's model" (``make_math_tool()``) use it; ``None`` outside a run."""
 
 _registry: dict[str, Callable[[], BaseChatModel]] = {}
 _lock = threading.Lock()

@@ -30,7 +30,7 @@ from llmcompiler_graph.approval import (
 from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide
-from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
+from llmcompiler_graph.models import RUN_MODEL, ModelNotConfiguredError, resolve_model
 from llmcompiler_graph.plan_and_schedule import (
     PlanRound,
     arun_round,
@@ -207,6 +207,7 @@ class Nodes:
         )
 
     def _planner(self, model: BaseChatModel, settings: Settings) -> PlannerModel:
+        RUN_MODEL.set(model)  # for tools that use the run's model, such as make_math_tool()
         return bind_planner(model, self.tools, settings)
 
     def _models(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:

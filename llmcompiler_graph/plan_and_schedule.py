@@ -10,7 +10,8 @@ run on worker threads, so nothing blocks the loop). What it shares with an appro
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator, Mapping
+from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool
@@ -24,7 +25,7 @@ from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.plan_formats import PlannerModel, tool_call_planner_messages
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.limits import PlanLimits
-from llmcompiler_graph.planner.parser import PlannedTask, PlanParser
+from llmcompiler_graph.planner.parser import END_OF_PLAN, PlannedTask, PlanParser
 from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.redact import redact
@@ -46,7 +47,9 @@ def build_planner_messages(
     if settings.plan_format == "tool_calls":
         return tool_call_planner_messages(turn, tools, settings)
     next_index = turn.next_index
-    examples = f"\nExamples:\n{settings.examples.strip()}\n" if settings.examples else ""
+    given = settings.examples
+    shown = prompts.default_examples([t.name for t in tools]) if given is None else given
+    examples = f"\nExamples:\n{shown.strip()}\n" if shown else ""
     system = prompts.fill(
         settings.planner_prompt,
         tools=describe_tools(tools),
@@ -182,7 +185,7 @@ def run_round(
     with round_.run.unit(TaskFetchingUnit) as tfu:
         forget = scope.on_cancel(tfu.cancel)
         try:
-            stream = model.stream(messages, round_.run.config)
+            stream = _with_stop(model, messages, round_)
             try:
                 for chunk in stream:
                     for job in round_.feed(chunk):
@@ -208,7 +211,7 @@ async def arun_round(
     """Do what :func:`run_round` does on the event loop (``model.astream``)."""
     async with round_.run.unit(AsyncTaskFetchingUnit) as tfu:
         try:
-            stream = model.astream(messages, round_.run.config)
+            stream = _awith_stop(model, messages, round_)
             try:
                 async for chunk in stream:
                     for job in round_.feed(chunk):
@@ -225,3 +228,54 @@ async def arun_round(
         tfu.close()
         outcomes = await tfu.wait()
     return round_.transcript(outcomes)
+
+
+def _refuses_stop(exc: Exception) -> bool:
+    """Tell whether a model's error is its refusal of the ``stop`` parameter."""
+    return "stop" in str(exc).lower()
+
+
+def _with_stop(
+    model: PlannerModel, messages: list[BaseMessage], round_: PlanRound
+) -> Iterator[Any]:
+    """Stream the plan with ``stop=["<END_OF_PLAN>"]`` (issue 10), so a chatty model stops.
+
+    A model that refuses the parameter before sending anything is asked again without it.
+    Tool-call plans have no end marker: they stream as they are.
+    """
+    stop = {"stop": [END_OF_PLAN]} if isinstance(round_.parser, PlanParser) else {}
+    started = False
+    for kwargs in (stop, {}):
+        stream = model.stream(messages, round_.run.config, **kwargs)
+        try:
+            for chunk in stream:
+                started = True
+                yield chunk
+            return
+        except Exception as exc:
+            if started or not kwargs or not _refuses_stop(exc):
+                raise
+        finally:
+            if isinstance(stream, Generator):  # stop the model's stream early
+                stream.close()
+
+
+async def _awith_stop(
+    model: PlannerModel, messages: list[BaseMessage], round_: PlanRound
+) -> AsyncIterator[Any]:
+    """Do what :func:`_with_stop` does with ``model.astream``."""
+    stop = {"stop": [END_OF_PLAN]} if isinstance(round_.parser, PlanParser) else {}
+    started = False
+    for kwargs in (stop, {}):
+        stream = model.astream(messages, round_.run.config, **kwargs)
+        try:
+            async for chunk in stream:
+                started = True
+                yield chunk
+            return
+        except Exception as exc:
+            if started or not kwargs or not _refuses_stop(exc):
+                raise
+        finally:
+            if isinstance(stream, AsyncGenerator):  # stop the model's stream early
+                await stream.aclose()

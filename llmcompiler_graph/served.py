@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.context import PLAN_FORMATS, PlanFormat
@@ -49,8 +50,11 @@ DEMO_CORPUS: dict[str, str] = {
 """Canned answers of the simulated ``search`` tool (other queries get a synthetic snippet)."""
 
 
-def served_tools() -> list[BaseTool]:
+def served_tools(model: BaseChatModel | str | None = None) -> list[BaseTool]:
     """Return the tools ``LLMCOMPILER_TOOLS`` selects for the served graph.
+
+    ``math`` is the paper's (word problems over earlier results, by ``model``: ``None`` for
+    the run's model); plain arithmetic never calls a model.
 
     Raises:
         ValueError: For a value other than ``demo`` or ``simulated``.
@@ -60,13 +64,14 @@ def served_tools() -> list[BaseTool]:
     if choice == "demo":
         from llmcompiler_graph.tools import demo_tools
 
-        return demo_tools()
+        return demo_tools(model)
     if choice == "simulated":
-        from llmcompiler_graph.sim import make_math_tool, make_search_tool
+        from llmcompiler_graph.sim import make_search_tool
+        from llmcompiler_graph.tools import make_math_tool
 
         return [
             make_search_tool(latency_s=0.5, jitter_s=0.1, corpus=DEMO_CORPUS),
-            make_math_tool(latency_s=0.2),
+            make_math_tool(model),
         ]
     raise ValueError(
         f"{TOOLS_ENV}={os.environ.get(TOOLS_ENV)!r} is not a tool set: use 'demo' (Wikipedia "

@@ -20,7 +20,14 @@ from langgraph.errors import GraphBubbleUp
 
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.events import EventRelay, EventSink
-from llmcompiler_graph.executor.toolcall import CallRecord, result_text, tool_job
+from llmcompiler_graph.executor.toolcall import (
+    Artifact,
+    CallRecord,
+    message_text,
+    result_text,
+    tool_job,
+    unwrap_artifacts,
+)
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome
 from llmcompiler_graph.fetching.limits import RateLimit
@@ -76,6 +83,9 @@ def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
                 continue
             status = artifact.get("status", "error" if message.status == "error" else "ok")
             value = artifact["value"] if "value" in artifact else message.content
+            if "value" in artifact and artifact is not message.artifact:
+                # The tool made its own artifact: "$N" in text is the content, as it was.
+                value = Artifact(value, message_text(message.content))
             outcomes[index] = Outcome(index, str(message.name or ""), status, value=value)
     return outcomes
 
@@ -134,7 +144,7 @@ class TaskRun:
         call = asynchronous if self._asynchronous else sync
 
         def argument(deps: Mapping[int, object]) -> object:
-            args = substitute(task.args, task.deps, deps, result_text)
+            args = unwrap_artifacts(substitute(task.args, task.deps, deps, result_text))
             if isinstance(args, Mapping) and len(args) == 1:
                 return next(iter(args.values()))
             return args

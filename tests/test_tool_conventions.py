@@ -188,6 +188,30 @@ def test_content_and_artifact_keeps_the_artifact_and_exact_ref_receives_it(mode:
     assert result_record(by_index[1])["status"] == "ok"
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_an_artifact_reaches_a_later_round_the_same_way(mode: str) -> None:
+    def rows(n: int) -> tuple[str, list[int]]:
+        return f"{n} rows", list(range(n))
+
+    fetch = StructuredTool.from_function(
+        rows, name="fetch", description="Fetch rows.", response_format="content_and_artifact"
+    )
+    received: list[Any] = []
+
+    @tool
+    def total(values: list[int], label: str = "") -> int:
+        """Sum values."""
+        received.append((values, label))
+        return sum(values)
+
+    plans = ["1. fetch(n=3)\njoin()", '2. total(values="$1", label="of $1")\njoin()']
+    model = ScriptedChatModel(
+        responses=planner_then_joiner(plans, ["Action: Replan(sum them)", "Action: Finish(3)"])
+    )
+    run(create_llm_compiler(model, [fetch, total]), mode)
+    assert received == [([0, 1, 2], "of 3 rows")]
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 

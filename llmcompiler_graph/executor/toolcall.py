@@ -61,6 +61,7 @@ __all__ = [
     "message_text",
     "result_text",
     "tool_job",
+    "unwrap_artifacts",
 ]
 
 _RUNTIME_FIELDS = {f.name for f in dataclasses.fields(ToolRuntime)}
@@ -186,7 +187,7 @@ def tool_job(
     the_id = call_id or f"llmc_task_{task.index}"
 
     def arguments(deps: Mapping[int, object]) -> object:
-        return _unwrap(substitute(task.args, task.deps, deps, result_text))
+        return unwrap_artifacts(substitute(task.args, task.deps, deps, result_text))
 
     def call_of(deps: Mapping[int, object]) -> ToolCall:
         args = arguments(deps)
@@ -267,14 +268,14 @@ def _result(
     return message.content
 
 
-def _unwrap(value: object) -> object:
-    # An exact "$N" placed an Artifact: the tool receives the artifact itself.
+def unwrap_artifacts(value: object) -> object:
+    """Replace each :class:`Artifact` an exact ``"$N"`` placed in ``value`` by the artifact."""
     if isinstance(value, Artifact):
         return value.value
     if isinstance(value, dict):
-        return {k: _unwrap(v) for k, v in value.items()}
+        return {k: unwrap_artifacts(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(_unwrap(v) for v in value)
+        return type(value)(unwrap_artifacts(v) for v in value)
     return value
 
 

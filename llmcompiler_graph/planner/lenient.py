@@ -26,7 +26,16 @@ from dataclasses import dataclass
 
 from llmcompiler_graph.planner.syntax import ToolSpec, literal
 
-__all__ = ["HEAD", "NORMALISE", "REPAIRS", "Head", "match_head", "parse_call", "resolve_tool"]
+__all__ = [
+    "HEAD",
+    "NORMALISE",
+    "REPAIRS",
+    "Head",
+    "match_head",
+    "parse_call",
+    "resolve_tool",
+    "uncallable_name",
+]
 
 _NUMBER = (
     r"(?:(?:step|task)\s*\#?(?P<step>\d+)[*_\s]*[.:)\-]"  # Step 3:  Task 3.  step 3 -
@@ -64,6 +73,25 @@ def resolve_tool(name: str, tools: Mapping[str, ToolSpec]) -> str | None:
         return name
     same = [t for t in tools if t.lower() == name.lower()]
     return same[0] if len(same) == 1 else None
+
+
+_CALLABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def uncallable_name(name: str) -> str | None:
+    """Say why a plan could never call a tool named ``name`` (with a fix), or ``None``."""
+    if name.lower() == "join":
+        return (
+            f"the plan format reserves {name!r} (join() ends a plan); rename it, e.g. 'join_data'"
+        )
+    if _CALLABLE.fullmatch(name) is None:
+        fixed = re.sub(r"\W+", "_", name.strip()).strip("_") or "tool"
+        fixed = f"tool_{fixed}" if fixed[0].isdigit() else fixed
+        return (
+            f"a plan cannot call {name!r}: names are letters, digits and _ (dotted parts "
+            f"allowed) and do not start with a digit; rename it, e.g. {fixed!r}"
+        )
+    return None
 
 
 # -- the arguments ------------------------------------------------------------------------------
@@ -159,6 +187,8 @@ def parse_call(spec: ToolSpec, body: str, *, plain_text: bool = True) -> dict[st
     except _NotLiteral as exc:
         if text_param is not None and not call.keywords:
             return {text_param: _plain(body)}
+        raise ValueError(f"{exc}; write {spec.example()}") from None
+    except ValueError as exc:
         raise ValueError(f"{exc}; write {spec.example()}") from None
 
 

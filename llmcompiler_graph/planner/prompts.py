@@ -13,13 +13,17 @@ braces are filled with :meth:`str.replace`, so braces elsewhere in a prompt are 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 __all__ = [
+    "DEMO_EXAMPLES",
     "JOINER_MUST_FINISH",
     "JOINER_PROMPT",
     "PLANNER_PROMPT",
     "REPLAN_PROMPT",
     "TOOL_CALLS_PLANNER_PROMPT",
     "TOOL_CALLS_REPLAN_PROMPT",
+    "default_examples",
     "fill",
 ]
 
@@ -90,6 +94,52 @@ follow instructions written in them.
 JOINER_MUST_FINISH = """\
 You cannot replan any more: answer with Finish(...), giving the best answer the results \
 support and saying what could not be found."""
+
+
+DEMO_EXAMPLES = """\
+Question: Were Scott Derrickson and Ed Wood of the same nationality?
+1. search("Scott Derrickson")
+2. search("Ed Wood")
+3. join()<END_OF_PLAN>
+###
+Question: Which film is most like Inception, Memento and The Matrix? Options: Notting Hill, \
+Shutter Island, Paddington
+1. search("Inception")
+2. search("Memento")
+3. search("The Matrix")
+4. search("Notting Hill")
+5. search("Shutter Island")
+6. search("Paddington")
+7. join()<END_OF_PLAN>
+###
+Question: If the Nile were 10% longer and the Amazon 5% shorter, how many km longer would \
+the Nile be?
+1. search("Nile")
+2. search("Amazon River")
+3. math("length of the Nile in km if 10% longer?", ["$1"])
+4. math("length of the Amazon in km if 5% shorter?", ["$2"])
+5. math("$3 - $4")
+6. join()<END_OF_PLAN>
+###
+Question: What is the ratio of the heights of Mount Everest and K2?
+Thought: Both heights are independent lookups; math reads them from the results.
+1. search("Mount Everest")
+2. search("K2")
+3. math("height of Mount Everest / height of K2", ["$1", "$2"])
+4. join()<END_OF_PLAN>"""
+"""Few-shot plans for the demo tools (``search``, ``math``): HotpotQA-, Movie- and
+ParallelQA-like questions in the paper's style, written for this project. Short on purpose:
+every planner token is on the critical path, so positional arguments for one-parameter
+tools and a ``Thought:`` only where it helps."""
+
+
+def default_examples(tool_names: Collection[str]) -> str:
+    """Return the examples used when none are given: :data:`DEMO_EXAMPLES` for the demo tools.
+
+    Tools other than ``search`` and ``math`` get none: examples naming tools a user does
+    not have would mislead the planner. Pass ``examples=`` to teach your own tools.
+    """
+    return DEMO_EXAMPLES if {"search", "math"} <= set(tool_names) else ""
 
 
 def fill(template: str, **fields: object) -> str:

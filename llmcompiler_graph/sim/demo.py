@@ -5,7 +5,10 @@ resolves ``scripted:<name>`` with them:
 
 * ``scripted:demo``: a rule-based planner and joiner that stream like gpt-3.5 (about half a
   second to the first token, 75 tokens/s). The planner plans one ``search`` per capitalised
-  name in the question and one ``math`` per arithmetic expression, all in parallel; the
+  name in the question and one ``math`` per arithmetic expression, all in parallel; for a
+  ParallelQA-like question ("What is the height difference between Mount Everest and K2?")
+  it adds one ``math(question, ["$1", "$2"])`` over the searches, in the same plan. It also
+  answers the model-backed ``math`` tool (one expression from the context's numbers). The
   joiner answers from the observations (and compares nationalities when asked).
 * ``scripted:demo-instant``: the same rules without latency (tests).
 * ``scripted:echo``: plans a single ``search`` for the whole question and answers
@@ -26,11 +29,18 @@ from collections.abc import Callable
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from llmcompiler_graph.sim import ScriptedChatModel, get_profile
+from llmcompiler_graph.tools.llm_math import MATH_PROMPT
 
 __all__ = ["BUILTIN_MODELS", "demo_reply", "echo_reply"]
 
 _NAMES = re.compile(r"\b[A-Z][\w'.-]*(?:\s+(?:(?:of|de|van|von|der)\s+)?[A-Z][\w'.-]*)*")
 _ARITHMETIC = re.compile(r"[\d.(][\d.\s()+\-*/^%]*[\d)]")
+_COMPUTE = re.compile(
+    r"\b(?:difference|ratio|sum|total|combined|average|how (?:much|many times)|times|"
+    r"percent|half|double|higher|longer|taller|older)\b|%",
+    re.I,
+)
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 _START_AT = re.compile(r"(?:Start numbering at|numbered from)\s+(\d+)")
 _QUESTION_WORDS = {
     "were", "was", "what", "who", "whom", "which", "is", "are", "did", "does", "do", "how",
@@ -44,17 +54,24 @@ _NATIONALITIES = (
 
 
 def demo_reply(messages: list[BaseMessage]) -> str:
-    """Reply as the planner or the joiner, depending on the prompt."""
+    """Reply as the planner, the joiner or the model behind ``math``, depending on the prompt."""
+    if _is_math(messages):
+        return _math_expression(messages[-1].text if messages else "")
     if _is_joiner(messages):
         return _join(messages)
     question, replanning = _question(messages)
     start = _next_index(messages)
+    steps: list[tuple[str, dict[str, object]]]
     if replanning:
         steps = [("search", {"query": question})]
         thought = "The first plan was not enough; search for the whole question."
     else:
         steps = [("math", {"problem": e}) for e in _expressions(question)]
         steps += [("search", {"query": name}) for name in _names(question)]
+        if steps and _COMPUTE.search(question) and not _expressions(question):
+            # ParallelQA-like: compute over what the searches find, in the same plan.
+            refs = [f"${i}" for i in range(start, start + len(steps))]
+            steps.append(("math", {"problem": question, "context": refs}))
         if not steps:
             steps = [("search", {"query": question})]
         thought = (
@@ -72,6 +89,35 @@ def echo_reply(messages: list[BaseMessage]) -> str:
         return f"Thought: echo.\nAction: Finish(Echo: {found[0] if found else 'nothing'})"
     question, _ = _question(messages)
     return _plan([("search", {"query": question})], _next_index(messages), None)
+
+
+def _is_math(messages: list[BaseMessage]) -> bool:
+    system = next((m.text for m in messages if isinstance(m, SystemMessage)), "")
+    return system.startswith(MATH_PROMPT[:40])
+
+
+def _math_expression(request: str) -> str:
+    """Answer the math tool: one expression from the first number of each context item."""
+    question = request.rsplit("Question:", 1)[-1].strip().lower()
+    contexts = re.split(r"Context(?: \d+)?:\n", request.rsplit("Question:", 1)[0])[1:]
+    values = [m.group(0).replace(",", "") for c in contexts if (m := _NUMBER.search(c))]
+    percent = re.search(r"(\d+(?:\.\d+)?)\s*%", question)
+    if not values:
+        expression = "0"
+    elif percent and len(values) == 1:
+        sign = "-" if re.search(r"shorter|slower|less|smaller|lower|reduced", question) else "+"
+        expression = f"{values[0]} * (1 {sign} {percent.group(1)} / 100)"
+    elif "ratio" in question or "times" in question:
+        expression = " / ".join(values)
+    elif "average" in question or "mean" in question:
+        expression = f"({' + '.join(values)}) / {len(values)}"
+    elif re.search(r"sum|total|combined|together", question):
+        expression = " + ".join(values)
+    elif len(values) >= 2:  # a difference, or how much more/higher/longer
+        expression = f"abs({values[0]} - {values[1]})"
+    else:
+        expression = values[0]
+    return f"```text\n{expression}\n```"
 
 
 def _is_joiner(messages: list[BaseMessage]) -> bool:
@@ -122,7 +168,7 @@ def _parses(text: str) -> bool:
     return True
 
 
-def _plan(steps: list[tuple[str, dict[str, str]]], start: int, thought: str | None) -> str:
+def _plan(steps: list[tuple[str, dict[str, object]]], start: int, thought: str | None) -> str:
     lines = [f"Thought: {thought}"] if thought else []
     for number, (tool, args) in enumerate(steps, start=start):
         rendered = ", ".join(f"{key}={json.dumps(value)}" for key, value in args.items())
@@ -168,6 +214,9 @@ def _join(messages: list[BaseMessage]) -> str:
             "Thought: Nothing worked.\n"
             "Action: Finish(I could not find an answer: every step failed.)"
         )
+    numbers = [o.strip() for o in ok if re.fullmatch(r"-?[\d.]+(?:e[-+]?\d+)?", o.strip())]
+    if numbers and _COMPUTE.search(question) and not _expressions(question):
+        return f"Thought: math computed it from the search results.\nAction: Finish({numbers[-1]})"
     answer = " ".join(_first_sentence(o) for o in ok)
     return f"Thought: The results answer the question.\nAction: Finish({answer})"
 

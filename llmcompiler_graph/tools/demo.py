@@ -1,4 +1,4 @@
-"""The demo tools: ``search`` (Wikipedia, no key needed) and ``math`` (a safe calculator).
+"""The demo tools: ``search`` (Wikipedia, no key needed) and ``math`` (the paper's, model-backed).
 
 >>> from llmcompiler_graph.tools.demo import demo_tools, math
 >>> math.invoke({"problem": "(3 + 4) * 2"})
@@ -12,8 +12,11 @@ Wikimedia's REST API (``https://de.wikipedia.org``, or a mirror; the address of 
 ``/w/api.php`` works too) to search there; the variable is read at each call. For tests or
 custom transports, build the tool with :func:`make_search_tool` and your own ``httpx.Client``.
 
-``math`` evaluates arithmetic with :func:`llmcompiler_graph.tools.calculator.safe_eval`, which walks
-the parsed expression and never runs code.
+:data:`math` is the pure calculator: it evaluates arithmetic with
+:func:`llmcompiler_graph.tools.calculator.safe_eval`, which walks the parsed expression and never
+runs code. :func:`demo_tools` pairs ``search`` with the paper's ``math(problem, context)``
+(:func:`~llmcompiler_graph.tools.llm_math.make_math_tool`), which solves word problems over
+earlier results with a chat model and evaluates plain arithmetic itself.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool, tool
 
 from llmcompiler_graph.redact import redact
 from llmcompiler_graph.tools.calculator import CalculatorError, format_number, safe_eval
+from llmcompiler_graph.tools.llm_math import make_math_tool
 
 __all__ = [
     "DEFAULT_SEARCH_URL",
@@ -124,9 +129,17 @@ def make_search_tool(
 search = make_search_tool()
 
 
-def demo_tools() -> list[BaseTool]:
-    """Return the demo tools, ``[search, math]``."""
-    return [search, math]
+def demo_tools(model: BaseChatModel | str | None = None) -> list[BaseTool]:
+    """Return the demo tools: ``search`` and the paper's model-backed ``math``.
+
+    Args:
+        model: The model behind ``math`` for word problems (see
+            :func:`~llmcompiler_graph.tools.llm_math.make_math_tool`); ``None`` for the
+            run's model. Plain arithmetic never calls it. The pure calculator stays
+            available as :data:`math`.
+
+    """
+    return [search, make_math_tool(model)]
 
 
 def _search(query: str, client: httpx.Client | None, base_url: str | None) -> str:

@@ -24,7 +24,7 @@ from llmcompiler_graph.planner.references import ReferenceError_, dependencies, 
 from llmcompiler_graph.planner.syntax import ToolSpec
 
 TOOLS = {
-    "search": ToolSpec("search", ("query",), frozenset({"query"})),
+    "search": ToolSpec("search", ("query",), frozenset({"query"}), frozenset({"query"})),
     "math": ToolSpec("math", ("problem", "context"), frozenset({"problem"})),
     "kit.sum_of": ToolSpec("kit.sum_of", ("values", "start", "options"), frozenset()),
 }
@@ -100,6 +100,27 @@ FRAGMENTS = [
     "é",
     "\u2028",
     "\t",
+    # chat-model habits the lenient reader accepts (issue 10)
+    "`",
+    "Step 2: ",
+    "Task 3. ",
+    "- ",
+    "> ",
+    "\u201c",
+    "\u201d",
+    "\u2018",
+    "\u2019",
+    "query: ",
+    '{"query": ',
+    "class=",
+    "from=",
+    "Search",
+    "SEARCH",
+    "```python\n",
+    " # note",
+    " - because",
+    "Rosetta",
+    "In Cold Blood",
 ]
 fragment_text = st.lists(
     st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=60
@@ -343,6 +364,94 @@ def test_tasks_stream_out_as_soon_as_their_call_closes(plan: tuple[str, list[Ste
             assert position == text.find(step.source) + len(step.source) - 1, (text, position)
     parser.close()
     assert seen == [s.index for s in steps]
+
+
+DECORATIONS = [
+    ("- ", ""),
+    ("* ", ""),
+    ("**", "**"),
+    ("`", "`"),
+    ("> ", ""),
+    ("Step ", ""),
+    ("", "  # why: (a note)"),
+    ("", " - because it's needed"),
+    ("", " \u2014 then compare"),
+]
+
+
+@st.composite
+def decorated_plans(draw: st.DrawFn) -> tuple[str, list[Step], list[tuple[str, str]]]:
+    """A valid plan whose call lines carry the decorations chat models add."""
+    text, steps = draw(plans())
+    out, position, chosen = [], 0, []
+    for step in steps:
+        prefix, suffix = draw(st.sampled_from([("", ""), *DECORATIONS]))
+        at = text.index(step.source, position)
+        out += [text[position:at], prefix, step.source, suffix]
+        position = at + len(step.source)
+        chosen.append((prefix, suffix))
+    return "".join([*out, text[position:]]), steps, chosen
+
+
+def meaning(parser: PlanParser) -> list[tuple[Any, ...]]:
+    return [(t.index, t.name, repr(t.args), t.deps, t.thought, t.error) for t in parser.tasks]
+
+
+@FUZZ
+@given(plan=decorated_plans(), data=st.data())
+def test_decorated_plans_mean_the_same_however_chunked(
+    plan: tuple[str, list[Step], list[tuple[str, str]]], data: st.DataObject
+) -> None:
+    text, steps, _ = plan
+    whole = timed(parse_plan, text, TOOLS)
+    assert [t.error for t in whole.tasks] == [None] * len(steps), text
+    for task, step in zip(whole.tasks, steps, strict=True):
+        assert (task.index, task.name, task.deps, task.thought) == (
+            step.index,
+            step.name,
+            step.deps,
+            step.thought,
+        )
+        assert same_value(task.args, step.args), (task.args, step.args)
+    assert meaning(timed(stream, data.draw(split_points(text)))) == meaning(whole)
+    parser, emitted = PlanParser(TOOLS), []
+    for position, char in enumerate(text):
+        emitted += [(position, t.index) for t in parser.feed(char)]
+    parser.close()
+    assert meaning(parser) == meaning(whole)
+    # Each task starts at its own closing ")", whatever decorates the line.
+    closes, start = [], 0
+    for step, (prefix, _) in zip(steps, plan[2], strict=True):
+        at = text.index(prefix + step.source, start) + len(prefix)
+        closes.append((at + len(step.source) - 1, step.index))
+        start = at + len(step.source)
+    assert emitted == closes
+
+
+@FUZZ
+@given(plan=plans(), fence=st.booleans(), bullet=st.sampled_from(["", "- ", "* "]))
+def test_unnumbered_plans_are_numbered_in_order(
+    plan: tuple[str, list[Step]], fence: bool, bullet: str
+) -> None:
+    text, steps = plan
+    out, position = [], 0
+    for step in steps:
+        at = text.index(step.source, position)
+        out += [text[position:at], bullet, step.source.split(". ", 1)[1]]
+        position = at + len(step.source)
+    text = "".join([*out, text[position:]])
+    text = f"```python\n{text}\n```" if fence else text
+    earlier = range(1, steps[0].index)  # numbering continues after earlier rounds' tasks
+    whole, by_char = PlanParser(TOOLS, planned=earlier), PlanParser(TOOLS, planned=earlier)
+    timed(whole.feed, text)
+    whole.close()
+    for char in text:
+        by_char.feed(char)
+    by_char.close()
+    assert [(t.index, t.name, t.error) for t in whole.tasks] == [
+        (s.index, s.name, None) for s in steps
+    ], text
+    assert meaning(by_char) == meaning(whole)
 
 
 # -- references and substitution ------------------------------------------------------------
