@@ -21,8 +21,9 @@ the interrupt instead of raising it, holds the task and what needs it, and marks
 with the interrupt let through (``propagate``), so the graph pauses with the tool's payload
 and, on resume, the tool runs once more and ``interrupt()`` returns the answer.
 
-Nothing that ran is ever run again: a node that is re-executed either did nothing before
-its interrupt, or had finished and written its results to the checkpoint.
+Resuming repeats no work: the node does nothing before its interrupt, and when a crash
+stops it after the answer, the calls that had finished are replayed from its journal
+(:mod:`llmcompiler_graph.durable`); only calls in flight at the crash run again.
 """
 
 from __future__ import annotations

@@ -120,17 +120,23 @@ class Nodes:
 
     def approve(self, state: State, config: RunnableConfig) -> Update:
         """Ask a human about held tasks (``interrupt``), then run what they unblocked."""
-        approval, jobs = self._approval(state, config, asynchronous=False)
+        approval, again = self._approval(state, config, asynchronous=False)
+        # After a crash, tasks that had finished replay their recorded results.
+        approval.run.resume(approval.run.journal.replay())
+        jobs = _approved_jobs(approval, again)
         return {"messages": approval.transcript(run_jobs(approval.run, jobs))}
 
     async def aapprove(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`approve` does on the event loop."""
-        approval, jobs = self._approval(state, config, asynchronous=True)
+        approval, again = self._approval(state, config, asynchronous=True)
+        approval.run.resume(await approval.run.journal.areplay())
+        jobs = _approved_jobs(approval, again)
         return {"messages": approval.transcript(await arun_jobs(approval.run, jobs))}
 
     def _approval(
         self, state: State, config: RunnableConfig, *, asynchronous: bool
-    ) -> tuple[ApprovalPass, list[Job]]:
+    ) -> tuple[ApprovalPass, bool]:
+        """Return the pass, and whether it only runs a tool that asked for input again."""
         args = self._pass_args(state, config, self._settings(config), asynchronous=asynchronous)
         approval = ApprovalPass(TaskRun(**args))
         if approval.resumable:
@@ -139,8 +145,7 @@ class Nodes:
             # interrupt through the unit (propagate): the graph pauses with the tool's own
             # payload; on resume this node re-runs it and interrupt() returns the answer.
             args["propagate_interrupts"] = True
-            resume = ApprovalPass(TaskRun(**args))
-            return resume, [resume.job(resume.resumable[0])]
+            return ApprovalPass(TaskRun(**args)), True
         if approval.review:
             # Nothing has happened in this node before this line, so re-running the node
             # on resume (which LangGraph does) repeats no work. An answer that cannot be
@@ -153,14 +158,7 @@ class Nodes:
                     break
                 except ApprovalAnswerError as exc:
                     answer = interrupt({**request, "error": str(exc)})
-        jobs = approval.jobs()
-        if not jobs:  # cannot happen by construction; never loop without progress
-            reason = "it could not be scheduled for approval"
-            jobs = [
-                Job(t.index, t.name, None, frozenset(), f"task {t.index} '{t.name}': {reason}")
-                for t in approval.pending
-            ]
-        return approval, jobs
+        return approval, False
 
     # -- join -------------------------------------------------------------------------------
 
@@ -226,6 +224,19 @@ class Nodes:
         # Building a client by name may read certificates or config files: keep that off
         # the event loop (``langgraph dev`` rejects blocking calls there).
         return await asyncio.to_thread(self._models, settings)
+
+
+def _approved_jobs(approval: ApprovalPass, again: bool) -> list[Job]:
+    if again:
+        return [approval.run.job(approval.resumable[0])]
+    jobs = approval.jobs()
+    if not jobs:  # cannot happen by construction; never loop without progress
+        reason = "it could not be scheduled for approval"
+        jobs = [
+            Job(t.index, t.name, None, frozenset(), f"task {t.index} '{t.name}': {reason}")
+            for t in approval.pending
+        ]
+    return jobs
 
 
 def after_plan(state: State) -> Literal["join", "approve", "__end__"]:

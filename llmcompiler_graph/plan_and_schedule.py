@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Literal
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.context import Settings
+from llmcompiler_graph.durable import Entry
 from llmcompiler_graph.events import task_event
 from llmcompiler_graph.executor.toolcall import message_text
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
@@ -35,6 +36,13 @@ from llmcompiler_graph.task_runs import STREAM_SCOPE, CancelScope, TaskRun
 from llmcompiler_graph.transcript import call_id, fit_history, plan_message
 
 __all__ = ["PlanRound", "arun_round", "build_planner_messages", "run_round"]
+
+CUT_BY_CRASH = (
+    "the planner's stream was cut short when the process running this round stopped; the "
+    "plan is what had been received before (later tasks were never planned): replan if "
+    "something is missing"
+)
+"""The plan's error after a crash cut its stream: the recorded part is kept, not re-asked."""
 
 MAX_TRAILING_CHARS = 2_000
 """Text a planner may stream after its plan ended before the stream is closed early."""
@@ -92,6 +100,7 @@ class PlanRound:
         self._text: list[str] = []
         self._trailing = 0
         self._tag = uuid.uuid4().hex[:8]
+        self._unrecorded: list[list[Any]] = []  # chunks not yet in the journal
         settings = run.settings
         self.limits = PlanLimits(
             settings.max_plan_tasks, settings.max_plan_line_chars, settings.max_plan_chars
@@ -108,22 +117,69 @@ class PlanRound:
         cut = self.limits.error is not None
         return cut or (self.parser.done and self._trailing > MAX_TRAILING_CHARS)
 
-    def feed(self, chunk: object) -> list[Job]:
-        """Add a streamed message chunk (or its content); return the jobs to submit now."""
+    def feed(self, chunk: object, *, record: bool = True) -> list[Job]:
+        """Add a streamed message chunk (or its content); return the jobs to submit now.
+
+        Chunks are written to the node's journal (see :mod:`llmcompiler_graph.durable`)
+        each time they complete a task, before its job is handed out, so a re-run after a
+        crash rebuilds the same tasks without asking the planner again.
+        """
         piece = message_text(chunk.content if isinstance(chunk, BaseMessage) else chunk)
         if isinstance(self.parser, ToolCallPlanReader):  # tool calls; the text is the thought
-            calls = getattr(chunk, "tool_call_chunks", None) or ()
+            calls = list(getattr(chunk, "tool_call_chunks", None) or ())
+            if record:
+                self._unrecorded.append([piece, calls])
             if not self.limits.admit_calls(piece, calls):
                 return []
             self._text.append(piece)
             self.parser.feed_text(piece)
-            return self._jobs(self.parser.feed(calls))
+            return self._jobs(self._recorded(self.parser.feed(calls)))
         if self.parser.done:
             self._trailing += len(piece)
             return []
+        if record:
+            self._unrecorded.append([piece, None])
         piece = self.limits.admit(piece)
         self._text.append(piece)
-        return self._jobs(self.parser.feed(piece))
+        return self._jobs(self._recorded(self.parser.feed(piece)))
+
+    def replay(self, entries: list[Entry]) -> tuple[list[Job], Literal["none", "ended", "cut"]]:
+        """Rebuild the plan an earlier attempt of this node recorded; return its jobs.
+
+        Returns:
+            The jobs of the recorded tasks (finished ones replay their outcomes), and how
+            the recorded stream ended: ``"none"`` (nothing recorded: stream a plan now),
+            ``"ended"`` (the whole plan was recorded) or ``"cut"`` (a crash cut the
+            stream: the part recorded is kept as the plan, and the joiner may replan).
+
+        """
+        jobs: list[Job] = []
+        state: Literal["none", "ended", "cut"] = "none"
+        for entry in entries:
+            if entry.get("kind") not in ("plan", "plan_end"):
+                continue
+            for piece, calls in entry.get("chunks", ()):
+                chunk = AIMessageChunk(content=piece, tool_call_chunks=calls or [])
+                jobs.extend(self.feed(chunk, record=False))
+            state = "cut"
+            if entry["kind"] == "plan_end":
+                self.stream_error = entry.get("error")
+                return jobs, "ended"
+        if state == "cut":
+            self.stream_error = CUT_BY_CRASH
+        return jobs, state
+
+    def end(self) -> None:
+        """Record in the journal that the plan is complete (with any stream error)."""
+        chunks, self._unrecorded = self._unrecorded, []
+        self.run.journal.record({"kind": "plan_end", "chunks": chunks, "error": self.stream_error})
+
+    def _recorded(self, tasks: Iterable[PlannedTask]) -> list[PlannedTask]:
+        tasks = list(tasks)
+        if tasks and self._unrecorded:
+            chunks, self._unrecorded = self._unrecorded, []
+            self.run.journal.record({"kind": "plan", "chunks": chunks})
+        return tasks
 
     def close(self) -> list[Job]:
         """End the stream; return the jobs of any last task."""
@@ -180,28 +236,40 @@ def run_round(
     """Stream one plan, run its tasks on threads, and return the plan and its results.
 
     Tasks held for approval get no result here; the ``approve`` node runs them later.
+    Re-run after a crash, it first replays what the crashed attempt recorded.
     """
+    run = round_.run
     scope = STREAM_SCOPE.get() or CancelScope()  # cancelled if a sync stream's reader leaves
-    with round_.run.unit(TaskFetchingUnit) as tfu:
+    with run.unit(TaskFetchingUnit) as tfu:
         forget = scope.on_cancel(tfu.cancel)
-        try:
-            stream = _with_stop(model, messages, round_)
+        entries = run.journal.replay()
+        run.resume(entries)
+        jobs, recorded = round_.replay(entries)
+        for job in jobs:
+            tfu.submit(job)
+        if recorded == "none":
             try:
-                for chunk in stream:
-                    for job in round_.feed(chunk):
-                        tfu.submit(job)
-                    if round_.done or scope.cancelled:
-                        break
-            finally:
-                if isinstance(stream, Generator):  # stop the model's stream early
-                    stream.close()
-        except Exception as exc:  # the model's failure is an observation, not a crash
-            round_.fail(exc)
-        for job in round_.close():
-            tfu.submit(job)  # ignored once cancelled
+                stream = _with_stop(model, messages, round_)
+                try:
+                    for chunk in stream:
+                        for job in round_.feed(chunk):
+                            tfu.submit(job)
+                        if round_.done or scope.cancelled:
+                            break
+                finally:
+                    if isinstance(stream, Generator):  # stop the model's stream early
+                        stream.close()
+            except Exception as exc:  # the model's failure is an observation, not a crash
+                round_.fail(exc)
+        if recorded != "cut":  # a cut plan's last line may be incomplete: leave it out
+            for job in round_.close():
+                tfu.submit(job)  # ignored once cancelled
+        if recorded != "ended":
+            round_.end()
         tfu.close()
         outcomes = tfu.wait()
         forget()
+    run.journal.flush()
     return round_.transcript(outcomes)
 
 
@@ -209,24 +277,35 @@ async def arun_round(
     model: PlannerModel, messages: list[BaseMessage], round_: PlanRound
 ) -> list[BaseMessage]:
     """Do what :func:`run_round` does on the event loop (``model.astream``)."""
-    async with round_.run.unit(AsyncTaskFetchingUnit) as tfu:
-        try:
-            stream = _awith_stop(model, messages, round_)
-            try:
-                async for chunk in stream:
-                    for job in round_.feed(chunk):
-                        tfu.submit(job)
-                    if round_.done:
-                        break
-            finally:
-                if isinstance(stream, AsyncGenerator):  # stop the model's stream early
-                    await stream.aclose()
-        except Exception as exc:  # the model's failure is an observation, not a crash
-            round_.fail(exc)
-        for job in round_.close():
+    run = round_.run
+    async with run.unit(AsyncTaskFetchingUnit) as tfu:
+        entries = await run.journal.areplay()
+        run.resume(entries)
+        jobs, recorded = round_.replay(entries)
+        for job in jobs:
             tfu.submit(job)
+        if recorded == "none":
+            try:
+                stream = _awith_stop(model, messages, round_)
+                try:
+                    async for chunk in stream:
+                        for job in round_.feed(chunk):
+                            tfu.submit(job)
+                        if round_.done:
+                            break
+                finally:
+                    if isinstance(stream, AsyncGenerator):  # stop the model's stream early
+                        await stream.aclose()
+            except Exception as exc:  # the model's failure is an observation, not a crash
+                round_.fail(exc)
+        if recorded != "cut":
+            for job in round_.close():
+                tfu.submit(job)
+        if recorded != "ended":
+            round_.end()
         tfu.close()
         outcomes = await tfu.wait()
+    await run.journal.aflush()
     return round_.transcript(outcomes)
 
 

@@ -13,12 +13,13 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 
 from llmcompiler_graph.context import Settings
+from llmcompiler_graph.durable import Entry, Journal, replayed_outcomes
 from llmcompiler_graph.events import EventRelay, EventSink
 from llmcompiler_graph.executor.toolcall import (
     Artifact,
@@ -29,7 +30,7 @@ from llmcompiler_graph.executor.toolcall import (
     unwrap_artifacts,
 )
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
-from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome
+from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.limits import RateLimit
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.planner.parser import PlannedTask
@@ -47,6 +48,7 @@ __all__ = [
     "arun_jobs",
     "cancel_on_close",
     "prior_outcomes",
+    "replay_job",
     "run_jobs",
 ]
 
@@ -122,12 +124,26 @@ class TaskRun:
         self.record = CallRecord()
         self.propagate_interrupts = args.get("propagate_interrupts", False)
         """Let a tool's interrupt end the node (else it is recorded; see :meth:`waiting`)."""
+        self.journal = Journal(self.config)
+        self.replayed: dict[int, Outcome] = {}
+
+    def resume(self, entries: list[Entry]) -> None:
+        """Take the outcomes an earlier attempt of this node recorded (see :mod:`.durable`)."""
+        self.replayed = replayed_outcomes(entries)
+        for entry in entries:
+            message = entry.get("message") if entry.get("kind") == "result" else None
+            if isinstance(message, ToolMessage) and entry.get("index") in self.replayed:
+                self.record.messages[int(entry["index"])] = message
 
     def job(self, task: PlannedTask, call_id: str | None = None) -> Job:
         """Make the job that calls ``task``'s tool (fusable if the tool has a batched form).
 
-        ``call_id`` is the plan's tool call id for the task.
+        ``call_id`` is the plan's tool call id for the task. After a crash, a task whose
+        outcome the journal recorded replays it instead.
         """
+        recorded = self.replayed.get(task.index)
+        if recorded is not None and task.error is None:
+            return replay_job(task, recorded)
         job = tool_job(
             task,
             self._tools,
@@ -151,12 +167,26 @@ class TaskRun:
 
         return replace(job, batch=BatchForm(task.name, argument, call))
 
+    def on_event(self, event: TaskEvent) -> None:
+        """Relay a task event, and record in the journal how each task that ran ended."""
+        self.events(event)
+        outcome = event.outcome
+        if (
+            event.kind == "finished"
+            and outcome is not None
+            and outcome.started_at is not None  # it ran (not skipped, not a planning error)
+            and outcome.index not in self.replayed
+            and outcome.index not in self.record.interrupts  # it runs again after the answer
+            and not self.cancel_event.is_set()  # a cancelled call did not finish: run it again
+        ):
+            self.journal.record_outcome(outcome, self.record.messages.get(outcome.index))
+
     def unit(self, kind: type[Unit]) -> Unit:
         """Create a task fetching unit of ``kind`` that reports to this run's events."""
         return kind(
             max_concurrency=self.settings.max_concurrency,
             timeout=self.settings.task_timeout,
-            on_event=self.events,
+            on_event=self.on_event,
             completed=self.prior,
             cancel_event=self.cancel_event,
             propagate=(GraphBubbleUp,) if self.propagate_interrupts else (),
@@ -202,6 +232,14 @@ class TaskRun:
         return [*messages, direct] if direct is not None else messages
 
 
+def replay_job(task: PlannedTask, recorded: Outcome) -> Job:
+    """Make a job that ends as ``recorded`` without calling the tool again."""
+    if not recorded.ok:
+        return Job(task.index, task.name, None, frozenset(), recorded.error, task.args)
+    value = recorded.value
+    return Job(task.index, task.name, lambda _deps: value, frozenset(), None, task.args)
+
+
 def _rate(value: object) -> RateLimit:
     # A number of requests per second, or a langchain_core InMemoryRateLimiter's numbers.
     per_second = getattr(value, "requests_per_second", value)
@@ -215,7 +253,9 @@ def run_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
         for job in jobs:
             tfu.submit(job)
         tfu.close()
-        return tfu.wait()
+        outcomes = tfu.wait()
+    run.journal.flush()
+    return outcomes
 
 
 async def arun_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
@@ -224,7 +264,9 @@ async def arun_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
         for job in jobs:
             tfu.submit(job)
         tfu.close()
-        return await tfu.wait()
+        outcomes = await tfu.wait()
+    await run.journal.aflush()
+    return outcomes
 
 
 class CancelScope:

@@ -145,3 +145,16 @@ def test_a_quick_session_writes_its_report_json_and_plots(tmp_path: Path) -> Non
         assert (tmp_path / "plots" / "timeline-mixed-dag-critical_path.png").is_file()
     else:
         assert "mixed-dag fifo" in data["settings"]["skipped"]
+
+
+def test_bench_limits_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from llmcompiler_graph.cli import main
+
+    args = ["bench-limits", "--samples", "1", "--profile", "instant", "--timescale", "0.02"]
+    code = main([*args, "--no-plots", "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "SIMULATION" in err and "profile instant" in out
+    assert "| mixed-dag | LLMCompiler, critical path (sync) |" in out
+    assert "dispatch (async): p50 ms after the closing )" in out
+    assert (tmp_path / "results.json").is_file() and not (tmp_path / "plots").exists()

@@ -29,7 +29,7 @@ class Box:
     size: int
 
 
-def make_tools(seen: list[Any]) -> list[Any]:
+def make_tools(seen: dict[str, Any]) -> list[Any]:
     @tool
     def big() -> str:
         """Return a 50 kB text."""
@@ -41,9 +41,9 @@ def make_tools(seen: list[Any]) -> list[Any]:
         return Box("crate", 3)
 
     @tool
-    def take(value: Any) -> str:
+    def take(value: Any, tag: str = "") -> str:
         """Record what it was given."""
-        seen.append(value)
+        seen[tag] = value  # tasks run concurrently: keyed, not in order
         return "taken"
 
     return [big, box, take]
@@ -74,22 +74,25 @@ def run(app: Any, payload: Any, config: dict[str, Any], mode: str) -> dict[str, 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_later_round_gets_the_whole_value_and_the_object(mode: str) -> None:
-    seen: list[Any] = []
+    seen: dict[str, Any] = {}
     first = "1. big()\n2. box()\n3. join()<END_OF_PLAN>"
-    second = '4. take(value="$1")\n5. take(value="$2")\n6. take(value="size: $2")\n7. join()'
+    second = (
+        '4. take(value="$1", tag="a")\n5. take(value="$2", tag="b")\n'
+        '6. take(value="size: $2", tag="c")\n7. join()'
+    )
     model = ScriptedChatModel(responses=planner_then_replanner(first, second))
     app = create_llm_compiler(model, make_tools(seen), checkpointer=InMemorySaver())
     out = run(app, {"messages": [("user", "q")]}, {"configurable": {"thread_id": mode}}, mode)
     clipped = [m for m in out["messages"] if isinstance(m, ToolMessage) and m.name == "big"]
     assert "more characters not shown" in str(clipped[0].content)  # what models read
-    assert seen[0] == BIG  # what the tool gets: all 50,400 characters
-    assert seen[1] == Box("crate", 3)  # the object itself, not its str()
-    assert seen[2] == "size: Box(label='crate', size=3)"
+    assert seen["a"] == BIG  # what the tool gets: all 50,400 characters
+    assert seen["b"] == Box("crate", 3)  # the object itself, not its str()
+    assert seen["c"] == "size: Box(label='crate', size=3)"
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_an_approved_task_gets_the_whole_value(mode: str) -> None:
-    seen: list[Any] = []
+    seen: dict[str, Any] = {}
     plan = '1. big()\n2. take(value="$1")\n3. join()<END_OF_PLAN>'
     model = ScriptedChatModel(responses=planner_then_replanner(plan, plan))
     app = create_llm_compiler(
@@ -100,4 +103,4 @@ def test_an_approved_task_gets_the_whole_value(mode: str) -> None:
     (request,) = out["__interrupt__"]
     assert request.value["tasks"][0]["index"] == 2
     run(app, Command(resume="approve"), config, mode)
-    assert seen and seen[0] == BIG
+    assert seen[""] == BIG

@@ -127,6 +127,12 @@ def add_commands(commands: Any) -> None:
     limits.add_argument(
         "--no-plots", action="store_true", help="write RESULTS.md and results.json, no PNGs"
     )
+    limits.add_argument(
+        "--timescale",
+        type=float,
+        default=1.0,
+        help="multiply every tool latency (default 1; e.g. 0.05 for a quick smoke run)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -226,6 +232,7 @@ def _run_limits(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         dispatch=not args.no_dispatch,
         plots=not args.no_plots,
+        timescale=args.timescale,
     )
     print(
         f"SIMULATION: scripted models with the '{config.profile}' latency profile and simulated "

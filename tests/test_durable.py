@@ -1,0 +1,85 @@
+"""The round's journal (issue 13) in one process: wide plans, replay, no checkpointer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+
+from llmcompiler_graph import create_llm_compiler
+from llmcompiler_graph.durable import Journal
+from llmcompiler_graph.sim import ScriptedChatModel
+
+WIDE = "".join(f'{i}. meet(name="t{i}")\n' for i in range(1, 9)) + "9. join()<END_OF_PLAN>"
+
+
+def answer_or(plan: str) -> Any:
+    def reply(messages: list[Any]) -> str:
+        if "Finish(" in messages[0].text:
+            return "Thought: done.\nAction: Finish(ok)"
+        return plan
+
+    return reply
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_8_wide_plan_runs_8_at_once_with_a_checkpointer(mode: str) -> None:
+    # LangGraph's executor has 6 threads here; journal writes must never hold them while
+    # tools run, or 8 tools that can only finish together would deadlock.
+    barrier = threading.Barrier(8, timeout=120)
+
+    @tool
+    def meet(name: str) -> str:
+        """Wait until all 8 calls are running."""
+        barrier.wait()
+        return f"met {name}"
+
+    app = create_llm_compiler(
+        ScriptedChatModel(responses=answer_or(WIDE)), [meet], checkpointer=InMemorySaver()
+    )
+    config = {"configurable": {"thread_id": mode}}
+    payload = {"messages": [("user", "q")]}
+    if mode == "sync":
+        out = app.invoke(payload, config)
+    else:
+        out = asyncio.run(app.ainvoke(payload, config))
+    results = [m for m in out["messages"] if m.type == "tool"]
+    assert sorted(m.content for m in results) == sorted(f"met t{i}" for i in range(1, 9))
+    assert not barrier.broken
+
+
+def test_the_round_is_journaled_in_the_checkpoint() -> None:
+    @tool
+    def echo(text: str) -> str:
+        """Echo."""
+        return text
+
+    plan = '1. echo(text="a")\n2. echo(text="$1 b")\n3. join()<END_OF_PLAN>'
+    saver = InMemorySaver()
+    app = create_llm_compiler(
+        ScriptedChatModel(responses=answer_or(plan)), [echo], checkpointer=saver
+    )
+    config = {"configurable": {"thread_id": "j"}}
+    app.invoke({"messages": [("user", "q")]}, config, durability="sync")
+    entries = [
+        w[2]
+        for _, _, pending in [(None, None, t.pending_writes) for t in saver.list(config)]
+        for w in pending or ()
+        if w[1] == "__return__" and isinstance(w[2], dict) and "kind" in w[2]
+    ]
+    kinds = [e["kind"] for e in entries]
+    assert "plan" in kinds and "plan_end" in kinds
+    results = {e["index"]: e["value"] for e in entries if e["kind"] == "result"}
+    assert results == {1: "a", 2: "a b"}
+
+
+def test_without_a_checkpointer_the_journal_does_nothing() -> None:
+    journal = Journal({"configurable": {}})
+    assert not journal.enabled
+    assert journal.replay() == []
+    journal.record({"kind": "plan", "chunks": []})
+    journal.flush()
