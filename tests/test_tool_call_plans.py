@@ -309,3 +309,22 @@ def test_tool_runs_are_traced_under_the_planning_node(mode: str) -> None:
         asyncio.run(app.ainvoke(question, config))
     assert sorted(task for _, task in runs.tools) == [1, 2]
     assert {runs.names[parent] for parent, _ in runs.tools if parent} == {"plan_and_schedule"}
+
+
+def test_the_built_in_scripted_model_plans_with_tool_calls_when_asked() -> None:
+    corpus = {
+        "Scott Derrickson": "Scott Derrickson (born 1966) is an American filmmaker.",
+        "Ed Wood": "Ed Wood (1924-1978) was an American filmmaker.",
+    }
+    records: list[ToolCallRecord] = []
+    search = make_search_tool(latency_s=0.0, jitter_s=0.0, corpus=corpus, recorder=records)
+    app = create_llm_compiler(None, [search, make_math_tool(latency_s=0.0)])
+    question = {
+        "messages": [("user", "Were Scott Derrickson and Ed Wood of the same nationality?")]
+    }
+    context = {"model": "scripted:demo-instant", "plan_format": "tool_calls"}
+    out = app.invoke(question, context=context)
+    plan_message = out["messages"][1]
+    assert "<END_OF_PLAN>" not in str(plan_message.content)
+    assert sorted(r.args["query"] for r in records) == ["Ed Wood", "Scott Derrickson"]
+    assert out["messages"][-1].content == "Yes, they are both American."

@@ -11,6 +11,8 @@ resolves ``scripted:<name>`` with them:
   answers the model-backed ``math`` tool (one expression from the context's numbers). The
   joiner answers from the observations (and compares nationalities when asked).
 * ``scripted:demo-instant``: the same rules without latency (tests).
+* Both plan with native tool calls instead when the prompt is the tool-calling planner's
+  (``plan_format="tool_calls"``), streamed as tool-call deltas.
 * ``scripted:echo``: plans a single ``search`` for the whole question and answers
   ``Echo: <observation>``, to check that a model chosen by configuration is the one used.
 
@@ -26,7 +28,7 @@ import json
 import re
 from collections.abc import Callable
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from llmcompiler_graph.sim import ScriptedChatModel, get_profile
 from llmcompiler_graph.tools.llm_math import MATH_PROMPT
@@ -41,7 +43,10 @@ _COMPUTE = re.compile(
     re.I,
 )
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
-_START_AT = re.compile(r"(?:Start numbering at|numbered from)\s+(\d+)")
+_START_AT = re.compile(
+    r"(?:Start numbering at|numbered from|numbered in order, starting at)\s+(\d+)"
+)
+_TOOL_CALLING = "numbered in order, starting at"  # in the tool-calling planner's prompt
 _QUESTION_WORDS = {
     "were", "was", "what", "who", "whom", "which", "is", "are", "did", "does", "do", "how",
     "when", "where", "why", "compare", "find", "tell", "the", "and", "in", "of", "please",
@@ -53,7 +58,7 @@ _NATIONALITIES = (
 )  # fmt: skip
 
 
-def demo_reply(messages: list[BaseMessage]) -> str:
+def demo_reply(messages: list[BaseMessage]) -> str | AIMessage:
     """Reply as the planner, the joiner or the model behind ``math``, depending on the prompt."""
     if _is_math(messages):
         return _math_expression(messages[-1].text if messages else "")
@@ -79,16 +84,16 @@ def demo_reply(messages: list[BaseMessage]) -> str:
             if len(steps) > 1
             else "One lookup answers this."
         )
-    return _plan(steps, start, thought)
+    return _planned(messages, steps, start, thought)
 
 
-def echo_reply(messages: list[BaseMessage]) -> str:
+def echo_reply(messages: list[BaseMessage]) -> str | AIMessage:
     """Plan one search for the whole question, then answer with its observation."""
     if _is_joiner(messages):
         found = _observations(messages)
         return f"Thought: echo.\nAction: Finish(Echo: {found[0] if found else 'nothing'})"
     question, _ = _question(messages)
-    return _plan([("search", {"query": question})], _next_index(messages), None)
+    return _planned(messages, [("search", {"query": question})], _next_index(messages), None)
 
 
 def _is_math(messages: list[BaseMessage]) -> bool:
@@ -126,6 +131,10 @@ def _is_joiner(messages: list[BaseMessage]) -> bool:
 
 
 def _question(messages: list[BaseMessage]) -> tuple[str, bool]:
+    replayed = [i for i, m in enumerate(messages) if isinstance(m, ToolMessage)]
+    if replayed:  # a tool-calling replan: the question comes before the replayed calls
+        asked = [m.text for m in messages[: replayed[0]] if isinstance(m, HumanMessage)]
+        return (asked[-1] if asked else "").strip(), True
     humans = [m.text for m in messages if isinstance(m, HumanMessage)]
     replanning = len(humans) >= 2 and humans[-1].lstrip().startswith("Plan 1:")
     question = humans[-2] if replanning else (humans[-1] if humans else "")
@@ -166,6 +175,23 @@ def _parses(text: str) -> bool:
     except SyntaxError:
         return False
     return True
+
+
+def _planned(
+    messages: list[BaseMessage],
+    steps: list[tuple[str, dict[str, object]]],
+    start: int,
+    thought: str | None,
+) -> str | AIMessage:
+    """Return the plan as text, or as tool calls when prompted as the tool-calling planner."""
+    system = next((m.text for m in messages if isinstance(m, SystemMessage)), "")
+    if _TOOL_CALLING not in system:
+        return _plan(steps, start, thought)
+    calls = [
+        {"name": tool, "args": args, "id": f"call_{number}", "type": "tool_call"}
+        for number, (tool, args) in enumerate(steps, start=start)
+    ]
+    return AIMessage(content=thought or "", tool_calls=calls)
 
 
 def _plan(steps: list[tuple[str, dict[str, object]]], start: int, thought: str | None) -> str:
@@ -229,9 +255,11 @@ def _first_sentence(text: str) -> str:
 
 
 def _model(
-    reply: Callable[[list[BaseMessage]], str], latency: str
+    reply: Callable[[list[BaseMessage]], str | AIMessage], latency: str
 ) -> Callable[[], ScriptedChatModel]:
-    return lambda: ScriptedChatModel(responses=reply, latency=get_profile(latency))
+    return lambda: ScriptedChatModel(
+        responses=reply, latency=get_profile(latency), stream_tool_calls=True
+    )
 
 
 BUILTIN_MODELS: dict[str, Callable[[], ScriptedChatModel]] = {
