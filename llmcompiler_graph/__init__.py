@@ -14,8 +14,9 @@ from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, TaskEv
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.graph import create_llm_compiler
 from llmcompiler_graph.joiner import Decision, parse_decision
-from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, parse_plan
+from llmcompiler_graph.planner.parser import PlanParser, parse_plan
 from llmcompiler_graph.planner.syntax import ToolSpec
+from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.state import State
 from llmcompiler_graph.tools.jsonschema import tool_from_spec
 

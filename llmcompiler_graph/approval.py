@@ -37,8 +37,8 @@ from langchain_core.messages import BaseMessage
 
 from llmcompiler_graph.executor.toolcall import result_text, unwrap_artifacts
 from llmcompiler_graph.fetching.jobs import Job, Outcome
-from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute
+from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.state import KIND, Turn, planned_tasks
 from llmcompiler_graph.task_runs import TaskRun
 from llmcompiler_graph.transcript import jsonable

@@ -26,8 +26,9 @@ from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.plan_formats import PlannerModel, tool_call_planner_messages
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.limits import PlanLimits
-from llmcompiler_graph.planner.parser import END_OF_PLAN, PlannedTask, PlanParser
+from llmcompiler_graph.planner.parser import END_OF_PLAN, PlanParser
 from llmcompiler_graph.planner.syntax import ToolSpec
+from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import describe_tools, render_rounds

@@ -33,8 +33,8 @@ from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.limits import RateLimit
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
-from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute
+from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.state import Turn, result_record
 from llmcompiler_graph.transcript import direct_answer, result_message
 

@@ -11,7 +11,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from llmcompiler_graph.executor.toolcall import Artifact, message_text, result_text
 from llmcompiler_graph.fetching.jobs import Outcome
-from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.state import KIND

@@ -15,7 +15,7 @@ from llmcompiler_graph.context import Settings
 from llmcompiler_graph.joiner import build_joiner_messages, decide
 from llmcompiler_graph.plan_and_schedule import build_planner_messages
 from llmcompiler_graph.planner.limits import PlanLimits
-from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.render import FENCE, fair_cap, render_rounds
 from llmcompiler_graph.sim import ScriptedChatModel
 from llmcompiler_graph.state import KIND, Round, Turn, kind_of

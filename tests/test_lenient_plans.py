@@ -15,7 +15,8 @@ from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.tools import StructuredTool
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.planner.parser import PlannedTask, PlanParser, ToolSpec, parse_plan
+from llmcompiler_graph.planner.parser import PlanParser, ToolSpec, parse_plan
+from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.sim import ScriptedChatModel
 from tests.fakes.char_model import CharModel
 

@@ -47,8 +47,8 @@ from langgraph.runtime import Runtime, get_runtime
 from langgraph.types import Command
 
 from llmcompiler_graph.fetching.jobs import Job
-from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.references import substitute, to_text
+from llmcompiler_graph.planner.tasks import PlannedTask
 
 __all__ = [
     "Artifact",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from llmcompiler_graph.planner.parser import PlannedTask
+from llmcompiler_graph.planner.tasks import PlannedTask
 
 __all__ = ["PlanLimits"]
 

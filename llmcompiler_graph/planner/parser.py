@@ -29,57 +29,28 @@ Anything else is ignored. The result does not depend on how the text is chunked.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, field
 
 from llmcompiler_graph.planner.lenient import NUMBERED, Head, match_head, parse_call, resolve_tool
 from llmcompiler_graph.planner.references import ReferenceError_, dependencies
 from llmcompiler_graph.planner.syntax import CallScanner, ToolSpec, ends_in_string, open_state
+from llmcompiler_graph.planner.tasks import (
+    QUOTED,
+    THOUGHT,
+    PlannedTask,
+    failed_task,
+    no_call,
+    no_tasks,
+    number_taken,
+    thought_text,
+    unknown_tool,
+)
 
-__all__ = ["END_OF_PLAN", "PlanParser", "PlannedTask", "parse_plan"]
+__all__ = ["END_OF_PLAN", "PlanParser", "parse_plan"]
 
 END_OF_PLAN = "<END_OF_PLAN>"
 MAX_CONTINUATION_LINES = 50
-_QUOTED = 200  # characters of a plan quoted when it has no task
-_THOUGHT = re.compile(
-    r"^(?P<deco>[-*_>#\s]*)Thought\s*(?P<mid>[*_]*)\s*:\s*(?P<text>.*)$", re.I | re.S
-)
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedTask:
-    """One parsed plan line.
-
-    Attributes:
-        index: The task number; negative for a line that could not keep its own number
-            (a duplicate, say), so that every task stays addressable.
-        name: The tool name (as the tool is registered; as written for an unknown one).
-        args: Keyword arguments, references still as written (``"$1"``).
-        deps: Tasks whose results the arguments use.
-        thought: The ``Thought:`` text that preceded the line, if any.
-        error: Why the task cannot run, phrased for the joiner; ``None`` when valid.
-        line: The source text of the task.
-        closed_at: ``time.perf_counter()`` when the text that completed the task (its
-            closing ``)``, or the newline or end of stream) was fed to the parser. Dispatch
-            latency is the job's ``Outcome.submitted_at`` minus this. Not compared.
-
-    """
-
-    index: int
-    name: str
-    args: dict[str, object] = field(default_factory=dict)
-    deps: frozenset[int] = frozenset()
-    thought: str | None = None
-    error: str | None = None
-    line: str = ""
-    closed_at: float = field(default=0.0, compare=False)
-
-    @property
-    def label(self) -> str:
-        """Return the number as the plan wrote it, or ``'?'`` for an unnumbered error."""
-        return str(self.index) if self.index > 0 else "?"
 
 
 class PlanParser:
@@ -236,7 +207,7 @@ class PlanParser:
     def _interrupts_pending(self, stripped: str) -> bool:
         """Tell whether a line starts something new, abandoning the open call before it."""
         assert self._pending is not None
-        starts_new = self._head(stripped) is not None or _THOUGHT.match(stripped)
+        starts_new = self._head(stripped) is not None or THOUGHT.match(stripped)
         return bool(starts_new) and open_state("\n".join(self._pending)) != "string"
 
     def _lines(self, lines: list[str]) -> Iterator[PlannedTask]:
@@ -256,7 +227,7 @@ class PlanParser:
         line = line.removesuffix("\r")
         stripped = line.strip()
         if len(self._seen) < 5 and stripped:
-            self._seen.append(stripped[:_QUOTED])
+            self._seen.append(stripped[:QUOTED])
         if self._pending is not None:
             if self._interrupts_pending(stripped):
                 source, self._pending = "\n".join(self._pending), None
@@ -269,14 +240,14 @@ class PlanParser:
             return self._call(source)
         if not stripped or stripped.startswith("```"):
             return []
-        if (thought := _THOUGHT.match(stripped)) is not None:
-            self._thought = [*(self._thought or []), _thought_text(thought)]
+        if (thought := THOUGHT.match(stripped)) is not None:
+            self._thought = [*(self._thought or []), thought_text(thought)]
             return []
         head = self._head(stripped)
         if head is None:
             if (numbered := NUMBERED.match(stripped)) is not None:
                 number = int(numbered.group("step") or numbered.group("num"))
-                problem = self._taken(number) or self._no_call()
+                problem = self._taken(number) or no_call(self._tools)
                 keep = self._taken(number) is None
                 return [
                     self._error(number, stripped, problem, self._take_thought(), keep_index=keep)
@@ -306,7 +277,7 @@ class PlanParser:
             return [self._error(index, source, taken, thought, keep_index=False)]
         name = resolve_tool(head.name, self._tools)
         if name is None:
-            return [self._error(index, source, self._unknown(head.name), thought)]
+            return [self._error(index, source, unknown_tool(head.name, self._tools), thought)]
         unclosed = close is None and not scanner.broken
         try:
             if unclosed and self._cut:
@@ -330,15 +301,7 @@ class PlanParser:
     # -- helpers ---------------------------------------------------------------------------------
 
     def _taken(self, index: int) -> str | None:
-        """Say why task number ``index`` cannot be used, or ``None`` when it can."""
-        if index < 1:
-            return "task numbers start at 1"
-        if index in self._planned:
-            return (
-                f"task number {index} is already used; number tasks uniquely, "
-                f"continuing after the highest number so far ({self._auto_number() - 1})"
-            )
-        return None
+        return number_taken(index, self._planned)
 
     def _take_thought(self) -> str | None:
         thought, self._thought = self._thought, None
@@ -351,30 +314,8 @@ class PlanParser:
     def _auto_number(self) -> int:
         return max((i for i in self._planned if i > 0), default=0) + 1
 
-    def _example(self) -> str:
-        spec = next(iter(self._tools.values()), None)
-        return spec.example() if spec is not None else "tool_name(arg=...)"
-
-    def _no_call(self) -> str:
-        return f"expected one tool call on the line; write it as N. {self._example()}"
-
-    def _unknown(self, name: str) -> str:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(self._tools), n=1)
-        available = ", ".join(sorted(self._tools)) or "none"
-        if close:
-            hint = f"; did you mean '{close[0]}'? write {self._tools[close[0]].example()}."
-        else:
-            hint = "."
-        return f"unknown tool '{name}'{hint} Available tools: {available}"
-
     def _no_tasks(self) -> PlannedTask:
-        quoted = " | ".join(self._seen)[:_QUOTED] or "(nothing)"
-        problem = (
-            f"the planner wrote no tasks: {quoted!r}. Write one numbered call per line, "
-            f"such as 1. {self._example()}, then join()"
-        )
+        quoted, problem = no_tasks(self._seen, self._tools)
         index, self._next_anonymous = self._next_anonymous, self._next_anonymous - 1
         return PlannedTask(index, "", error=problem, line=quoted, closed_at=self._now)
 
@@ -389,7 +330,7 @@ class PlanParser:
         name: str | None = None,
         args: dict[str, object] | None = None,
     ) -> PlannedTask:
-        """Make a failing task; its message names the number and tool and quotes the line."""
+        """Make a failing task (renumbered when its own number cannot be kept)."""
         index = written
         if not keep_index:
             index, self._next_anonymous = self._next_anonymous, self._next_anonymous - 1
@@ -397,14 +338,7 @@ class PlanParser:
         if name is None:
             head = match_head(source)
             name = head.name if head is not None else ""
-        error = f"{task_label(written, name)}: {problem} (line: {_shorten(source)})"
-        return PlannedTask(index, name, args or {}, thought=thought, error=error, line=source,
-                           closed_at=self._now)  # fmt: skip
-
-
-def task_label(index: int, name: str) -> str:
-    """Return how messages name a task: ``task 3 'search'`` (or ``task 3`` without a name)."""
-    return f"task {index} '{name}'" if name else f"task {index}"
+        return failed_task(index, written, name, source, problem, thought, args, self._now)
 
 
 def parse_plan(
@@ -415,15 +349,3 @@ def parse_plan(
     parser.feed(text)
     parser.close()
     return parser
-
-
-def _thought_text(match: re.Match[str]) -> str:
-    """Return the text of a ``Thought:`` line, without bold or italic marks around it."""
-    text = match["text"].strip()
-    if any(c in match["deco"] for c in "*_"):  # **Thought:** text  or  *Thought: text*
-        text = text.rstrip("*_").strip() if match["mid"] else text.strip("*_").strip()
-    return text
-
-
-def _shorten(source: str, limit: int = 200) -> str:
-    return source if len(source) <= limit else source[:limit] + "..."

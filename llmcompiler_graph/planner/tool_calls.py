@@ -28,9 +28,9 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from llmcompiler_graph.planner.parser import PlannedTask, task_label
 from llmcompiler_graph.planner.references import ReferenceError_, dependencies
 from llmcompiler_graph.planner.syntax import ToolSpec
+from llmcompiler_graph.planner.tasks import PlannedTask, task_label
 
 __all__ = ["JOIN_TOOL", "ToolCallPlanReader", "read_tool_call_plan"]
 

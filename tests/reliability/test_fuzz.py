@@ -19,9 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llmcompiler_graph.planner.parser import END_OF_PLAN, PlannedTask, PlanParser, parse_plan
+from llmcompiler_graph.planner.parser import END_OF_PLAN, PlanParser, parse_plan
 from llmcompiler_graph.planner.references import ReferenceError_, dependencies, substitute, to_text
 from llmcompiler_graph.planner.syntax import ToolSpec
+from llmcompiler_graph.planner.tasks import PlannedTask
 
 TOOLS = {
     "search": ToolSpec("search", ("query",), frozenset({"query"}), frozenset({"query"})),

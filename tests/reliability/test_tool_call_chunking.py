@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from langchain_core.messages import ToolMessage
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.planner.parser import PlannedTask
 from llmcompiler_graph.planner.syntax import ToolSpec
+from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool
 
