@@ -9,6 +9,7 @@ from llmcompiler_graph.bench.ideal import (
     IdealRound,
     IdealTask,
     agent_makespan,
+    call_close_tokens,
     call_seconds,
     line_ready_tokens,
     llmcompiler_schedule,
@@ -81,8 +82,6 @@ def test_agent_makespan_sums_turns_and_slowest_tools() -> None:
 @pytest.mark.parametrize("workload", ["diamond", "random-dag", "replan"])
 def test_call_close_token_is_where_the_real_parser_emits_the_task(workload: str) -> None:
     # The parser starts a task at its closing ")" (issue 15), one token before the newline.
-    from llmcompiler_graph.bench.limits.dispatch import call_close_tokens
-
     case = synthetic_cases(workload, 1, 3)[0]
     specs = {t.name: tool_spec(t) for t in make_tools(case, ZERO_TIMINGS, [])}
     for round_ in case.rounds:

@@ -1,11 +1,12 @@
 """The physical limit: the makespan a perfect scheduler reaches under the same timings.
 
 For LLMCompiler, per planning round: the planner streams its plan (time to first token,
-then one token every ``1 / rate`` seconds); each task starts the moment its plan line has
-streamed *and* its dependencies are done, with unlimited parallelism and no overhead; the
-joiner starts when the plan has finished streaming and every task is done. Rounds follow
-one another. For the agent baselines: each turn is one model call followed by its tool
-calls run in parallel, and the next turn starts when the slowest call ends.
+then one token every ``1 / rate`` seconds); each task starts the moment its call has
+streamed (its closing ``)``, where the parser dispatches it) *and* its dependencies are
+done, with unlimited parallelism and no overhead; the joiner starts when the plan has
+finished streaming and every task is done. Rounds follow one another. For the agent
+baselines: each turn is one model call followed by its tool calls run in parallel, and the
+next turn starts when the slowest call ends.
 
 Nothing here measures anything: given the scripted texts, the profile and the tool
 latencies, it computes. ``ours / ideal`` is then our distance to the limit.
@@ -23,6 +24,7 @@ __all__ = [
     "IdealSchedule",
     "IdealTask",
     "agent_makespan",
+    "call_close_tokens",
     "call_seconds",
     "line_ready_tokens",
     "llmcompiler_schedule",
@@ -80,29 +82,40 @@ def call_seconds(profile: LatencyProfile, output_tokens: int, prefill: float = 0
     return prefill + token_offset(profile, output_tokens - 1)
 
 
-def line_ready_tokens(text: str) -> dict[int, int]:
-    """Map each numbered plan line of ``text`` to the index of the token that completes it.
-
-    A line is complete when the newline after it arrives (whitespace travels at the front of
-    the next token); a line with no newline after it completes with the last token.
-    """
-    tokens = tokenize(text)
+def _marks(text: str, at_paren: bool) -> dict[int, int]:
     ends: list[int] = []
     position = 0
-    for token in tokens:
+    for token in tokenize(text):
         position += len(token)
         ends.append(position)
-    ready: dict[int, int] = {}
+    marks: dict[int, int] = {}
     offset = 0
     for line in text.split("\n"):
-        newline_at = offset + len(line)  # index of the "\n" ending this line
-        offset = newline_at + 1
+        start, offset = offset, offset + len(line) + 1
         head = line.strip().split(".", 1)[0]
         if not head.isdigit() or "join()" in line:
             continue
-        k = next((i for i, end in enumerate(ends) if end > newline_at), len(tokens) - 1)
-        ready[int(head)] = k
-    return ready
+        at = start + (line.rindex(")") if at_paren and ")" in line else len(line))
+        marks[int(head)] = next((i for i, end in enumerate(ends) if end > at), len(ends) - 1)
+    return marks
+
+
+def line_ready_tokens(text: str) -> dict[int, int]:
+    """Map each numbered plan line of ``text`` to the index of the token holding its newline.
+
+    Whitespace travels at the front of the next token; a line with no newline after it
+    completes with the last token. The parser dispatched here before issue 15; it now
+    dispatches at the call's closing ``)`` (:func:`call_close_tokens`), one token earlier.
+    """
+    return _marks(text, at_paren=False)
+
+
+def call_close_tokens(text: str) -> dict[int, int]:
+    """Map each numbered plan line of ``text`` to the index of the token holding its last ``)``.
+
+    This is when the parser dispatches a task: the rest of its line cannot change it.
+    """
+    return _marks(text, at_paren=True)
 
 
 def llmcompiler_schedule(rounds: Sequence[IdealRound]) -> IdealSchedule:

@@ -10,8 +10,8 @@ from llmcompiler_graph.bench.ideal import (
     IdealRound,
     IdealSchedule,
     IdealTask,
+    call_close_tokens,
     call_seconds,
-    line_ready_tokens,
     token_offset,
 )
 from llmcompiler_graph.bench.scripts import joiner_reply, plan_text, plan_tool_calls
@@ -28,13 +28,14 @@ def readiness(
     """Tell when each step of a round can be dispatched, by the planner's stream alone.
 
     Returns the token slot (0-based) and the chunk number at which each step is known
-    complete, and the plan's output tokens. A text plan's line is complete when the newline
-    after it arrives (one chunk per token); a tool call when the next call's first chunk
-    arrives, the last one when the stream ends (its final chunk is due with its last token).
+    complete, and the plan's output tokens. A text plan's call is complete when its closing
+    ``)`` arrives (one chunk per token; the parser dispatches it then); a tool call when the
+    next call's first chunk arrives, the last one when the stream ends (its final chunk is
+    due with its last token).
     """
     if not tool_calls:
         plan = plan_text(round_)
-        ready = line_ready_tokens(plan)
+        ready = call_close_tokens(plan)
         return ready, dict(ready), count_tokens(plan)
     message = plan_tool_calls(round_)
     layout = tool_call_stream(message.text, message.tool_calls)

@@ -19,12 +19,14 @@ from llmcompiler_graph.bench.harness import ToolTimings, prefill_for
 from llmcompiler_graph.bench.ideal import (
     IdealRound,
     IdealTask,
+    call_close_tokens,
     call_seconds,
+    line_ready_tokens,
     token_offset,
 )
 from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
 from llmcompiler_graph.bench.workloads import Case
-from llmcompiler_graph.sim import LatencyProfile, count_tokens, tokenize
+from llmcompiler_graph.sim import LatencyProfile, count_tokens
 
 __all__ = [
     "call_close_tokens",
@@ -35,35 +37,9 @@ __all__ = [
 ]
 
 
-def _marks(text: str, at_paren: bool) -> dict[int, int]:
-    ends: list[int] = []
-    position = 0
-    for token in tokenize(text):
-        position += len(token)
-        ends.append(position)
-    marks: dict[int, int] = {}
-    offset = 0
-    for line in text.split("\n"):
-        start, offset = offset, offset + len(line) + 1
-        head = line.strip().split(".", 1)[0]
-        if not head.isdigit() or "join()" in line or ")" not in line:
-            continue
-        at = start + (line.rindex(")") if at_paren else len(line))
-        marks[int(head)] = next((i for i, end in enumerate(ends) if end > at), len(ends) - 1)
-    return marks
-
-
-def call_close_tokens(text: str) -> dict[int, int]:
-    """Map each numbered plan line of ``text`` to the index of the token holding its last ``)``."""
-    return _marks(text, at_paren=True)
-
-
 def newline_tokens(text: str) -> dict[int, int]:
-    """Map each numbered plan line to the index of the token holding the newline after it.
-
-    The last line, with no newline after it, maps to the last token.
-    """
-    return _marks(text, at_paren=False)
+    """Map each numbered plan line to the index of the token holding the newline after it."""
+    return line_ready_tokens(text)
 
 
 def limit_rounds(
