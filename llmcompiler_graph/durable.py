@@ -28,7 +28,7 @@ import concurrent.futures
 import contextvars
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -36,7 +36,15 @@ from langgraph.func import task
 
 from llmcompiler_graph.fetching.jobs import Outcome
 
-__all__ = ["Entry", "Journal", "journal_entry", "replayed_outcomes"]
+__all__ = [
+    "JOURNAL_TASK",
+    "Entry",
+    "Journal",
+    "awithout_journal",
+    "journal_entry",
+    "replayed_outcomes",
+    "without_journal",
+]
 
 Entry = dict[str, Any]
 
@@ -45,7 +53,11 @@ _CALL_KEY = "__pregel_call"  # present only inside a running graph task
 _DURABILITY_KEY = "__pregel_durability"
 
 
-@task(name="llmcompiler_journal")  # type: ignore[arg-type]  # (its overloads confuse mypy)
+JOURNAL_TASK = "llmcompiler_journal"
+"""The journal task's name; :func:`without_journal` keeps it out of the graph's streams."""
+
+
+@task(name=JOURNAL_TASK)  # type: ignore[arg-type]  # (its overloads confuse mypy)
 def journal_entry(entry: Entry) -> Entry:
     """Record ``entry`` (a LangGraph task: its result is checkpointed when it returns)."""
     return entry
@@ -191,3 +203,41 @@ def replayed_outcomes(entries: list[Entry]) -> dict[int, Outcome]:
                 error=entry.get("error"),
             )
     return outcomes
+
+
+def _is_journal(part: object) -> bool:
+    """Tell whether a streamed part only reports a journal task (updates, tasks, debug)."""
+    data = part[-1] if isinstance(part, tuple) and part else part
+    if isinstance(data, Mapping) and {"type", "data"} <= set(data) and len(data) <= 4:
+        data = data["data"]  # the v2 stream format: {"type", "ns", "data", ...}
+    if not isinstance(data, Mapping):
+        return False
+    if JOURNAL_TASK in data and len(data) == 1:  # updates
+        return True
+    payload = data.get("payload")
+    named = data.get("name") if "name" in data else None
+    if isinstance(payload, Mapping):  # debug
+        named = payload.get("name")
+    return named == JOURNAL_TASK and ("id" in data or isinstance(payload, Mapping))
+
+
+def without_journal(parts: Iterator[Any]) -> Iterator[Any]:
+    """Yield a graph stream's parts except those of journal tasks (see :mod:`.durable`)."""
+    try:
+        for part in parts:
+            if not _is_journal(part):
+                yield part
+    finally:
+        if isinstance(parts, Generator):
+            parts.close()
+
+
+async def awithout_journal(parts: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """Do what :func:`without_journal` does for an async stream."""
+    try:
+        async for part in parts:
+            if not _is_journal(part):
+                yield part
+    finally:
+        if isinstance(parts, AsyncGenerator):
+            await parts.aclose()

@@ -23,6 +23,7 @@ from langgraph.types import Command
 
 from llmcompiler_graph.approval import check_approval_names, normalize_resume
 from llmcompiler_graph.context import Context
+from llmcompiler_graph.durable import awithout_journal, without_journal
 from llmcompiler_graph.executor.toolcall import Toolbox
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
 from llmcompiler_graph.plan_formats import bind_planner
@@ -146,6 +147,7 @@ def create_llm_compiler(
 class LLMCompilerGraph(CompiledStateGraph[State, Context, State, State]):
     """The compiled graph, checking an approval answer before LangGraph reads it.
 
+    Its streams leave out the round journal's tasks (:mod:`llmcompiler_graph.durable`).
     LangGraph fails inside its loop on ``Command(resume=None)`` and on resume dicts with
     integer keys, and reads ``{}`` as no answer; here ``None`` and ``{}`` are refused with the
     accepted shapes before anything runs (the run stays paused, ready for a valid answer)
@@ -158,11 +160,12 @@ class LLMCompilerGraph(CompiledStateGraph[State, Context, State, State]):
         Closing the stream early (``break`` out of it) cancels the running round: no new
         task starts, running tools see the cancel event, and the close returns promptly.
         """
-        return cancel_on_close(super().stream(_checked(input), *args, **kwargs))
+        parts = super().stream(_checked(input), *args, **kwargs)
+        return cancel_on_close(without_journal(parts))
 
     def astream(self, input: Any, *args: Any, **kwargs: Any) -> Any:
         """Run :meth:`CompiledStateGraph.astream` on a checked input."""
-        return super().astream(_checked(input), *args, **kwargs)
+        return awithout_journal(super().astream(_checked(input), *args, **kwargs))
 
 
 def _checked(input: Any) -> Any:

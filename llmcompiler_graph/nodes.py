@@ -39,6 +39,7 @@ from llmcompiler_graph.plan_and_schedule import (
 )
 from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
 from llmcompiler_graph.planner.syntax import ToolSpec
+from llmcompiler_graph.redact import redact
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 from llmcompiler_graph.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
 
@@ -259,4 +260,5 @@ def after_join(state: State) -> Literal["plan_and_schedule", "__end__"]:
 
 def _notice(text: str) -> AIMessage:
     marker = {"kind": "answer", "thought": None, "incomplete": "model_not_configured"}
-    return AIMessage(content=text, name="joiner", additional_kwargs={KIND: marker})
+    # A model's construction error may quote its endpoint: no credentials into the state.
+    return AIMessage(content=redact(text), name="joiner", additional_kwargs={KIND: marker})

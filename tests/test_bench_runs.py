@@ -84,11 +84,13 @@ def test_agent_usage_metadata_matches_the_accounting() -> None:
 
 @pytest.mark.parametrize("approach", APPROACHES)
 def test_measured_time_never_beats_the_ideal(approach: str) -> None:
-    # The ideal is a lower bound under the same timings; generous upper slack for busy machines.
+    # The ideal is a lower bound under the same timings (the property tested). The upper bound
+    # only catches a run that hangs or serialises badly: wide, since CI machines may be busy
+    # (2.47 s against a 1.49 s bound was seen at load 10). Speed figures live in `bench`.
     env = Env(FAST, FAST_TOOLS)
     result = run_case(approach, synthetic_cases("diamond", 1, 1)[0], env)  # type: ignore[arg-type]
     assert result.ideal > 0.3
-    assert result.ideal * 0.995 <= result.latency <= result.ideal + 0.5
+    assert result.ideal * 0.995 <= result.latency <= result.ideal * 3 + 2.0
 
 
 @pytest.mark.slow

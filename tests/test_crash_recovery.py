@@ -116,6 +116,7 @@ def test_tasks_in_flight(
     assert after["effect e7"] == 1 and after["joiner"] == 1
     # Tasks 1-3 finished in the order 3, 2, 1 and their results were recorded in that
     # order: each still reaches its own task.
+    assert out["plan_error"] is None  # the plan had ended: replayed whole, not marked cut
     names = {1: "e1", 2: "e2", 3: "e3", 4: "h4", 5: "h5", 6: "h6", 7: "e7"}
     assert out["results"] == {str(i): ["success", f"did {n}"] for i, n in names.items()}
 
@@ -130,6 +131,7 @@ def test_mid_stream(tmp_path: Path, kind: str, mode: str, request: pytest.Fixtur
     # never planned. The joiner reads the plan as cut and may replan.
     assert effects(log) == Counter({"plan": 1, "effect e1": 1, "effect e2": 1, "joiner": 1})
     assert sorted(out["results"]) == ["1", "2"]
+    assert "stream was cut short" in out["plan_error"]
 
 
 @pytest.mark.parametrize(("kind", "mode"), CASES)

@@ -83,3 +83,30 @@ def test_without_a_checkpointer_the_journal_does_nothing() -> None:
     assert journal.replay() == []
     journal.record({"kind": "plan", "chunks": []})
     journal.flush()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_journal_tasks_stay_out_of_the_streams(mode: str) -> None:
+    @tool
+    def echo(text: str) -> str:
+        """Echo."""
+        return text
+
+    plan = '1. echo(text="a")\n2. echo(text="$1 b")\n3. join()<END_OF_PLAN>'
+    app = create_llm_compiler(
+        ScriptedChatModel(responses=answer_or(plan)), [echo], checkpointer=InMemorySaver()
+    )
+    config = {"configurable": {"thread_id": mode}}
+    payload = {"messages": [("user", "q")]}
+    modes = ["updates", "tasks", "debug", "values"]
+    if mode == "sync":
+        parts = list(app.stream(payload, config, stream_mode=modes))
+    else:
+
+        async def collect() -> list[Any]:
+            return [p async for p in app.astream(payload, config, stream_mode=modes)]
+
+        parts = asyncio.run(collect())
+    assert "llmcompiler_journal" not in repr(parts)
+    updates = [next(iter(d)) for m, d in parts if m == "updates"]
+    assert updates == ["plan_and_schedule", "join"]

