@@ -45,7 +45,7 @@ def crash(args: list[str]) -> None:
     assert proc.stdout is not None
     try:
         for line in proc.stdout:  # blocks until the child speaks; no timing involved
-            if line.strip() == "READY":
+            if "READY" in line and "NEVER-READY" not in line:
                 break
         else:
             proc.wait(60)

@@ -34,6 +34,7 @@ CONFIG = {"configurable": {"thread_id": "crash-test"}}
 
 _saved = threading.Condition()
 _journal: list[dict[str, Any]] = []  # journal entries the saver has written
+_said_ready = False
 
 
 def log(line: str) -> None:
@@ -53,11 +54,17 @@ def saved_kinds() -> set[str]:
 
 def stop_here(ready: Any) -> None:
     """Wait until ``ready()`` holds for what is saved, say READY, and wait to be killed."""
+    global _said_ready
     with _saved:
         if not _saved.wait_for(ready, timeout=120):
             print("NEVER-READY", flush=True)
             os._exit(3)
-    print("READY", flush=True)
+        # Several tools may get here at once: one line, written once, so the parent never
+        # reads two READYs run together ("READYREADY") and waits forever.
+        if not _said_ready:
+            _said_ready = True
+            sys.stdout.write("READY\n")
+            sys.stdout.flush()
     threading.Event().wait()
 
 
