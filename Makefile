@@ -47,9 +47,10 @@ typecheck: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -rs
 
-# Fewer fuzz examples than `make test` (300): the inner loop stays under a minute.
+# Fewer fuzz examples than `make test` (300), on both cores (pytest-xdist, 2 workers): the
+# inner loop stays around a minute. `make test` (CI) runs serially.
 fast: $(VENV)/.installed-dev
-	LLMCOMPILER_FUZZ_EXAMPLES=$${LLMCOMPILER_FUZZ_EXAMPLES:-40} $(BIN)/python -m pytest -q -m "not slow and not integration"
+	LLMCOMPILER_FUZZ_EXAMPLES=$${LLMCOMPILER_FUZZ_EXAMPLES:-40} $(BIN)/python -m pytest -q -n 2 -m "not slow and not integration"
 
 check: lint typecheck fast
 
