@@ -73,6 +73,7 @@ def ideal_rounds(
                 plan_prefill + token_offset(profile, ready[s.index]),
                 timings.duration(s, case.seed),
                 s.deps,
+                s.tool,
             )
             for s in round_.steps
         )

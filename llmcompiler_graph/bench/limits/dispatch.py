@@ -15,23 +15,16 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping, Sequence
 
-from llmcompiler_graph.bench.harness import ToolTimings, prefill_for
 from llmcompiler_graph.bench.ideal import (
-    IdealRound,
-    IdealTask,
     call_close_tokens,
-    call_seconds,
     line_ready_tokens,
-    token_offset,
 )
-from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
+from llmcompiler_graph.bench.scripts import plan_text
 from llmcompiler_graph.bench.workloads import Case
-from llmcompiler_graph.sim import LatencyProfile, count_tokens
 
 __all__ = [
     "call_close_tokens",
     "dispatch_latencies",
-    "limit_rounds",
     "newline_tokens",
     "percentile",
 ]
@@ -40,40 +33,6 @@ __all__ = [
 def newline_tokens(text: str) -> dict[int, int]:
     """Map each numbered plan line to the index of the token holding the newline after it."""
     return line_ready_tokens(text)
-
-
-def limit_rounds(
-    case: Case,
-    profile: LatencyProfile,
-    timings: ToolTimings,
-    planner_inputs: Sequence[int] = (),
-    joiner_inputs: Sequence[int] = (),
-) -> list[IdealRound]:
-    """Describe ``case``'s rounds for the bound: each task ready at its ``)``, with its tool.
-
-    Ready at the ``)`` rather than the newline, so the bound holds for both dispatch rules.
-    """
-    slope = prefill_for(profile)
-    rounds = []
-    for number, round_ in enumerate(case.rounds):
-        plan = plan_text(round_)
-        ready = call_close_tokens(plan)
-        plan_prefill = slope * (planner_inputs[number] if number < len(planner_inputs) else 0)
-        join_prefill = slope * (joiner_inputs[number] if number < len(joiner_inputs) else 0)
-        tasks = tuple(
-            IdealTask(
-                s.index,
-                plan_prefill + token_offset(profile, ready[s.index]),
-                timings.duration(s, case.seed),
-                s.deps,
-                s.tool,
-            )
-            for s in round_.steps
-        )
-        planner = call_seconds(profile, count_tokens(plan), plan_prefill)
-        joiner = call_seconds(profile, count_tokens(joiner_reply(case, number)), join_prefill)
-        rounds.append(IdealRound(planner, tasks, joiner))
-    return rounds
 
 
 def dispatch_latencies(
