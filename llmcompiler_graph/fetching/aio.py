@@ -1,8 +1,7 @@
 """The asyncio driver: ``TaskFetchingUnit``'s API on an event loop (options: ``UnitOptions``).
 
-For the async nodes (``ainvoke``, ``langgraph dev``), whose loop must never block: coroutine
-jobs run as tasks on the loop, others on daemon worker threads; bookkeeping stays on the
-loop's thread (no lock)::
+For the async nodes, whose loop must never block: coroutine jobs run as tasks on the loop,
+others on daemon worker threads; bookkeeping stays on the loop's thread (no lock)::
 
     async with AsyncTaskFetchingUnit(max_concurrency=4) as tfu:
         tfu.submit(Job(1, "search", fn=async_search))
@@ -15,27 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import threading
 import time
 from typing import Unpack
 
 from llmcompiler_graph.executor.workers import WorkerPool, run_for_loop
 from llmcompiler_graph.fetching.calls import Start, Step
-from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError
-from llmcompiler_graph.fetching.options import UnitOptions, scheduler_for
+from llmcompiler_graph.fetching.driver import UnitBase
+from llmcompiler_graph.fetching.jobs import Job, Outcome
+from llmcompiler_graph.fetching.options import UnitOptions
 
 __all__ = ["AsyncTaskFetchingUnit"]
 
 
-class AsyncTaskFetchingUnit:
+class AsyncTaskFetchingUnit(UnitBase):
     """Run submitted jobs on an event loop as soon as their dependencies are done."""
 
     def __init__(self, **options: Unpack[UnitOptions]) -> None:
         """Create a unit for one run, used from one event loop (see ``UnitOptions``)."""
-        self._core = scheduler_for(options)
-        self._timeout = options.get("timeout")
+        super().__init__(options)
         self._on_event = options.get("on_event")
-        self.cancel_event = options.get("cancel_event") or threading.Event()
         self._pool = WorkerPool(options.get("thread_name", "llmcompiler-atask"))
         self._tasks: set[asyncio.Task[None]] = set()
         self._done = asyncio.Event()
@@ -59,17 +56,13 @@ class AsyncTaskFetchingUnit:
 
     async def wait(self, timeout: float | None = None) -> dict[int, Outcome]:
         """Wait until every job has an outcome; raises as :meth:`.threads.TaskFetchingUnit.wait`."""
-        if not self._core.closed:
-            raise SchedulerError("wait() before close(): the unit cannot know the plan ended")
+        self._check_closed()
         try:
             async with asyncio.timeout(timeout):
                 await self._done.wait()
         except TimeoutError:
-            missing = self._core.unfinished()
-            raise SchedulerError(f"tasks {missing} still unfinished after {timeout} s") from None
-        if self._core.raised is not None:
-            raise self._core.raised
-        return self._core.results()
+            pass
+        return self._outcomes(self._done.is_set(), timeout)
 
     async def __aenter__(self) -> AsyncTaskFetchingUnit:
         return self
@@ -83,16 +76,6 @@ class AsyncTaskFetchingUnit:
         if self._timer is not None:
             self._timer.cancel()
         self._pool.shutdown()
-
-    @property
-    def abandoned_threads(self) -> int:
-        """Return how many ended calls (timed out, cancelled) are still running."""
-        return self._core.abandoned
-
-    @property
-    def peak_running(self) -> int:
-        """Return the most calls that ran at once (abandoned calls not counted)."""
-        return self._core.peak
 
     def _apply(self, step: Step) -> None:
         for event in step.events if self._on_event is not None else ():
@@ -108,15 +91,13 @@ class AsyncTaskFetchingUnit:
         if step.wake_at is not None:
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = loop.call_at(loop.time() + step.wake_at - time.perf_counter(), self._tick)
+            at = loop.time() + step.wake_at - time.perf_counter()
+            self._timer = loop.call_at(at, lambda: self._apply(self._core.tick()))
         if self._core.done:
             self._done.set()
 
     def _late(self, start: Start, value: object, exc: BaseException | None) -> None:
         self._apply(self._core.finish(start, value, exc))  # counts the thread as returned
-
-    def _tick(self) -> None:
-        self._apply(self._core.tick())
 
     async def _run(self, start: Start) -> None:
         threaded = not start.is_async

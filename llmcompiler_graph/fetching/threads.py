@@ -1,8 +1,7 @@
-"""The thread driver: runs the core's calls on daemon worker threads (options: ``UnitOptions``).
+"""The thread driver: the core's calls on daemon worker threads (options: ``UnitOptions``).
 
-Thread-safe, so jobs may be submitted while calls run (the plan still streams); calls start
-the instant the core says so (completion callbacks, no polling); events reach ``on_event``
-in order, outside the lock::
+Thread-safe (jobs arrive while calls run); calls start the instant the core says so, with
+no polling; events reach ``on_event`` in order, outside the lock::
 
     with TaskFetchingUnit(max_concurrency=4) as tfu:
         tfu.submit(Job(1, "search", fn=...))
@@ -21,22 +20,21 @@ from typing import Unpack
 
 from llmcompiler_graph.executor.workers import SerialDelivery, Watchdog, WorkerPool
 from llmcompiler_graph.fetching.calls import Start, Step
-from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, TaskEvent
-from llmcompiler_graph.fetching.options import UnitOptions, scheduler_for
+from llmcompiler_graph.fetching.driver import UnitBase
+from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
+from llmcompiler_graph.fetching.options import UnitOptions
 
 __all__ = ["TaskFetchingUnit"]
 
 _WAKE = -1  # the watchdog key of the rate-limit timer (call keys are task indices)
 
 
-class TaskFetchingUnit:
+class TaskFetchingUnit(UnitBase):
     """Run submitted jobs on threads as soon as their dependencies are done."""
 
     def __init__(self, **options: Unpack[UnitOptions]) -> None:
         """Create a unit for one run (see :class:`~.options.UnitOptions`)."""
-        self._core = scheduler_for(options)
-        self._timeout = options.get("timeout")
-        self.cancel_event = options.get("cancel_event") or threading.Event()
+        super().__init__(options)
         name = options.get("thread_name", "llmcompiler-task")
         self._pool = WorkerPool(name)
         self._watchdog = Watchdog(self._alarm, f"{name}-watchdog")
@@ -69,14 +67,9 @@ class TaskFetchingUnit:
         re-raises the first ``propagate`` exception a call raised.
         """
         with self._cond:
-            if not self._core.closed:
-                raise SchedulerError("wait() before close(): the unit cannot know the plan ended")
-            if not self._cond.wait_for(lambda: self._core.done and self._events.idle, timeout):
-                missing = self._core.unfinished()
-                raise SchedulerError(f"tasks {missing} still unfinished after {timeout} s")
-            if self._core.raised is not None:
-                raise self._core.raised
-            return self._core.results()
+            self._check_closed()
+            ended = self._cond.wait_for(lambda: self._core.done and self._events.idle, timeout)
+            return self._outcomes(ended, timeout)
 
     def __enter__(self) -> TaskFetchingUnit:
         return self
@@ -87,18 +80,6 @@ class TaskFetchingUnit:
             self.cancel()
         self._watchdog.stop()
         self._pool.shutdown()
-
-    @property
-    def abandoned_threads(self) -> int:
-        """Return how many ended calls (timed out, cancelled) are still running."""
-        with self._cond:
-            return self._core.abandoned
-
-    @property
-    def peak_running(self) -> int:
-        """Return the most calls that ran at once (abandoned calls not counted)."""
-        with self._cond:
-            return self._core.peak
 
     def _apply(self, step: Step) -> None:  # with the lock held
         self._events.put(step.events)

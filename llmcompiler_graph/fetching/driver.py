@@ -1,0 +1,47 @@
+"""What both drivers share: building the core from the options, counters, and how waits end.
+
+:mod:`.threads` and :mod:`.aio` each subclass :class:`UnitBase` (same package, same layer)
+and add only their I/O: how a call runs, how events are delivered, how a wait blocks.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from llmcompiler_graph.fetching.jobs import Outcome, SchedulerError
+from llmcompiler_graph.fetching.options import UnitOptions, scheduler_for
+
+__all__ = ["UnitBase"]
+
+
+class UnitBase:
+    """The state and read-only API the thread and asyncio drivers have in common."""
+
+    def __init__(self, options: UnitOptions) -> None:
+        """Check ``options`` and build the sans-IO core they describe."""
+        self._core = scheduler_for(options)
+        self._timeout = options.get("timeout")
+        self.cancel_event = options.get("cancel_event") or threading.Event()
+
+    @property
+    def abandoned_threads(self) -> int:
+        """Return how many ended calls (timed out, cancelled) are still running."""
+        return self._core.abandoned  # one int read: atomic, no lock needed
+
+    @property
+    def peak_running(self) -> int:
+        """Return the most calls that ran at once (abandoned calls not counted)."""
+        return self._core.peak
+
+    def _check_closed(self) -> None:
+        if not self._core.closed:
+            raise SchedulerError("wait() before close(): the unit cannot know the plan ended")
+
+    def _outcomes(self, finished: bool, timeout: float | None) -> dict[int, Outcome]:
+        """End a wait: raise for a timeout or a ``propagate`` exception, else the outcomes."""
+        if not finished:
+            missing = self._core.unfinished()
+            raise SchedulerError(f"tasks {missing} still unfinished after {timeout} s")
+        if self._core.raised is not None:
+            raise self._core.raised
+        return self._core.results()
