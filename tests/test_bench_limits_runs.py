@@ -158,3 +158,16 @@ def test_bench_limits_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "| mixed-dag | LLMCompiler, critical path (sync) |" in out
     assert "dispatch (async): p50 ms after the closing )" in out
     assert (tmp_path / "results.json").is_file() and not (tmp_path / "plots").exists()
+
+
+def test_bench_limits_only_dispatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from llmcompiler_graph.cli import main
+
+    args = ["bench-limits", "--samples", "1", "--profile", "instant", "--timescale", "0.02"]
+    code = main([*args, "--only", "dispatch", "--no-plots", "--out", str(tmp_path)])
+    out, _ = capsys.readouterr()
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert code == 0
+    assert "dispatch (sync): p50 ms after the closing )" in out
+    assert data["runs"] == [] and data["dispatch_runs"]
+    assert "| mixed-dag |" not in out

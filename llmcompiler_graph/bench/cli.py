@@ -125,6 +125,13 @@ def add_commands(commands: Any) -> None:
     )
     limits.add_argument("--no-dispatch", action="store_true", help="skip the dispatch runs")
     limits.add_argument(
+        "--only",
+        choices=["dispatch"],
+        default=None,
+        help="run only this part: 'dispatch' runs only the dispatch-latency runs (about 1 min "
+        "at --samples 3), e.g. bench-limits --only dispatch --no-plots",
+    )
+    limits.add_argument(
         "--no-plots", action="store_true", help="write RESULTS.md and results.json, no PNGs"
     )
     limits.add_argument(
@@ -217,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_limits(args: argparse.Namespace) -> int:
     try:
         from llmcompiler_graph.bench.limits.suite import LimitsConfig, run_limits_session
+        from llmcompiler_graph.bench.limits.workloads import LIMIT_WORKLOADS
     except ImportError as exc:
         print(
             f"llmcompiler-graph bench-limits: a benchmark dependency is missing ({exc}). "
@@ -230,7 +238,8 @@ def _run_limits(args: argparse.Namespace) -> int:
         profile=args.profile,
         out=args.out,
         jobs=args.jobs,
-        dispatch=not args.no_dispatch,
+        workloads=() if args.only == "dispatch" else LIMIT_WORKLOADS,
+        dispatch=args.only == "dispatch" or not args.no_dispatch,
         plots=not args.no_plots,
         timescale=args.timescale,
     )
