@@ -33,9 +33,10 @@ import contextvars
 import dataclasses
 import functools
 import inspect
+import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
@@ -63,6 +64,8 @@ __all__ = [
     "tool_job",
     "unwrap_artifacts",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _RUNTIME_FIELDS = {f.name for f in dataclasses.fields(ToolRuntime)}
 
@@ -327,7 +330,7 @@ def _capture(func: Callable[..., object]) -> Callable[..., object]:
         _keep(value)
         return value
 
-    return wrapper
+    return _settled(wrapper)
 
 
 def _acapture(func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
@@ -337,6 +340,31 @@ def _acapture(func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable
         _keep(value)
         return value
 
+    return _settled(wrapper)
+
+
+def _settled(wrapper: F) -> F:
+    """Work out once what LangChain reads from a tool's function on every call (issue 15).
+
+    ``BaseTool.run`` looks up the function's ``RunnableConfig`` parameter
+    (``get_type_hints``: string annotations are compiled again each time) and its signature
+    before the body starts, on the dispatch's critical path. The wrapper keeps the same
+    answers, resolved once: its annotations with their types, and its signature. A
+    function whose hints cannot be resolved keeps them as written (resolved, and failing,
+    per call as before).
+    """
+    try:  # before the annotations change: the signature of the wrapped function, as before
+        signature: inspect.Signature | None = inspect.signature(wrapper)
+    except (TypeError, ValueError):  # no signature: LangChain fails per call, as before
+        signature = None
+    try:
+        hints = typing.get_type_hints(wrapper, include_extras=True)
+    except Exception:  # unresolvable hints stay as they were
+        pass
+    else:
+        wrapper.__annotations__ = hints
+    if signature is not None:
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
     return wrapper
 
 
