@@ -142,8 +142,8 @@ def evaluate_targets(
                     row["vs_replay"] <= BOUND_TARGET,
                     "ideal: the zero-overhead list schedule of the same policy under the same "
                     f"limits; it is {_fmt(row['replay_vs_bound'], '.3f')} of the lower bound "
-                    f"for any schedule (set by {', '.join(row['binding'])}), and measured is "
-                    f"{row['vs_bound']:.3f} of it",
+                    f"for any schedule (set by {', '.join(row['binding'])}); measured/lower "
+                    f"bound = {row['vs_bound']:.3f}",
                 )
             )
         cap = limits_by_workload.get(workload, {}).get("search")
