@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "PLAN_FORMATS",
     "Context",
+    "FuseMode",
     "PlanFormat",
     "Settings",
     "effective_settings",
@@ -55,6 +56,9 @@ DEFAULT_MAX_CONCURRENCY = 8
 Tool calls wait on I/O, so this is independent of the core count (the thread pool default
 ``min(32, cores + 4)`` would be 6 on a 2-core machine and serialize an 8-search plan).
 """
+
+FuseMode = Literal["waiting", "plan", "off"]
+"""How calls of a batched tool are fused (see the ``fuse`` setting)."""
 
 PlanFormat = Literal["text", "tool_calls"]
 PLAN_FORMATS: tuple[PlanFormat, ...] = ("text", "tool_calls")
@@ -113,6 +117,10 @@ def _rates(value: Any) -> str | None:
 
 def _priority(value: Any) -> str | None:
     return None if value in ("fifo", "critical_path") else "must be 'fifo' or 'critical_path'"
+
+
+def _fuse(value: Any) -> str | None:
+    return None if value in ("waiting", "plan", "off") else "must be 'waiting', 'plan' or 'off'"
 
 
 def _positive_seconds(value: Any) -> str | None:
@@ -184,10 +192,13 @@ class Context:
         'order) or "critical_path" (the longest chain of dependents first; ties in plan order).',
         check=_priority,
     )
-    fuse: bool = setting(
-        True,
-        "Fuse ready calls of a tool given in `batch_tools` that would wait for capacity into one "
-        "batched call (results split back per task).",
+    fuse: Literal["waiting", "plan", "off"] = setting(
+        "waiting",
+        "How calls of a tool given in `batch_tools` are fused into batched calls (results split "
+        'back per task): "waiting" (ready calls that would wait for capacity; never delays a '
+        'call), "plan" (hold them until the plan has streamed, then one call for all that are '
+        'ready: fewest calls, started later) or "off". True/False mean "waiting"/"off".',
+        check=_fuse,
     )
     interrupt_before_tools: Sequence[str] = setting(
         (),
@@ -238,6 +249,8 @@ class Context:
         names = self.interrupt_before_tools
         if isinstance(names, list | set | frozenset):  # a tuple, hashable and immutable
             object.__setattr__(self, "interrupt_before_tools", tuple(names))
+        if isinstance(self.fuse, bool):  # the 0.2 values
+            object.__setattr__(self, "fuse", "waiting" if self.fuse else "off")
         for f in fields(self):
             check: Check | None = f.metadata.get("check")
             problem = check(getattr(self, f.name)) if check is not None else None

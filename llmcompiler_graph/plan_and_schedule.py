@@ -134,7 +134,12 @@ class PlanRound:
                 return []
             self._text.append(piece)
             self.parser.feed_text(piece)
-            return self._jobs(self._recorded(self.parser.feed(calls)))
+            tasks = self.parser.feed(calls)
+            if getattr(chunk, "chunk_position", None) == "last":
+                # LangChain's final chunk (langchain-core >= 1.0) comes before it merges the
+                # chunks and runs the callbacks: no call can follow, so the last one is complete.
+                tasks += self.parser.close()
+            return self._jobs(self._recorded(tasks))
         if self.parser.done:
             self._trailing += len(piece)
             return []

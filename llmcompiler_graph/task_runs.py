@@ -120,7 +120,7 @@ class TaskRun:
         self._tool_config: RunnableConfig = {**self.config, "configurable": configurable}
         self._tools = args["tools"]
         self._asynchronous = args.get("asynchronous", False)
-        self._batches = args.get("batches", {}) if self.settings.fuse else {}
+        self._batches = args.get("batches", {}) if self.settings.fuse != "off" else {}
         self.record = CallRecord()
         self.propagate_interrupts = args.get("propagate_interrupts", False)
         """Let a tool's interrupt end the node (else it is recorded; see :meth:`waiting`)."""
@@ -165,7 +165,8 @@ class TaskRun:
                 return next(iter(args.values()))
             return args
 
-        return replace(job, batch=BatchForm(task.name, argument, call))
+        whole_plan = self.settings.fuse == "plan"
+        return replace(job, batch=BatchForm(task.name, argument, call, whole_plan=whole_plan))
 
     def on_event(self, event: TaskEvent) -> None:
         """Relay a task event, and record in the journal how each task that ran ended."""

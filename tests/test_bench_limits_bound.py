@@ -109,6 +109,16 @@ def test_fusion_batches_only_the_calls_that_wait() -> None:
     assert fused.tasks[2] == fused.tasks[4] == pytest.approx((1.1, 2.1))
 
 
+def test_whole_plan_fusion_waits_for_the_plan_then_makes_one_call() -> None:
+    # Lines stream 0.1 s apart and the plan ends at 0.5 s: one batch of four from there.
+    round_ = IdealRound(0.5, tuple(_search(i, 0.1 * i) for i in range(1, 5)), 0.0)
+    limits = Limits(tool_limits={"search": 2})
+    fused = list_schedule([round_], limits, fused={"search"}, batch_extra_s=0.1, whole_plan=True)
+    assert fused.calls == {"search": 1}
+    assert fused.tasks[1] == fused.tasks[4] == pytest.approx((0.5, 1.8))
+    assert limited_bound([round_], limits, {"search"}).makespan <= fused.makespan
+
+
 def test_critical_path_priority_beats_fifo_by_hand() -> None:
     # Two slots; 3 feeds a math step. FIFO runs 1 and 2 first (3, then 4, later: 3 s);
     # critical-path priority runs 3 first (2 s).

@@ -195,6 +195,35 @@ def test_room_is_shared_evenly_between_batches() -> None:
     assert batches == [[2, 3], [4, 5], [6, 7]]
 
 
+def test_whole_plan_fusion_holds_calls_until_the_plan_ends() -> None:
+    core = Scheduler(max_concurrency=4, tool_limits={"search": 2})
+    calls: list[list[object]] = []
+    form = BatchForm("search", lambda deps: "q", batched(calls).call, whole_plan=True)
+    step = core.submit(job(1, name="search", batch=form))
+    assert step.starts == []  # capacity is free, but more searches may still come
+    assert started(core.submit(job(2, name="math"))) == [2]  # other tools are not held
+    for i in (3, 4, 5):
+        assert core.submit(job(i, name="search", batch=form)).starts == []
+    core.submit(job(6, 5, name="search", batch=form))
+    (batch,) = core.close().starts  # all four ready searches in one call, not two of two
+    assert [j.index for j in batch.jobs] == [1, 3, 4, 5] and batch.fused
+    step = core.finish(batch, value=batch.call())
+    assert started(step) == [6]  # ready after the plan ended: starts at once, alone
+    assert calls == [["q"] * 4]
+
+
+def test_whole_plan_fusion_respects_max_size_and_cancel() -> None:
+    core = Scheduler(max_concurrency=4)
+    form = BatchForm("search", lambda deps: "q", batched([]).call, max_size=2, whole_plan=True)
+    for i in (1, 2, 3):
+        core.submit(job(i, name="search", batch=form))
+    assert [[j.index for j in s.jobs] for s in core.close().starts] == [[1, 2], [3]]
+    core = Scheduler(max_concurrency=4)
+    core.submit(job(1, name="search", batch=form))
+    core.cancel("stop")  # a held job is not forgotten: it ends with the others
+    assert core.results()[1].status == "skipped"
+
+
 # -- limits never exceeded, on both drivers -------------------------------------------------------
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import pytest
-from fakes.chat_models import FaultyPlanner
+from fakes.chat_models import ChunkedToolCalls, FaultyPlanner
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolCall, ToolMessage
 from langchain_core.tools import tool
@@ -112,6 +113,33 @@ def check_diamond(out: dict[str, Any], model: ScriptedChatModel, records: list[A
 def test_a_diamond_runs_while_the_calls_stream() -> None:
     app, model, records = build(DIAMOND, latency=STREAMING)
     check_diamond(app.invoke({"messages": [("user", "q")]}), model, records)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_the_last_call_starts_at_the_final_chunk_not_when_the_stream_returns(mode: str) -> None:
+    # LangChain yields the chunk_position="last" chunk before it merges the chunks and runs
+    # callbacks; no call can follow it, so the last call is complete there.
+    gate = threading.Event()
+
+    @tool
+    def search(query: str) -> str:
+        """Search the web."""
+        if query == "b":  # the last call
+            gate.set()
+        return f"found {query}"
+
+    first = {"index": 0, "id": "c1", "name": "search", "args": '{"query": "a"}'}
+    second = {"index": 1, "id": "c2", "name": "search", "args": '{"query": "b"}'}
+    planner = ChunkedToolCalls(groups=[[first], [second]], hold_after_last=gate)
+    joiner = ScriptedChatModel(responses=["Thought: ok.\nAction: Finish(done)"])
+    app = create_llm_compiler(planner, [search], joiner_model=joiner, plan_format="tool_calls")
+    question = {"messages": [("user", "q")]}
+    out = app.invoke(question) if mode == "sync" else asyncio.run(app.ainvoke(question))
+    assert planner.released == [True], "the last call waited for the end of the stream"
+    assert [m.content for m in out["messages"] if isinstance(m, ToolMessage)] == [
+        "found a",
+        "found b",
+    ]
 
 
 def test_a_diamond_runs_while_the_calls_stream_async() -> None:

@@ -118,6 +118,24 @@ def test_a_failed_batch_fails_each_fused_task(mode: str) -> None:
     )
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_whole_plan_fusion_makes_one_call_for_the_plan(mode: str) -> None:
+    app, batches, gate = fused_app(fuse="plan")
+    gate.set()
+    question = {"messages": [("user", "q")]}
+    out = app.invoke(question) if mode == "sync" else asyncio.run(app.ainvoke(question))
+    assert batches == [["q1", "q2", "q3", "q4"]]  # no single call went out first
+    contents = [m.content for m in out["messages"] if m.type == "tool"]
+    assert contents == ["many:q1", "many:q2", "many:q3", "many:q4", "got many:q3"]
+
+
+def test_fuse_modes_are_checked_and_booleans_still_work() -> None:
+    assert Context(fuse=True).fuse == "waiting"  # type: ignore[arg-type]
+    assert Context(fuse=False).fuse == "off"  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fuse must be 'waiting', 'plan' or 'off'"):
+        Context(fuse="always")  # type: ignore[arg-type]
+
+
 def test_fusion_can_be_turned_off_per_run() -> None:
     app, batches, gate = fused_app()
     gate.set()

@@ -44,8 +44,7 @@ class AsyncTaskFetchingUnit(UnitBase):
 
     def close(self) -> None:
         """Declare that no more jobs will be submitted."""
-        self._core.close()
-        self._apply(Step())
+        self._apply(self._core.close())
 
     def cancel(self, reason: str = "the run was cancelled") -> None:
         """Start nothing more, set ``cancel_event``, cancel running coroutines, end every job."""

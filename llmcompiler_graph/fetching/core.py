@@ -106,9 +106,10 @@ class Scheduler:
         self._report([ended] if ended is not None else [])
         return self._step()
 
-    def close(self) -> None:
-        """Declare that no more jobs will be submitted."""
+    def close(self) -> Step:
+        """Declare that no more jobs will be submitted (held ``whole_plan`` jobs start now)."""
         self._dag.close()
+        return self._step()
 
     def finish(
         self, start: Start, value: object = None, error: BaseException | None = None
@@ -273,7 +274,7 @@ class Scheduler:
             pick: tuple[int, int] | None = None
             for index in self._candidates():
                 name = self._dag.job(index).name
-                if name in blocked:
+                if name in blocked or self._held(index):
                     continue
                 room = self._limits.room(name, now)
                 if room > 0:
@@ -285,6 +286,10 @@ class Scheduler:
             starts.append(self._start(*pick, now))
         return starts
 
+    def _held(self, index: int) -> bool:
+        batch = self._dag.job(index).batch
+        return batch is not None and batch.whole_plan and not self._dag.closed
+
     def _start(self, index: int, room: int, now: float) -> Start:
         job = self._dag.job(index)
         members = [index]
@@ -295,11 +300,14 @@ class Scheduler:
                 for i in self._candidates()
                 if i != index and (b := self._dag.job(i).batch) is not None and b.key == key
             ]
-            if len(same) + 1 > room:  # some would wait for capacity: fuse them
+            size = 1
+            if job.batch.whole_plan:  # the plan has streamed: all ready ones in one call
+                size = len(same) + 1
+            elif len(same) + 1 > room:  # some would wait for capacity: fuse them
                 size = math.ceil((len(same) + 1) / room)
-                if job.batch.max_size is not None:
-                    size = min(size, job.batch.max_size)
-                members += same[: size - 1]
+            if job.batch.max_size is not None:
+                size = min(size, job.batch.max_size)
+            members += same[: size - 1]
         launches = [self._dag.start(i, now) for i in members]
         start = Start(tuple(x.job for x in launches), tuple(x.deps for x in launches), now)
         self._running[index] = start

@@ -49,6 +49,10 @@ class BatchForm:
             function); returns one result per input, in order. An ``Exception`` instance
             in the list fails that job alone.
         max_size: Most jobs fused into one call; ``None`` for no limit.
+        whole_plan: ``False``: fuse only the jobs that would otherwise wait for capacity
+            (never delays a call). ``True``: hold the key's ready jobs until no more jobs
+            can come (``close()``: the plan has streamed), then fuse every ready one into
+            one call (``max_size`` per call): fewest calls, started later.
 
     """
 
@@ -56,6 +60,7 @@ class BatchForm:
     argument: Callable[[Mapping[int, object]], object]
     call: Callable[[list[object]], object]
     max_size: int | None = None
+    whole_plan: bool = False
 
 
 @dataclass(frozen=True, slots=True)

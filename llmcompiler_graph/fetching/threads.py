@@ -50,8 +50,9 @@ class TaskFetchingUnit(UnitBase):
     def close(self) -> None:
         """Declare that no more jobs will be submitted."""
         with self._cond:
-            self._core.close()
+            self._apply(self._core.close())
             self._cond.notify_all()
+        self._events.deliver()
 
     def cancel(self, reason: str = "the run was cancelled") -> None:
         """Start nothing more, set ``cancel_event``, end every unfinished job now."""

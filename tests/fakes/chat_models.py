@@ -57,10 +57,15 @@ class ChunkedToolCalls(BaseChatModel):
 
     Each group is a list of LangChain ``ToolCallChunk`` dicts; ``bind_tools`` is accepted (and
     ignored), so the graph can use it as a tool-calling planner with any chunking a test picks.
+    With ``hold_after_last`` (a ``threading.Event``), the stream sends LangChain's final
+    ``chunk_position="last"`` chunk, then waits for the event before it returns, and
+    ``released`` records whether the event came.
     """
 
     groups: list[list[dict[str, Any]]]
     calls: list[list[BaseMessage]] = Field(default_factory=list)
+    hold_after_last: Any = None
+    released: list[bool] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -79,6 +84,9 @@ class ChunkedToolCalls(BaseChatModel):
         self.calls.append(list(messages))
         for group in self.groups:
             yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=group))
+        if self.hold_after_last is not None:
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", chunk_position="last"))
+            self.released.append(self.hold_after_last.wait(10))
 
     def _generate(
         self,

@@ -188,6 +188,7 @@ def list_schedule(
     priority: Priority = "fifo",
     fused: Collection[str] = (),
     batch_extra_s: float = 0.0,
+    whole_plan: bool = False,
 ) -> LimitedSchedule:
     """Replay a list-scheduling policy with zero overhead.
 
@@ -197,30 +198,39 @@ def list_schedule(
     plan order). A task blocked by its tool's limit never blocks other tools' tasks. For a
     ``fused`` tool, when more of its calls are ready than it has room for, they share the
     room evenly: ``ceil(ready / room)`` calls per batched call (the task fetching unit's
-    rule), each lasting its slowest member plus ``batch_extra_s`` per extra member.
+    rule), each lasting its slowest member plus ``batch_extra_s`` per extra member. With
+    ``whole_plan``, a fused tool's calls wait for the round's plan to end, then every ready
+    one goes into one batched call (``fuse="plan"``).
     """
     now = 0.0
     spans: dict[int, tuple[float, float]] = {}
     calls: dict[str, int] = {}
     for round_ in rounds:
         start = now
-        end = _one_round(
-            round_, start, limits, priority, frozenset(fused), batch_extra_s, spans, calls
-        )
+        policy = _Policy(priority, frozenset(fused), batch_extra_s, whole_plan)
+        end = _one_round(round_, start, limits, policy, spans, calls)
         now = max(start + round_.planner, end) + round_.joiner
     return LimitedSchedule(now, spans, calls)
+
+
+@dataclass(frozen=True)
+class _Policy:
+    priority: Priority
+    fused: frozenset[str]
+    batch_extra_s: float
+    whole_plan: bool
 
 
 def _one_round(
     round_: IdealRound,
     start: float,
     limits: Limits,
-    priority: Priority,
-    fused: frozenset[str],
-    batch_extra_s: float,
+    policy: _Policy,
     spans: dict[int, tuple[float, float]],
     calls: dict[str, int],
 ) -> float:
+    priority, fused, batch_extra_s = policy.priority, policy.fused, policy.batch_extra_s
+    plan_end = start + round_.planner
     tasks = {t.index: t for t in round_.tasks}
     own = set(tasks)
     order = {t.index: n for n, t in enumerate(round_.tasks)}
@@ -238,8 +248,13 @@ def _one_round(
             running.remove(entry)
             for i in entry[1]:
                 finished[i] = entry[0]
+        held = policy.whole_plan and now < plan_end - 1e-12
         ready = [
-            t for t in waiting.values() if start + t.ready <= now + 1e-12 and deps_done(t, now)
+            t
+            for t in waiting.values()
+            if start + t.ready <= now + 1e-12
+            and deps_done(t, now)
+            and not (held and t.tool in fused)
         ]
         for t in ready:
             became_ready.setdefault(t.index, now)
@@ -256,7 +271,9 @@ def _one_round(
             if t.tool in fused:
                 same = [u for u in ready if u.tool == t.tool and u.index in waiting]
                 room = min(limits.cap(t.tool) - tool_busy, limits.total - busy)
-                if len(same) > room:  # some would wait for capacity: share the room evenly
+                if policy.whole_plan:  # the plan has streamed: all ready ones in one call
+                    members = same
+                elif len(same) > room:  # some would wait for capacity: share the room evenly
                     members = same[: math.ceil(len(same) / room)]
             length = max(u.duration for u in members) + batch_extra_s * (len(members) - 1)
             running.append((now + length, tuple(u.index for u in members), t.tool))
@@ -266,6 +283,8 @@ def _one_round(
                 spans[u.index] = (now, now + length)
                 last = max(last, now + length)
         upcoming = [e[0] for e in running]
+        if held and any(t.tool in fused for t in waiting.values()):
+            upcoming.append(plan_end)
         upcoming += [
             start + t.ready
             for t in waiting.values()

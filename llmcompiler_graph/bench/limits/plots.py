@@ -20,6 +20,7 @@ _COLORS = {
     "fifo": "#9ecae1",
     "critical_path": "#2b7bba",
     "fused": "#08519c",
+    "fused_plan": "#08306b",
     "react": "#d95f02",
     "parallel": "#7570b3",
 }
@@ -45,7 +46,9 @@ def plot_rows(
     for ax in (lat, calls):
         ax.set_xticks(range(len(names)), names, rotation=35, ha="right", fontsize=7)
     lat.set_ylabel("mean latency (s)")
-    lat.set_title("dashed: lower bound under the same limits; number: measured/bound", fontsize=8)
+    lat.set_title(
+        "dashed: lower bound under the same limits; number: measured/lower bound", fontsize=8
+    )
     calls.set_ylabel("search calls per question")
     fig.suptitle(f"{workload} under limits: simulation, profile {profile}", fontsize=11)
     fig.tight_layout()

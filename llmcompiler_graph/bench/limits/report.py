@@ -24,9 +24,15 @@ __all__ = [
 BOUND_TARGET = 1.05
 FUSION_CALLS_TARGET = 4.0
 DISPATCH_TARGET_MS = 1.0
-_VARIANTS = {"fifo": "FIFO", "critical_path": "critical path", "fused": "fused", "unlimited": ""}
+_VARIANTS = {
+    "fifo": "FIFO",
+    "critical_path": "critical path",
+    "fused": "fused",
+    "fused_plan": "fused, whole plan",
+    "unlimited": "",
+}
 _AGENTS = {"react": "ReAct", "parallel": "parallel tool calling"}
-_ORDER = ("fifo", "critical_path", "fused", "react", "parallel")
+_ORDER = ("fifo", "critical_path", "fused", "fused_plan", "react", "parallel")
 
 
 def row_name(approach: str, variant: str, path: str) -> str:
@@ -126,14 +132,18 @@ def evaluate_targets(
         for name, row in rows.items():
             if row["approach"] != "llmcompiler" or row["variant"] == "unlimited":
                 continue
+            if row["vs_replay"] is None:
+                continue
             checks.append(
                 _check(
-                    f"{workload}, {name}: measured/bound",
-                    row["vs_bound"],
+                    f"{workload}, {name}: measured/ideal",
+                    row["vs_replay"],
                     f"<= {BOUND_TARGET}",
-                    row["vs_bound"] <= BOUND_TARGET,
-                    f"bound set by {', '.join(row['binding'])}; a zero-overhead replay of the "
-                    f"same policy is at {_fmt(row['replay_vs_bound'], '.3f')} of the bound",
+                    row["vs_replay"] <= BOUND_TARGET,
+                    "ideal: the zero-overhead list schedule of the same policy under the same "
+                    f"limits; it is {_fmt(row['replay_vs_bound'], '.3f')} of the lower bound "
+                    f"for any schedule (set by {', '.join(row['binding'])}); measured/lower "
+                    f"bound = {row['vs_bound']:.3f}",
                 )
             )
         cap = limits_by_workload.get(workload, {}).get("search")
@@ -159,12 +169,15 @@ def evaluate_targets(
                         ratio > 1,
                     )
                 )
-            fused = _row(rows, "fused", path)
-            if workload == "movie-like" and fused and critical:
+            for variant in ("fused", "fused_plan"):
+                fused = _row(rows, variant, path)
+                if workload != "movie-like" or not fused or not critical:
+                    continue
+                label = _VARIANTS[variant]
                 cut = critical["search_calls"] / fused["search_calls"]
                 checks.append(
                     _check(
-                        f"{workload} ({path}): search calls unfused / fused",
+                        f"{workload} ({path}): search calls unfused / {label}",
                         cut,
                         f">= {FUSION_CALLS_TARGET}",
                         cut >= FUSION_CALLS_TARGET,
@@ -173,7 +186,7 @@ def evaluate_targets(
                 slower = fused["latency_mean_s"] / critical["latency_mean_s"]
                 checks.append(
                     _check(
-                        f"{workload} ({path}): fused / unfused latency",
+                        f"{workload} ({path}): {label} / unfused latency",
                         slower,
                         "<= 1 (no worse)",
                         slower <= 1.0,
@@ -203,8 +216,8 @@ def markdown_tables(
 ) -> str:
     """Render the rows, and the dispatch latencies, as markdown tables."""
     lines = [
-        "| workload | approach | n | median s | mean s | bound s | measured/bound | "
-        "measured/replay | search calls | tool tokens | LLM calls | LLM in/out tok | "
+        "| workload | approach | n | median s | mean s | lower bound s | measured/lower bound | "
+        "measured/ideal | search calls | tool tokens | LLM calls | LLM in/out tok | "
         "most searches at once |",
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]

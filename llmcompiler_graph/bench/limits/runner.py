@@ -40,6 +40,7 @@ from llmcompiler_graph.graph import create_llm_compiler
 from llmcompiler_graph.sim import LatencyProfile
 
 __all__ = [
+    "FUSED",
     "LimitEnv",
     "LimitRun",
     "Path",
@@ -50,8 +51,10 @@ __all__ = [
     "supported",
 ]
 
-Variant = Literal["fifo", "critical_path", "fused", "unlimited"]
-"""``unlimited``: no per-tool limits, default priority (the dispatch-latency runs)."""
+Variant = Literal["fifo", "critical_path", "fused", "fused_plan", "unlimited"]
+"""``fused``: critical path and ``fuse="waiting"``; ``fused_plan``: critical path and
+``fuse="plan"``; ``unlimited``: no per-tool limits, default priority (the dispatch runs)."""
+FUSED: tuple[Variant, ...] = ("fused", "fused_plan")
 Path = Literal["sync", "async"]
 
 
@@ -116,7 +119,7 @@ def supported(variant: Variant, limits: Limits | None = None) -> str | None:
         return "create_llm_compiler has no tool_limits yet"
     if "priority" not in accepted:
         return "create_llm_compiler has no priority yet"
-    if variant == "fused" and "batch_tools" not in accepted:
+    if variant in FUSED and "batch_tools" not in accepted:
         return "create_llm_compiler has no batch_tools yet"
     return None
 
@@ -131,8 +134,9 @@ def _compiler_kwargs(variant: Variant, env: LimitEnv, bench: ToolBench) -> dict[
     kwargs["priority"] = "fifo" if variant == "fifo" else "critical_path"
     if env.limits.tool_limits:
         kwargs["tool_limits"] = dict(env.limits.tool_limits)
-    if variant == "fused":
+    if variant in FUSED:
         kwargs["batch_tools"] = {"search": bench.batch_forms()}
+        kwargs["fuse"] = "plan" if variant == "fused_plan" else "waiting"
     return kwargs
 
 
@@ -185,7 +189,7 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
         latency = time.perf_counter() - start
     # Tasks ready at their ``)``, with their tools: the bound holds for both dispatch rules.
     rounds = ideal_rounds(case, env.profile, env.timings, _inputs(planner), _inputs(joiner))
-    fused = {"search"} if variant == "fused" else set()
+    fused = {"search"} if variant in FUSED else set()
     limits = Limits(env.limits.max_concurrency) if variant == "unlimited" else env.limits
     bound = limited_bound(rounds, limits, fused)
     replay = list_schedule(
@@ -194,6 +198,7 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
         priority="fifo" if variant == "fifo" else "critical_path",
         fused=fused,
         batch_extra_s=BATCH_EXTRA_S,
+        whole_plan=variant == "fused_plan",
     )
     served = _starts(case, bench.calls)
     calls, inp, outp = _model_calls(planner, joiner)
