@@ -262,6 +262,8 @@ def run_round(
                             tfu.submit(job)
                         if round_.done or scope.cancelled:
                             break
+                        # While the model writes the next token: a thread for the next task.
+                        tfu.keep_worker_ready()
                 finally:
                     if isinstance(stream, Generator):  # stop the model's stream early
                         stream.close()

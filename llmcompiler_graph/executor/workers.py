@@ -56,12 +56,28 @@ class WorkerPool:
             if self._idle > 0:
                 self._idle -= 1  # reserve the idle worker that will take this item
             else:
-                thread = threading.Thread(
-                    target=self._work, name=f"{self.name}-{next(self._counter)}", daemon=True
-                )
-                self._threads.append(thread)
-                thread.start()
+                self._start_thread()
         self._queue.put(fn)
+
+    def keep_one_idle(self) -> None:
+        """Start a thread now if none is idle, so the next :meth:`submit` hands over at once.
+
+        Starting a thread waits for it to run (about a millisecond in a busy VM); a driver
+        calls this when nothing is waiting (between a plan's chunks), so no call waits for a
+        thread to start. A no-op when a thread is idle or the pool is shut down.
+        """
+        with self._lock:
+            if self._closed or self._idle > 0:
+                return
+            self._idle += 1  # the new thread takes the next item
+            self._start_thread()
+
+    def _start_thread(self) -> None:  # with the lock held
+        thread = threading.Thread(
+            target=self._work, name=f"{self.name}-{next(self._counter)}", daemon=True
+        )
+        self._threads.append(thread)
+        thread.start()
 
     def shutdown(self) -> None:
         """Let idle threads exit; busy ones exit when their call returns."""

@@ -47,6 +47,15 @@ class TaskFetchingUnit(UnitBase):
             self._apply(self._core.submit(job))
         self._events.deliver()
 
+    def keep_worker_ready(self) -> None:
+        """Start a worker thread now if none is idle, so the next call need not wait for one.
+
+        Call it while nothing waits (between a plan's chunks): the next job that starts is
+        handed to an idle thread at once. Nothing happens once closed or cancelled.
+        """
+        if not self._core.closed:  # one bool read: no lock needed
+            self._pool.keep_one_idle()
+
     def close(self) -> None:
         """Declare that no more jobs will be submitted."""
         with self._cond:
