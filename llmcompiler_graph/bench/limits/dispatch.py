@@ -15,8 +15,12 @@ the call at its ``)`` about 50 us, making the job, the scheduler and the ``plann
 call up to the tool's body (LangChain's ``BaseTool.run``: callbacks, input validation,
 signature and type-hint look-ups) about 190 us, down from 230 us since the wrapper that
 captures a tool's return value resolves its function's hints and signature once
-(``executor/toolcall.py``). In the benchmark each piece runs several times slower than in a
-warm loop: the planner's thread sleeps between tokens, so the path runs on cold caches.
+(``executor/toolcall.py``). On the sync path the call goes to a worker thread the round
+started between chunks (``TaskFetchingUnit.keep_worker_ready``); before, about one task in
+six waited for a new thread to start (about 1 ms here). In the benchmark each piece runs
+several times slower than in a warm loop: the planner's thread sleeps between tokens, so
+the path runs on cold caches (on this project's 2-core VM a fixed piece of work takes about
+twice as long right after a 13 ms sleep), and the figures move with the machine's load.
 """
 
 from __future__ import annotations
