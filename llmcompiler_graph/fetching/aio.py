@@ -17,7 +17,7 @@ import functools
 import time
 from typing import Unpack
 
-from llmcompiler_graph.executor.workers import WorkerPool, run_for_loop
+from llmcompiler_graph.executor.workers import run_for_loop
 from llmcompiler_graph.fetching.calls import Start, Step
 from llmcompiler_graph.fetching.driver import UnitBase
 from llmcompiler_graph.fetching.jobs import Job, Outcome
@@ -31,9 +31,8 @@ class AsyncTaskFetchingUnit(UnitBase):
 
     def __init__(self, **options: Unpack[UnitOptions]) -> None:
         """Create a unit for one run, used from one event loop (see ``UnitOptions``)."""
-        super().__init__(options)
+        super().__init__(options, "llmcompiler-atask")
         self._on_event = options.get("on_event")
-        self._pool = WorkerPool(options.get("thread_name", "llmcompiler-atask"))
         self._tasks: set[asyncio.Task[None]] = set()
         self._done = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+from llmcompiler_graph.executor.workers import WorkerPool
 from llmcompiler_graph.fetching.jobs import Outcome, SchedulerError
 from llmcompiler_graph.fetching.options import UnitOptions, scheduler_for
 
@@ -17,11 +18,22 @@ __all__ = ["UnitBase"]
 class UnitBase:
     """The state and read-only API the thread and asyncio drivers have in common."""
 
-    def __init__(self, options: UnitOptions) -> None:
-        """Check ``options`` and build the sans-IO core they describe."""
+    def __init__(self, options: UnitOptions, thread_name: str) -> None:
+        """Check ``options``, build the core they describe and a pool of worker threads."""
         self._core = scheduler_for(options)
         self._timeout = options.get("timeout")
         self.cancel_event = options.get("cancel_event") or threading.Event()
+        self._thread_name = options.get("thread_name", thread_name)
+        self._pool = WorkerPool(self._thread_name)
+
+    def keep_worker_ready(self) -> None:
+        """Start a worker thread now if none is idle, so the next call need not wait for one.
+
+        Call it while nothing waits (between a plan's chunks): the next job that starts on a
+        thread is handed over at once. Nothing happens once closed or cancelled.
+        """
+        if not self._core.closed:  # one bool read: no lock needed
+            self._pool.keep_one_idle()
 
     @property
     def abandoned_threads(self) -> int:

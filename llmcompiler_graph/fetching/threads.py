@@ -18,7 +18,7 @@ import inspect
 import threading
 from typing import Unpack
 
-from llmcompiler_graph.executor.workers import SerialDelivery, Watchdog, WorkerPool
+from llmcompiler_graph.executor.workers import SerialDelivery, Watchdog
 from llmcompiler_graph.fetching.calls import Start, Step
 from llmcompiler_graph.fetching.driver import UnitBase
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
@@ -34,10 +34,8 @@ class TaskFetchingUnit(UnitBase):
 
     def __init__(self, **options: Unpack[UnitOptions]) -> None:
         """Create a unit for one run (see :class:`~.options.UnitOptions`)."""
-        super().__init__(options)
-        name = options.get("thread_name", "llmcompiler-task")
-        self._pool = WorkerPool(name)
-        self._watchdog = Watchdog(self._alarm, f"{name}-watchdog")
+        super().__init__(options, "llmcompiler-task")
+        self._watchdog = Watchdog(self._alarm, f"{self._thread_name}-watchdog")
         self._cond = threading.Condition()
         self._events = SerialDelivery[TaskEvent](self._cond, options.get("on_event"))
 
@@ -46,15 +44,6 @@ class TaskFetchingUnit(UnitBase):
         with self._cond:
             self._apply(self._core.submit(job))
         self._events.deliver()
-
-    def keep_worker_ready(self) -> None:
-        """Start a worker thread now if none is idle, so the next call need not wait for one.
-
-        Call it while nothing waits (between a plan's chunks): the next job that starts is
-        handed to an idle thread at once. Nothing happens once closed or cancelled.
-        """
-        if not self._core.closed:  # one bool read: no lock needed
-            self._pool.keep_one_idle()
 
     def close(self) -> None:
         """Declare that no more jobs will be submitted."""
