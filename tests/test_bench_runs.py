@@ -169,3 +169,18 @@ def test_demo_command_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "Plan, streamed by the planner" in out and "Answer:" in out
     assert str(tmp_path / "results.json") in out
     assert (tmp_path / "plots" / "gantt.png").is_file()
+
+
+def test_the_keep_awake_thread_lives_only_inside_its_block() -> None:
+    import threading
+
+    from llmcompiler_graph.bench.harness import cpus_kept_awake
+
+    def ticking() -> bool:
+        return any(t.name == "bench-keep-awake" for t in threading.enumerate())
+
+    with cpus_kept_awake():
+        assert ticking()
+    assert not ticking()
+    with cpus_kept_awake(False):
+        assert not ticking()

@@ -57,6 +57,12 @@ def add_commands(commands: Any) -> None:
         "--seed", type=int, default=0, help="seed for sampling questions and timings (default 0)"
     )
     demo.add_argument("--datasets", type=Path, default=None, help=datasets_help)
+    keep_awake_help = (
+        "let the CPUs idle between events (by default a thread keeps them out of deep idle "
+        "while the benchmark runs: on a VM, waking an idle vCPU costs milliseconds that every "
+        "approach would pay at each thread hand-off)"
+    )
+    demo.add_argument("--no-keep-awake", action="store_true", help=keep_awake_help)
     bench = commands.add_parser(
         "bench",
         help=f"full simulated benchmark suite with scheduler micro-benchmarks ({BENCH_TIME})",
@@ -104,6 +110,7 @@ def add_commands(commands: Any) -> None:
     bench.add_argument(
         "--no-plots", action="store_true", help="write RESULTS.md and results.json, no PNGs"
     )
+    bench.add_argument("--no-keep-awake", action="store_true", help=keep_awake_help)
     limits = commands.add_parser(
         "bench-limits",
         help="simulated benchmark under limits: per-tool limits, critical path, fusion, "
@@ -134,6 +141,7 @@ def add_commands(commands: Any) -> None:
     limits.add_argument(
         "--no-plots", action="store_true", help="write RESULTS.md and results.json, no PNGs"
     )
+    limits.add_argument("--no-keep-awake", action="store_true", help=keep_awake_help)
     limits.add_argument(
         "--timescale",
         type=float,
@@ -182,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
             jobs=3 * args.questions * 2,
             micro=False,
             datasets=args.datasets,
+            keep_awake=not args.no_keep_awake,
         )
     else:
         config = SessionConfig(
@@ -196,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
             micro=not args.no_micro,
             plots=not args.no_plots,
             datasets=args.datasets,
+            keep_awake=not args.no_keep_awake,
         )
     print(
         f"SIMULATION: scripted models with the '{config.profile}' latency profile and simulated "
@@ -242,6 +252,7 @@ def _run_limits(args: argparse.Namespace) -> int:
         dispatch=args.only == "dispatch" or not args.no_dispatch,
         plots=not args.no_plots,
         timescale=args.timescale,
+        keep_awake=not args.no_keep_awake,
     )
     print(
         f"SIMULATION: scripted models with the '{config.profile}' latency profile and simulated "

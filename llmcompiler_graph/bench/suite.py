@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from llmcompiler_graph.bench import plots
-from llmcompiler_graph.bench.harness import ToolTimings, prefill_for
+from llmcompiler_graph.bench.harness import ToolTimings, cpus_kept_awake, prefill_for
 from llmcompiler_graph.bench.micro import run_micro
 from llmcompiler_graph.bench.paper import load_paper_cases
 from llmcompiler_graph.bench.report import (
@@ -72,6 +72,8 @@ class SessionConfig:
     progress: bool = True
     datasets: Path | None = None
     timings: ToolTimings = field(default_factory=ToolTimings)
+    keep_awake: bool = True
+    """Keep the CPUs out of deep idle while it runs (see :func:`~.harness.cpus_kept_awake`)."""
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -154,6 +156,11 @@ def _gantt_run(results: Sequence[RunResult]) -> RunResult | None:
 
 def run_session(config: SessionConfig) -> Session:
     """Run the configured benchmark; print progress to stderr; return figures and files written."""
+    with cpus_kept_awake(config.keep_awake):
+        return _run_session(config)
+
+
+def _run_session(config: SessionConfig) -> Session:
     profile = get_profile(config.profile)
     timings = config.timings
     env = Env(profile, timings, config.max_concurrency)
@@ -196,6 +203,7 @@ def run_session(config: SessionConfig) -> Session:
         "profile": {**asdict(profile), "prefill_s_per_token": prefill_for(profile)},
         "tool_timings": asdict(timings),
         "seed": config.seed,
+        "keep_awake": config.keep_awake,
         "sampling": sampling,
         "skipped": config.skipped,
         "max_concurrency": config.max_concurrency,
@@ -271,7 +279,8 @@ def render_report(
         f"{tools['search_s']:g} s ± {tools['search_jitter_s']:g} s, "
         f"math {tools['math_s']:g} s.",
         f"Run {settings['date_utc']} on {machine['cpu_count']} CPU(s), {machine['platform']}; "
-        f"seed {settings['seed']}; questions/samples per workload: {sampled}.",
+        f"seed {settings['seed']}; questions/samples per workload: {sampled}"
+        f"{'; CPUs kept out of deep idle' if settings.get('keep_awake') else ''}.",
         "",
         markdown_table(summary),
         "",

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmcompiler_graph.bench.harness import ToolTimings, prefill_for
+from llmcompiler_graph.bench.harness import ToolTimings, cpus_kept_awake, prefill_for
 from llmcompiler_graph.bench.limits.bound import Limits
 from llmcompiler_graph.bench.limits.report import (
     dispatch_summary,
@@ -72,6 +72,8 @@ class LimitsConfig:
     progress: bool = True
     timescale: float = 1.0
     """Multiplies every tool latency; 1.0 for recorded figures, smaller for quick checks."""
+    keep_awake: bool = True
+    """Keep the CPUs out of deep idle while it runs (see :func:`~..harness.cpus_kept_awake`)."""
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -115,6 +117,11 @@ def _progress(total: int, enabled: bool) -> Any:
 
 def run_limits_session(config: LimitsConfig) -> LimitsSession:
     """Run the limits benchmark; progress to stderr; return the figures and files written."""
+    with cpus_kept_awake(config.keep_awake):
+        return _run_limits_session(config)
+
+
+def _run_limits_session(config: LimitsConfig) -> LimitsSession:
     profile = get_profile(config.profile)
     envs = environments(profile, config.timescale)
     plan: list[tuple[Case, LimitEnv, Variant, RunPath]] = []
@@ -201,6 +208,7 @@ def _settings(
         "samples": config.samples,
         "timescale": config.timescale,
         "seed": config.seed,
+        "keep_awake": config.keep_awake,
         "workloads": {
             w: {
                 "max_concurrency": envs[w][0].limits.max_concurrency,
@@ -233,7 +241,8 @@ def render_report(
         f"Run {settings['date_utc']} on {settings['machine']['cpu_count']} CPU(s); seed "
         f"{settings['seed']}, {settings['samples']} question(s) per workload. A batched search "
         f"takes its slowest query + {settings['batch_extra_s']:g} s per extra query; each search "
-        f"request carries {settings['request_overhead_tokens']} tokens of overhead.",
+        f"request carries {settings['request_overhead_tokens']} tokens of overhead"
+        f"{'; CPUs kept out of deep idle' if settings.get('keep_awake') else ''}.",
         "",
         *(
             f"- {w}: max_concurrency {s['max_concurrency']}, tool_limits {s['tool_limits'] or '{}'}"
