@@ -39,6 +39,7 @@ from llmcompiler_graph.planner import prompts
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
+    "FUSE_MODES",
     "PLAN_FORMATS",
     "Context",
     "FuseMode",
@@ -58,6 +59,7 @@ Tool calls wait on I/O, so this is independent of the core count (the thread poo
 """
 
 FuseMode = Literal["waiting", "plan", "off"]
+FUSE_MODES: tuple[FuseMode, ...] = ("waiting", "plan", "off")
 """How calls of a batched tool are fused (see the ``fuse`` setting)."""
 
 PlanFormat = Literal["text", "tool_calls"]
@@ -120,7 +122,7 @@ def _priority(value: Any) -> str | None:
 
 
 def _fuse(value: Any) -> str | None:
-    return None if value in ("waiting", "plan", "off") else "must be 'waiting', 'plan' or 'off'"
+    return None if value in FUSE_MODES else "must be 'waiting', 'plan' or 'off'"
 
 
 def _positive_seconds(value: Any) -> str | None:
