@@ -24,7 +24,7 @@ from langgraph.types import Command
 from llmcompiler_graph.approval import check_approval_names, normalize_resume
 from llmcompiler_graph.context import Context
 from llmcompiler_graph.durable import awithout_journal, without_journal
-from llmcompiler_graph.executor.toolcall import Toolbox
+from llmcompiler_graph.executor.toolbox import Toolbox
 from llmcompiler_graph.nodes import DualNode, Nodes, after_approve, after_join, after_plan
 from llmcompiler_graph.plan_formats import bind_planner
 from llmcompiler_graph.planner.lenient import uncallable_name

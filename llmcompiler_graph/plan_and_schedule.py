@@ -258,12 +258,16 @@ def run_round(
                 stream = _with_stop(model, messages, round_)
                 try:
                     for chunk in stream:
-                        for job in round_.feed(chunk):
+                        jobs = round_.feed(chunk)
+                        for job in jobs:
                             tfu.submit(job)
                         if round_.done or scope.cancelled:
                             break
-                        # While the model writes the next token: a thread for the next task.
-                        tfu.keep_worker_ready()
+                        if not jobs:
+                            # A thread for the next task, started while the model writes
+                            # (not right after a dispatch: it would slow the call just
+                            # handed over, which needs the interpreter's lock too).
+                            tfu.keep_worker_ready()
                 finally:
                     if isinstance(stream, Generator):  # stop the model's stream early
                         stream.close()

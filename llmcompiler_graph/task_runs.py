@@ -21,6 +21,7 @@ from langgraph.errors import GraphBubbleUp
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.durable import Entry, Journal, replayed_outcomes
 from llmcompiler_graph.events import EventRelay, EventSink
+from llmcompiler_graph.executor.toolbox import NodeTools, Toolbox
 from llmcompiler_graph.executor.toolcall import (
     Artifact,
     CallRecord,
@@ -119,6 +120,12 @@ class TaskRun:
         configurable = {**self.config.get("configurable", {}), CANCEL_EVENT_KEY: self.cancel_event}
         self._tool_config: RunnableConfig = {**self.config, "configurable": configurable}
         self._tools = args["tools"]
+        # What every tool call of this node shares, read once (on the node's thread).
+        self._calls: NodeTools | Mapping[str, BaseTool] = (
+            NodeTools(self._tools, self._tool_config)
+            if isinstance(self._tools, Toolbox)
+            else self._tools
+        )
         self._asynchronous = args.get("asynchronous", False)
         self._batches = args.get("batches", {}) if self.settings.fuse != "off" else {}
         self.record = CallRecord()
@@ -146,7 +153,7 @@ class TaskRun:
             return replay_job(task, recorded)
         job = tool_job(
             task,
-            self._tools,
+            self._calls,
             self._tool_config,
             asynchronous=self._asynchronous,
             call_id=call_id,

@@ -1,9 +1,11 @@
-"""The tool wrapper resolves a function's hints and signature once; LangChain reads the same.
+"""What LangChain and ToolNode look up on every tool call is worked out once; tools see the same.
 
-``toolcall`` wraps each tool's function (to capture its return value) and settles the
-wrapper's annotations and signature when the graph is built, so ``BaseTool.run`` does not
-compile string annotations again on every call (issue 15, dispatch latency). What a tool
-receives must not change: its ``RunnableConfig`` parameter, its ``callbacks``, and tools
+``toolbox`` wraps each tool's function (to capture its return value) and settles the
+wrapper's annotations and signature when the graph is built, and gives the copy a subclass
+whose ``_run``/``_arun`` carry resolved hints, so ``BaseTool.run`` does not compile string
+annotations again on every call; a node reads the parts of each call's ``ToolRuntime`` it
+shares once (issue 15, dispatch latency). What a tool receives must not change: its
+``RunnableConfig`` parameter, its ``callbacks``, its runtime's state and call id; tools
 whose annotations cannot be resolved keep them as written.
 """
 
@@ -17,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import StructuredTool
+from langchain_core.tools import BaseTool, StructuredTool, tool
+from langgraph.prebuilt import ToolNode, ToolRuntime
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.executor.toolcall import Toolbox, _capture
+from llmcompiler_graph.executor.toolbox import Toolbox, _capture, _settled_class
 from llmcompiler_graph.sim import ScriptedChatModel
 from tests.fakes.apps import planner_then_joiner
 
@@ -84,3 +87,64 @@ def test_a_tool_still_receives_its_config_and_callbacks(mode: str) -> None:
     assert "X" in str(out["messages"][-1].content)
     assert seen["task"] == 1 and seen["callbacks"] is True
     assert seen["started"] == ["{'query': 'x'}"]
+
+
+def test_the_copy_is_a_subclass_whose_run_methods_have_resolved_hints() -> None:
+    @tool
+    def look(query: str) -> str:
+        """Look something up."""
+        return query
+
+    copy = Toolbox([look]).node.tools_by_name["look"]
+    assert isinstance(copy, StructuredTool) and type(copy) is not StructuredTool
+    assert type(copy).__name__ == "StructuredTool"
+    for name in ("_run", "_arun"):
+        hints = typing.get_type_hints(getattr(copy, name))
+        assert hints["config"] is RunnableConfig  # a type, not the string LangChain wrote
+        assert inspect.signature(getattr(copy, name)) == inspect.signature(getattr(look, name))
+    assert copy.invoke({"query": "x"}) == "x"
+    assert asyncio.run(copy.ainvoke({"query": "y"})) == "y"
+    assert type(look) is StructuredTool  # the user's tool is left alone
+
+
+def test_a_tool_class_with_unresolvable_hints_keeps_its_class() -> None:
+    class Priced(BaseTool):
+        name: str = "priced"
+        description: str = "Price an item."
+
+        def _run(self, item: str, unit: Decimal | None = None) -> str:
+            return item
+
+    assert _settled_class(Priced) is None
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_state_is_read_once_per_node_and_each_call_gets_its_own_id(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    extract = ToolNode._extract_state
+
+    def counted(self: ToolNode, *args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return extract(self, *args, **kwargs)
+
+    monkeypatch.setattr(ToolNode, "_extract_state", counted)
+    seen: list[tuple[str, int, object]] = []
+
+    def look(query: str, runtime: ToolRuntime) -> str:
+        """Look something up."""
+        task = runtime.config.get("metadata", {}).get("llmcompiler_task")
+        seen.append((str(runtime.tool_call_id), task, len(runtime.state["messages"])))
+        return query
+
+    async def alook(query: str, runtime: ToolRuntime) -> str:
+        return look(query, runtime)
+
+    tool_ = StructuredTool.from_function(look, coroutine=alook)
+    plan = '1. look(query="a")\n2. look(query="b")\n3. look(query="c")\njoin()'
+    run(create_llm_compiler(ScriptedChatModel(responses=planner_then_joiner(plan)), [tool_]), mode)
+    assert len(reads) == 1
+    assert sorted(task for _, task, _ in seen) == [1, 2, 3]
+    assert len({call_id for call_id, _, _ in seen}) == 3
+    assert {n for _, _, n in seen} == {1}  # the question, as the node saw the state

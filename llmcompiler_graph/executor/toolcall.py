@@ -30,23 +30,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import dataclasses
-import functools
 import inspect
-import typing
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
-from langchain_core.runnables.config import patch_config
 from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
-from langgraph.prebuilt import ToolNode, ToolRuntime
-from langgraph.runtime import Runtime, get_runtime
 from langgraph.types import Command
 
+from llmcompiler_graph.executor.toolbox import RAW, NodeTools, Toolbox
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.planner.references import substitute, to_text
 from llmcompiler_graph.planner.tasks import PlannedTask
@@ -56,7 +50,6 @@ __all__ = [
     "CallRecord",
     "TaskInterrupted",
     "ToolError",
-    "Toolbox",
     "async_only",
     "has_async",
     "message_text",
@@ -64,14 +57,6 @@ __all__ = [
     "tool_job",
     "unwrap_artifacts",
 ]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-_RUNTIME_FIELDS = {f.name for f in dataclasses.fields(ToolRuntime)}
-
-_RAW: contextvars.ContextVar[list[object] | None] = contextvars.ContextVar(
-    "llmcompiler_raw_tool_output", default=None
-)
 
 
 @dataclass(frozen=True)
@@ -102,64 +87,9 @@ class CallRecord:
     interrupts: dict[int, GraphBubbleUp] = field(default_factory=dict)
 
 
-class Toolbox(Mapping[str, BaseTool]):
-    """The graph's tools by name, with the ``ToolNode`` that calls them (built once)."""
-
-    def __init__(self, tools: Sequence[BaseTool]) -> None:
-        """Wrap ``tools`` (names must be unique) and build their ``ToolNode``."""
-        self._tools = {t.name: t for t in tools}
-        # Copies whose function also hands its return value to the job (see _capturing).
-        self.node = ToolNode([_capturing(t) for t in tools], handle_tool_errors=False)
-
-    def __getitem__(self, name: str) -> BaseTool:
-        """Return the tool named ``name``."""
-        return self._tools[name]
-
-    def __iter__(self) -> Iterator[str]:
-        """Iterate over the tool names."""
-        return iter(self._tools)
-
-    def __len__(self) -> int:
-        """Return how many tools there are."""
-        return len(self._tools)
-
-    def prepare(
-        self, call: ToolCall, config: RunnableConfig
-    ) -> tuple[ToolCall, ToolRuntime[Any, Any]]:
-        """Return ``call`` and the ``ToolRuntime`` ``ToolNode`` gives it inside this node.
-
-        Its state is the graph's state as the node saw it, read the way ``ToolNode`` reads
-        it for a list of tool calls; context, store and stream writer are the node's.
-        """
-        try:
-            runtime: Runtime[Any] = get_runtime()
-        except RuntimeError:  # called outside a graph (a unit test of a job)
-            runtime = Runtime()
-        extra = {
-            name: getattr(runtime, name)
-            for name in ("execution_info", "server_info")
-            if name in _RUNTIME_FIELDS and hasattr(runtime, name)
-        }
-        # Reading the state copies the channels: only for tools that inject it (or the runtime).
-        injected = self.node._injected_args.get(call["name"])
-        needs_state = injected is None or bool(injected.state) or injected.runtime is not None
-        state = self.node._extract_state([call], config) if needs_state else {}  # type: ignore[list-item]
-        tool_runtime = ToolRuntime(
-            state=state,
-            tool_call_id=call["id"],
-            config=config,
-            context=runtime.context,
-            store=runtime.store,
-            stream_writer=runtime.stream_writer,
-            tools=list(self.node.tools_by_name.values()),
-            **extra,
-        )
-        return call, tool_runtime
-
-
 def tool_job(
     task: PlannedTask,
-    tools: Mapping[str, BaseTool],
+    tools: NodeTools | Mapping[str, BaseTool],
     config: RunnableConfig,
     *,
     asynchronous: bool = False,
@@ -177,15 +107,19 @@ def tool_job(
     in an event loop of its own. ``call_id`` is the plan's tool call id for the task;
     ``record`` collects the tool's ``ToolMessage`` and, with ``catch_interrupts``, a
     tool's interrupt (the task then ends with :class:`TaskInterrupted`); without it the
-    interrupt propagates (the unit's ``propagate`` passes it through ``wait()``).
+    interrupt propagates (the unit's ``propagate`` passes it through ``wait()``). Pass the
+    node's :class:`NodeTools` as ``tools`` (made with ``config``) so what its calls share is
+    read once; a plain mapping of tools makes one for this job.
     """
-    tool = tools.get(task.name) if task.error is None else None
+    mapping = tools.box if isinstance(tools, NodeTools) else tools
+    tool = mapping.get(task.name) if task.error is None else None
     if tool is None:
         error = task.error or f"task {task.index} '{task.name}': no tool named {task.name!r}"
         return Job(task.index, task.name or "?", None, frozenset(), error, task.args)
-    box = tools if isinstance(tools, Toolbox) else Toolbox([tool])
-    tool_config = patch_config(config, run_name=tool.name)
-    tool_config["metadata"] = {**tool_config.get("metadata", {}), "llmcompiler_task": task.index}
+    if not isinstance(tools, NodeTools):
+        tools = NodeTools(tools if isinstance(tools, Toolbox) else Toolbox([tool]), config)
+    box, node = tools, tools.box.node
+    tool_config = tools.config_for(tool.name, task.index)
     record = record if record is not None else CallRecord()
     the_id = call_id or f"llmc_task_{task.index}"
 
@@ -210,10 +144,10 @@ def tool_job(
 
         async def acall(deps: Mapping[int, object]) -> object:
             raw: list[object] = []
-            token = _RAW.set(raw)
+            token = RAW.set(raw)
             try:
                 call, runtime = box.prepare(call_of(deps), tool_config)
-                output = await box.node._arun_one(call, "tool_calls", runtime)
+                output = await node._arun_one(call, "tool_calls", runtime)
             except GraphBubbleUp as exc:
                 raise interrupted(exc) from None
             except Exception:
@@ -221,7 +155,7 @@ def tool_job(
                     raise
                 output = None  # the function returned; only making its message failed
             finally:
-                _RAW.reset(token)
+                RAW.reset(token)
             return finish(output, raw)
 
         return Job(task.index, task.name, acall, task.deps, None, task.args, resolve=arguments)
@@ -231,13 +165,13 @@ def tool_job(
 
     def run(deps: Mapping[int, object]) -> object:
         raw: list[object] = []
-        _RAW.set(raw)  # inside the job's own context copy
+        RAW.set(raw)  # inside the job's own context copy
         try:
             call, runtime = box.prepare(call_of(deps), tool_config)
             if async_only(tool):  # e.g. @tool on an async def, called from invoke(): own loop
-                output = asyncio.run(box.node._arun_one(call, "tool_calls", runtime))
+                output = asyncio.run(node._arun_one(call, "tool_calls", runtime))
             else:
-                output = box.node._run_one(call, "tool_calls", runtime)
+                output = node._run_one(call, "tool_calls", runtime)
         except GraphBubbleUp as exc:
             raise interrupted(exc) from None
         except Exception:
@@ -301,71 +235,6 @@ def _tool_message(task: PlannedTask, output: object) -> ToolMessage:
     if not found:
         raise TypeError(f"task {task.index} '{task.name}' returned no ToolMessage: {output!r}")
     return found[-1]
-
-
-def _capturing(tool: BaseTool) -> BaseTool:
-    """Return a copy of ``tool`` whose function also records what it returned (see _RAW)."""
-    func = getattr(tool, "func", None)
-    coroutine = getattr(tool, "coroutine", None)
-    if func is None and coroutine is None:
-        return tool
-    update: dict[str, Any] = {}
-    if func is not None:
-        update["func"] = _capture(func)
-    if coroutine is not None:
-        update["coroutine"] = _acapture(coroutine)
-    return tool.model_copy(update=update)
-
-
-def _keep(value: object) -> None:
-    holder = _RAW.get()
-    if holder is not None:
-        holder.append(value)
-
-
-def _capture(func: Callable[..., object]) -> Callable[..., object]:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> object:
-        value = func(*args, **kwargs)
-        _keep(value)
-        return value
-
-    return _settled(wrapper)
-
-
-def _acapture(func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
-    @functools.wraps(func)
-    async def wrapper(*args: Any, **kwargs: Any) -> object:
-        value = await func(*args, **kwargs)
-        _keep(value)
-        return value
-
-    return _settled(wrapper)
-
-
-def _settled(wrapper: F) -> F:
-    """Work out once what LangChain reads from a tool's function on every call (issue 15).
-
-    ``BaseTool.run`` looks up the function's ``RunnableConfig`` parameter
-    (``get_type_hints``: string annotations are compiled again each time) and its signature
-    before the body starts, on the dispatch's critical path. The wrapper keeps the same
-    answers, resolved once: its annotations with their types, and its signature. A
-    function whose hints cannot be resolved keeps them as written (resolved, and failing,
-    per call as before).
-    """
-    try:  # before the annotations change: the signature of the wrapped function, as before
-        signature: inspect.Signature | None = inspect.signature(wrapper)
-    except (TypeError, ValueError):  # no signature: LangChain fails per call, as before
-        signature = None
-    try:
-        hints = typing.get_type_hints(wrapper, include_extras=True)
-    except Exception:  # unresolvable hints stay as they were
-        pass
-    else:
-        wrapper.__annotations__ = hints
-    if signature is not None:
-        wrapper.__signature__ = signature  # type: ignore[attr-defined]
-    return wrapper
 
 
 def async_only(tool: BaseTool) -> bool:

@@ -1,0 +1,245 @@
+"""The graph's tools as the plan's jobs call them: copies that report what they returned.
+
+:class:`Toolbox` is built once per graph: LangGraph's :class:`~langgraph.prebuilt.ToolNode`
+over copies of the tools whose function also hands its return value to the job (the value
+``$N`` receives; see :mod:`.toolcall`). :class:`NodeTools` is the toolbox as one node
+execution calls it: the parts of a ``ToolRuntime`` that every call of the node shares are
+read once, when the node starts, not on each call's way to its tool (issue 15).
+
+Two look-ups LangChain repeats on every call are also settled when the graph is built
+(dispatch latency, issue 15): the copy's function has its type hints resolved and its
+signature fixed (:func:`_settled`), and the copy's class is a subclass of the tool's
+whose ``_run``/``_arun`` only delegate, with resolved hints (:func:`_settled_class`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import functools
+import inspect
+import typing
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from langchain_core.messages import ToolCall
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import patch_config
+from langchain_core.tools import BaseTool
+from langgraph.prebuilt import ToolNode, ToolRuntime
+from langgraph.runtime import Runtime, get_runtime
+
+__all__ = ["RAW", "NodeTools", "Toolbox"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_RUNTIME_FIELDS = {f.name for f in dataclasses.fields(ToolRuntime)}
+
+RAW: contextvars.ContextVar[list[object] | None] = contextvars.ContextVar(
+    "llmcompiler_raw_tool_output", default=None
+)
+"""Where a copied tool's function puts what it returned (a list set by the job around a call)."""
+
+
+class Toolbox(Mapping[str, BaseTool]):
+    """The graph's tools by name, with the ``ToolNode`` that calls them (built once)."""
+
+    def __init__(self, tools: Sequence[BaseTool]) -> None:
+        """Wrap ``tools`` (names must be unique) and build their ``ToolNode``."""
+        self._tools = {t.name: t for t in tools}
+        # Copies whose function also hands its return value to the job (see _capturing).
+        self.node = ToolNode([_capturing(t) for t in tools], handle_tool_errors=False)
+
+    def __getitem__(self, name: str) -> BaseTool:
+        """Return the tool named ``name``."""
+        return self._tools[name]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the tool names."""
+        return iter(self._tools)
+
+    def __len__(self) -> int:
+        """Return how many tools there are."""
+        return len(self._tools)
+
+
+class NodeTools:
+    """The toolbox as one node execution calls it: what all its calls share, read once.
+
+    Create it on the node's thread. Each call gets the ``ToolRuntime`` ``ToolNode`` would
+    give it inside this node: the graph's state as the node saw it (read the way
+    ``ToolNode`` reads it for a list of tool calls, and only if a tool injects it),
+    LangGraph's context, store and stream writer, and the tools. None of these change while
+    the node runs (a node's writes apply after it ends), so they are read here, not on each
+    call's critical path; a call adds its own id and config.
+    """
+
+    def __init__(self, box: Toolbox, config: RunnableConfig) -> None:
+        """Read the shared parts of the node's tool calls (``config``: the node's)."""
+        self.box = box
+        self._config = config
+        self._configs: dict[str, RunnableConfig] = {}
+        try:
+            runtime: Runtime[Any] = get_runtime()
+        except RuntimeError:  # outside a graph (a unit test of a job)
+            runtime = Runtime()
+        extra = {
+            name: getattr(runtime, name)
+            for name in ("execution_info", "server_info")
+            if name in _RUNTIME_FIELDS and hasattr(runtime, name)
+        }
+        node = box.node
+        # Reading the state copies the channels: only for tools that inject it (or the runtime).
+        self._stateful = {
+            name: injected is None or bool(injected.state) or injected.runtime is not None
+            for name in box
+            for injected in [node._injected_args.get(name)]
+        }
+        probe = ToolCall(name="", args={}, id="", type="tool_call")
+        state = node._extract_state([probe], config) if any(self._stateful.values()) else {}  # type: ignore[list-item]
+        self._runtime: ToolRuntime[Any, Any] = ToolRuntime(
+            state=state,
+            tool_call_id="",
+            config=config,
+            context=runtime.context,
+            store=runtime.store,
+            stream_writer=runtime.stream_writer,
+            tools=list(node.tools_by_name.values()),
+            **extra,
+        )
+
+    def config_for(self, name: str, index: int) -> RunnableConfig:
+        """Return the config of task ``index``'s call to tool ``name``.
+
+        The node's config with ``run_name`` set to the tool and ``metadata["llmcompiler_task"]``
+        to the task number, so traces show each tool call as a child of the node.
+        """
+        base = self._configs.get(name)
+        if base is None:  # once per tool (a race only computes the same value twice)
+            base = self._configs[name] = patch_config(self._config, run_name=name)
+        metadata = {**base.get("metadata", {}), "llmcompiler_task": index}
+        return {**base, "metadata": metadata}
+
+    def prepare(
+        self, call: ToolCall, config: RunnableConfig
+    ) -> tuple[ToolCall, ToolRuntime[Any, Any]]:
+        """Return ``call`` and its ``ToolRuntime`` (``config``: the call's own)."""
+        state = self._runtime.state if self._stateful.get(call["name"], True) else {}
+        runtime = dataclasses.replace(
+            self._runtime, state=state, tool_call_id=call["id"], config=config
+        )
+        return call, runtime
+
+
+def _capturing(tool: BaseTool) -> BaseTool:
+    """Return a copy of ``tool`` whose function also records what it returned (see RAW)."""
+    func = getattr(tool, "func", None)
+    coroutine = getattr(tool, "coroutine", None)
+    if func is None and coroutine is None:
+        return tool
+    update: dict[str, Any] = {}
+    if func is not None:
+        update["func"] = _capture(func)
+    if coroutine is not None:
+        update["coroutine"] = _acapture(coroutine)
+    copy = tool.model_copy(update=update)
+    settled = _settled_class(type(copy))
+    if settled is not None:
+        object.__setattr__(copy, "__class__", settled)  # same fields: only two methods differ
+    return copy
+
+
+@functools.cache
+def _settled_class(cls: type[BaseTool]) -> type[BaseTool] | None:
+    """Return a subclass of ``cls`` whose ``_run``/``_arun`` have their hints resolved once.
+
+    ``BaseTool.run`` looks for a ``RunnableConfig`` parameter in ``self._run`` on every call;
+    LangChain's tool classes declare ``_run`` under ``from __future__ import annotations``,
+    so each call compiles its string annotations again (about a quarter of what happens
+    between a call's dispatch and its tool's body). The subclass's methods only delegate,
+    with the same signature and resolved hints. ``None`` when a hint cannot be resolved.
+    """
+    methods: dict[str, Any] = {}
+    for name in ("_run", "_arun"):
+        method = getattr(cls, name)
+        try:
+            hints = typing.get_type_hints(method, include_extras=True)
+            signature = inspect.signature(method)
+        except Exception:  # unresolvable hints: LangChain reads them per call, as before
+            return None
+        methods[name] = _delegating(method, hints, signature)
+    namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__, **methods}
+    return type(cls.__name__, (cls,), namespace)
+
+
+def _delegating(
+    method: Callable[..., Any], hints: dict[str, Any], signature: inspect.Signature
+) -> Callable[..., Any]:
+    """Return a function calling ``method``, with its signature and ``hints`` as annotations."""
+    if inspect.iscoroutinefunction(method):
+
+        async def adelegate(self: BaseTool, *args: Any, **kwargs: Any) -> Any:
+            return await method(self, *args, **kwargs)
+
+        delegate: Callable[..., Any] = adelegate
+    else:
+
+        def delegate(self: BaseTool, *args: Any, **kwargs: Any) -> Any:
+            return method(self, *args, **kwargs)
+
+    delegate.__name__, delegate.__qualname__ = method.__name__, method.__qualname__
+    delegate.__doc__ = method.__doc__
+    delegate.__annotations__ = hints
+    delegate.__signature__ = signature  # type: ignore[attr-defined]
+    return delegate
+
+
+def _keep(value: object) -> None:
+    holder = RAW.get()
+    if holder is not None:
+        holder.append(value)
+
+
+def _capture(func: Callable[..., object]) -> Callable[..., object]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> object:
+        value = func(*args, **kwargs)
+        _keep(value)
+        return value
+
+    return _settled(wrapper)
+
+
+def _acapture(func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> object:
+        value = await func(*args, **kwargs)
+        _keep(value)
+        return value
+
+    return _settled(wrapper)
+
+
+def _settled(wrapper: F) -> F:
+    """Work out once what LangChain reads from a tool's function on every call (issue 15).
+
+    ``BaseTool.run`` looks up the function's ``RunnableConfig`` parameter
+    (``get_type_hints``: string annotations are compiled again each time) and its signature
+    before the body starts, on the dispatch's critical path. The wrapper keeps the same
+    answers, resolved once: its annotations with their types, and its signature. A
+    function whose hints cannot be resolved keeps them as written (resolved, and failing,
+    per call as before).
+    """
+    try:  # before the annotations change: the signature of the wrapped function, as before
+        signature: inspect.Signature | None = inspect.signature(wrapper)
+    except (TypeError, ValueError):  # no signature: LangChain fails per call, as before
+        signature = None
+    try:
+        hints = typing.get_type_hints(wrapper, include_extras=True)
+    except Exception:  # unresolvable hints stay as they were
+        pass
+    else:
+        wrapper.__annotations__ = hints
+    if signature is not None:
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
+    return wrapper
