@@ -76,6 +76,10 @@ def test_an_unlimited_run_measures_dispatch_from_the_paren_and_the_newline(path:
     # The ")" chunk comes before the newline chunk, so its latency is never the smaller one.
     for paren, newline in zip(run.dispatch_ms["paren"], run.dispatch_ms["newline"], strict=True):
         assert paren >= newline
+    # LangChain's on_tool_start fires after the ")" and before the tool's body.
+    handed = run.dispatch_ms["paren_to_callback"]
+    assert len(handed) == independent
+    assert all(0 <= h <= p for h, p in zip(handed, run.dispatch_ms["paren"], strict=True))
     assert run.timeline is not None and len(run.timeline["tasks"]) == len(case.steps)
     assert run.latency >= run.bound * 0.98
 

@@ -11,10 +11,13 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.tools import StructuredTool
 
 from llmcompiler_graph import create_llm_compiler
+from llmcompiler_graph.planner.lenient import _CHANGES, NORMALISE
 from llmcompiler_graph.planner.parser import PlanParser, ToolSpec, parse_plan
 from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.sim import ScriptedChatModel
@@ -237,3 +240,18 @@ def test_a_model_that_follows_the_error_hints_recovers_in_one_replan() -> None:
     failed = [m for m in out["messages"] if isinstance(m, ToolMessage) and m.status == "error"]
     assert len(failed) == 1 and "did you mean 'search'?" in str(failed[0].content)
     assert out["messages"][-1].content == "Ed Wood was American."
+
+
+# Each normaliser is skipped when its quick test says the text has nothing for it (issue 15,
+# dispatch latency): the test must never skip a pass that would have changed the text.
+_PIECES = [*"abc =,$1{}()\"'`\\\n", "\u201c", "\u201d", "\u2018", "\u2019", "class=", "$2", "${3}"]
+_ARG_TEXT = st.lists(st.sampled_from(_PIECES), max_size=24).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ARG_TEXT)
+def test_a_normaliser_is_skipped_only_when_it_would_change_nothing(text: str) -> None:
+    for normalise in NORMALISE:
+        needed = _CHANGES[normalise]
+        if not needed(text):
+            assert normalise(text) == text, normalise.__name__

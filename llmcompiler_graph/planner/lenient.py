@@ -156,6 +156,13 @@ NORMALISE: tuple[Callable[[str], str], ...] = (
     keyword_names,
 )
 """Applied to every call's arguments, in order."""
+_CHANGES: dict[Callable[[str], str], Callable[[str], object]] = {
+    straight_quotes: lambda s: "\u201c" in s or "\u2018" in s,
+    strip_backticks: lambda s: "`" in s,
+    quote_references: lambda s: "$" in s,
+    keyword_names: _KEYWORD_ARG.search,
+}
+"""For a normaliser, a quick test that is false whenever it would return its input unchanged."""
 REPAIRS: tuple[Callable[[str], str], ...] = (colon_arguments,)
 """Tried in order when the normalised arguments do not parse."""
 
@@ -171,7 +178,9 @@ def parse_call(spec: ToolSpec, body: str, *, plain_text: bool = True) -> dict[st
     """
     source = body
     for normalise in NORMALISE:
-        source = normalise(source)
+        needed = _CHANGES.get(normalise)
+        if needed is None or needed(source):  # each pass scans the text: skip a no-op
+            source = normalise(source)
     call, problem = _parse(source)
     for repair in REPAIRS:
         if call is None:

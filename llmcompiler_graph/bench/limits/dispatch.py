@@ -26,7 +26,11 @@ twice as long right after a 13 ms sleep), and the figures move with the machine'
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.callbacks import BaseCallbackHandler
 
 from llmcompiler_graph.bench.ideal import (
     call_close_tokens,
@@ -36,6 +40,7 @@ from llmcompiler_graph.bench.scripts import plan_text
 from llmcompiler_graph.bench.workloads import Case
 
 __all__ = [
+    "ToolStarts",
     "call_close_tokens",
     "dispatch_latencies",
     "newline_tokens",
@@ -48,10 +53,37 @@ def newline_tokens(text: str) -> dict[int, int]:
     return line_ready_tokens(text)
 
 
+class ToolStarts(BaseCallbackHandler):
+    """Record when LangChain's ``on_tool_start`` fires for each task (by task number).
+
+    It fires inside ``BaseTool.run`` after the callback manager is configured, before the
+    input is validated and the function is looked up and called: it splits a dispatch into
+    the part up to LangChain's tool call and the part inside it. LLM, chain and retriever
+    events are ignored (tool events are dispatched under the ``ignore_agent`` flag, left off).
+    """
+
+    ignore_llm: bool = True
+    ignore_chat_model: bool = True
+    ignore_chain: bool = True
+    ignore_retriever: bool = True
+    ignore_custom_event: bool = True
+
+    def __init__(self) -> None:
+        """Start with no starts recorded."""
+        self.times: dict[int, float] = {}
+
+    def on_tool_start(self, serialized: Any, input_str: str, **kwargs: Any) -> None:
+        """Record the time for the task in the call's metadata."""
+        task = (kwargs.get("metadata") or {}).get("llmcompiler_task")
+        if isinstance(task, int):
+            self.times.setdefault(task, time.perf_counter())
+
+
 def dispatch_latencies(
     case: Case,
     chunk_times: Sequence[Sequence[float]],
     starts: Mapping[int, float],
+    handed: Mapping[int, float] | None = None,
 ) -> dict[str, list[float]]:
     """Return, for each task without dependencies, ms from its ``)`` and its newline to start.
 
@@ -59,9 +91,11 @@ def dispatch_latencies(
         case: The case whose plans were streamed.
         chunk_times: Per planner call, when each chunk was yielded.
         starts: When each task's tool body started (by task number).
+        handed: When LangChain's ``on_tool_start`` fired for each task (see
+            :class:`ToolStarts`); gives ``"paren_to_callback"``, ms from the ``)`` to it.
 
     """
-    found: dict[str, list[float]] = {"paren": [], "newline": []}
+    found: dict[str, list[float]] = {"paren": [], "newline": [], "paren_to_callback": []}
     for number, round_ in enumerate(case.rounds):
         if number >= len(chunk_times):
             break
@@ -74,6 +108,9 @@ def dispatch_latencies(
                 k = tokens[step.index]
                 if k < len(times):
                     found[kind].append((starts[step.index] - times[k]) * 1000.0)
+            k = marks["paren"][step.index]
+            if handed is not None and step.index in handed and k < len(times):
+                found["paren_to_callback"].append((handed[step.index] - times[k]) * 1000.0)
     return found
 
 

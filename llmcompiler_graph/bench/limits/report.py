@@ -94,7 +94,7 @@ def dispatch_summary(runs: Sequence[LimitRun]) -> dict[str, dict[str, Any]]:
         if not mine:
             continue
         row: dict[str, Any] = {"runs": len(mine)}
-        for kind in ("paren", "newline"):
+        for kind in ("paren", "newline", "paren_to_callback"):
             values = [x for r in mine for x in r.dispatch_ms.get(kind, [])]
             row[kind] = {
                 "samples": len(values),
@@ -234,17 +234,26 @@ def markdown_tables(
     if dispatch:
         lines += [
             "",
-            "| dispatch latency (tool start after ...) | path | samples | p50 ms | p99 ms |",
+            "| dispatch latency | path | samples | p50 ms | p99 ms |",
             "|---|---|--:|--:|--:|",
         ]
         for path, row in dispatch.items():
-            for kind, label in (("paren", "the call's closing `)`"), ("newline", "the newline")):
-                d = row[kind]
+            for kind, label in _DISPATCH_ROWS:
+                d = row.get(kind)
+                if d is None or not d["samples"]:
+                    continue
                 lines.append(
                     f"| {label} | {path} | {d['samples']} | {_fmt(d['p50_ms'], '.2f')} "
                     f"| {_fmt(d['p99_ms'], '.2f')} |"
                 )
     return "\n".join(lines)
+
+
+_DISPATCH_ROWS = (
+    ("paren", "the call's closing `)` to the tool's body"),
+    ("newline", "the newline to the tool's body"),
+    ("paren_to_callback", "the `)` to LangChain's `on_tool_start` (inside `BaseTool.run`)"),
+)
 
 
 def targets_text(checks: Sequence[Mapping[str, Any]]) -> str:

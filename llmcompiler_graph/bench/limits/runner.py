@@ -30,7 +30,7 @@ from llmcompiler_graph.bench.harness import (
 )
 from llmcompiler_graph.bench.ideal import IdealRound, IdealTask, call_seconds
 from llmcompiler_graph.bench.limits.bound import Limits, limited_bound, list_schedule, round_bound
-from llmcompiler_graph.bench.limits.dispatch import dispatch_latencies
+from llmcompiler_graph.bench.limits.dispatch import ToolStarts, dispatch_latencies
 from llmcompiler_graph.bench.limits.tools import BATCH_EXTRA_S, CallLog, ToolBench
 from llmcompiler_graph.bench.measures import ideal_rounds
 from llmcompiler_graph.bench.scripts import extract_answer, joiner_reply, plan_text
@@ -175,17 +175,20 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
         **_compiler_kwargs(variant, env, bench),
     )
     inputs: Any = {"messages": [HumanMessage(case.question)]}
+    # The dispatch runs also note when LangChain's tool call begins (one callback per call).
+    handed = ToolStarts() if variant == "unlimited" else None
+    config: Any = {"callbacks": [handed]} if handed is not None else None
     if path == "async":
 
         async def go() -> tuple[Any, float, float]:
             began = time.perf_counter()
-            result = await app.ainvoke(inputs)
+            result = await app.ainvoke(inputs, config)
             return result, began, time.perf_counter() - began
 
         out, start, latency = run_coroutine(go)
     else:
         start = time.perf_counter()
-        out = app.invoke(inputs)
+        out = app.invoke(inputs, config)
         latency = time.perf_counter() - start
     # Tasks ready at their ``)``, with their tools: the bound holds for both dispatch rules.
     rounds = ideal_rounds(case, env.profile, env.timings, _inputs(planner), _inputs(joiner))
@@ -222,7 +225,12 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
         sum(c.tokens for c in bench.calls),
         dict(bench.peak),
         bench.peak_total,
-        dispatch_latencies(case, planner.chunk_times, {i: c.start for i, c in served.items()}),
+        dispatch_latencies(
+            case,
+            planner.chunk_times,
+            {i: c.start for i, c in served.items()},
+            handed.times if handed is not None else None,
+        ),
         _timeline(case, start, planner, joiner, served, replay.tasks, replay.makespan),
     )
 
