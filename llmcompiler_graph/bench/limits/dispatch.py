@@ -62,6 +62,7 @@ class ToolStarts(BaseCallbackHandler):
     events are ignored (tool events are dispatched under the ``ignore_agent`` flag, left off).
     """
 
+    run_inline: bool = True  # on the async path too: no hop to a thread pool per call
     ignore_llm: bool = True
     ignore_chat_model: bool = True
     ignore_chain: bool = True
