@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -139,6 +140,8 @@ def test_a_quick_session_writes_its_report_json_and_plots(tmp_path: Path) -> Non
     )
     session = run_limits_session(config)
     assert "SIMULATION" in session.report
+    assert "frozen out of garbage collection" in session.report
+    assert gc.get_freeze_count() == 0  # each run froze the heap before it; the end thawed it
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert data["settings"]["simulation"] is True
     assert {r["approach"] for r in data["runs"]} >= {"react", "parallel"}

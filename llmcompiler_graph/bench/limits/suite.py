@@ -17,6 +17,7 @@ LLMCompiler runs one at a time with nothing else running; agent runs, which only
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -25,7 +26,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmcompiler_graph.bench.harness import ToolTimings, cpus_kept_awake, prefill_for
+from llmcompiler_graph.bench.harness import (
+    ToolTimings,
+    cpus_kept_awake,
+    heap_settled,
+    prefill_for,
+)
 from llmcompiler_graph.bench.limits.bound import Limits
 from llmcompiler_graph.bench.limits.report import (
     dispatch_summary,
@@ -117,8 +123,11 @@ def _progress(total: int, enabled: bool) -> Any:
 
 def run_limits_session(config: LimitsConfig) -> LimitsSession:
     """Run the limits benchmark; progress to stderr; return the figures and files written."""
-    with cpus_kept_awake(config.keep_awake):
-        return _run_limits_session(config)
+    try:
+        with cpus_kept_awake(config.keep_awake):
+            return _run_limits_session(config)
+    finally:
+        gc.unfreeze()  # what heap_settled() froze before each run
 
 
 def _run_limits_session(config: LimitsConfig) -> LimitsSession:
@@ -158,8 +167,10 @@ def _run_limits_session(config: LimitsConfig) -> LimitsSession:
 
     with bar:
         for case, env, variant, path in plan:
+            heap_settled()
             done(runs, run_llmcompiler(case, env, variant, path))
         for case, env, variant, path in dispatch_plan:
+            heap_settled()
             done(dispatch_runs, run_llmcompiler(case, env, variant, path))
         with ThreadPoolExecutor(max(1, config.jobs), thread_name_prefix="bench-agent") as pool:
             jobs = [pool.submit(run_agent, c, e, a) for c, e, a in agents]  # type: ignore[arg-type]
@@ -242,7 +253,8 @@ def render_report(
         f"{settings['seed']}, {settings['samples']} question(s) per workload. A batched search "
         f"takes its slowest query + {settings['batch_extra_s']:g} s per extra query; each search "
         f"request carries {settings['request_overhead_tokens']} tokens of overhead"
-        f"{'; CPUs kept out of deep idle' if settings.get('keep_awake') else ''}.",
+        f"{'; CPUs kept out of deep idle' if settings.get('keep_awake') else ''}"
+        "; earlier runs' objects frozen out of garbage collection before each LLMCompiler run.",
         "",
         *(
             f"- {w}: max_concurrency {s['max_concurrency']}, tool_limits {s['tool_limits'] or '{}'}"
