@@ -9,18 +9,18 @@ Dispatch latency of a task = its tool's body starting minus the moment the model
 the chunk holding the ``)`` (or the newline). It covers LangChain's stream handling,
 parsing, the scheduler, the hand-off to a worker, and ``tool.invoke``.
 
-Where it goes (issue 15, item 4; a warm loop on the benchmark's ``search`` tool): parsing
-the call at its ``)`` about 50 us, making the job, the scheduler and the ``planned`` and
-``started`` events about 35 us, the worker's ``ToolRuntime`` about 15 us, and the ToolNode
-call up to the tool's body (LangChain's ``BaseTool.run``: callbacks, input validation,
-signature and type-hint look-ups) about 190 us, down from 230 us since the wrapper that
-captures a tool's return value resolves its function's hints and signature once
-(``executor/toolcall.py``). On the sync path the call goes to a worker thread the round
-started between chunks (``TaskFetchingUnit.keep_worker_ready``); before, about one task in
-six waited for a new thread to start (about 1 ms here). In the benchmark each piece runs
-several times slower than in a warm loop: the planner's thread sleeps between tokens, so
-the path runs on cold caches (on this project's 2-core VM a fixed piece of work takes about
-twice as long right after a 13 ms sleep), and the figures move with the machine's load.
+Where it goes (issue 15, item 4): parsing the call at its ``)``, making the job, the
+scheduler and the ``planned`` and ``started`` events, the hand-off to a worker thread the
+sync round started between chunks (``TaskFetchingUnit.keep_worker_ready``), ToolNode's
+per-call method with the ``ToolRuntime`` whose shared parts the node read once
+(``executor/toolbox.py``), then LangChain's ``BaseTool.run`` up to the body (callbacks,
+input validation, signature look-ups; the tool copies' ``_run``/``_arun`` carry resolved
+hints, so their string annotations are no longer compiled per call). The report splits the
+latency at LangChain's ``on_tool_start`` (:class:`ToolStarts`). Warm, the whole path is
+about 0.3 ms; in the benchmark each piece runs several times slower: the planner's thread
+sleeps between tokens, so the path runs on a CPU gone cold (on this project's 2-core VM the
+same ``tool.invoke`` takes 3 to 4 times its warm CPU time right after a 13 ms sleep), and
+the figures move with the machine's state.
 """
 
 from __future__ import annotations
