@@ -31,13 +31,9 @@ from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide
 from llmcompiler_graph.models import RUN_MODEL, ModelNotConfiguredError, resolve_model
-from llmcompiler_graph.plan_and_schedule import (
-    PlanRound,
-    arun_round,
-    build_planner_messages,
-    run_round,
-)
+from llmcompiler_graph.plan_and_schedule import PlanRound, arun_round, run_round
 from llmcompiler_graph.plan_formats import PlanFormatError, PlannerModel, bind_planner
+from llmcompiler_graph.plan_stream import build_planner_messages
 from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.redact import redact
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of

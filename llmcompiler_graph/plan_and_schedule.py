@@ -10,33 +10,29 @@ run on worker threads, so nothing blocks the loop). What it shares with an appro
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.tools import BaseTool
+from langchain_core.messages import AIMessageChunk, BaseMessage
 
-from llmcompiler_graph.context import Settings
 from llmcompiler_graph.durable import Entry
 from llmcompiler_graph.events import task_event
 from llmcompiler_graph.executor.toolcall import message_text
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
-from llmcompiler_graph.plan_formats import PlannerModel, tool_call_planner_messages
-from llmcompiler_graph.planner import prompts
+from llmcompiler_graph.plan_formats import PlannerModel
+from llmcompiler_graph.plan_stream import astream_plan, stream_plan
 from llmcompiler_graph.planner.limits import PlanLimits
-from llmcompiler_graph.planner.parser import END_OF_PLAN, PlanParser
+from llmcompiler_graph.planner.parser import PlanParser
 from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.redact import redact
-from llmcompiler_graph.render import describe_tools, render_rounds
-from llmcompiler_graph.state import Turn
 from llmcompiler_graph.task_runs import STREAM_SCOPE, CancelScope, TaskRun
-from llmcompiler_graph.transcript import call_id, fit_history, plan_message
+from llmcompiler_graph.transcript import call_id, plan_message
 
-__all__ = ["PlanRound", "arun_round", "build_planner_messages", "run_round"]
+__all__ = ["PlanRound", "arun_round", "run_round"]
 
 CUT_BY_CRASH = (
     "the planner's stream was cut short when the process running this round stopped; the "
@@ -47,37 +43,6 @@ CUT_BY_CRASH = (
 
 MAX_TRAILING_CHARS = 2_000
 """Text a planner may stream after its plan ended before the stream is closed early."""
-
-
-def build_planner_messages(
-    turn: Turn, tools: list[BaseTool], settings: Settings
-) -> list[BaseMessage]:
-    """Build the planner's prompt: system rules and tools, history, question, earlier rounds."""
-    if settings.plan_format == "tool_calls":
-        return tool_call_planner_messages(turn, tools, settings)
-    next_index = turn.next_index
-    given = settings.examples
-    shown = prompts.default_examples([t.name for t in tools]) if given is None else given
-    examples = f"\nExamples:\n{shown.strip()}\n" if shown else ""
-    system = prompts.fill(
-        settings.planner_prompt,
-        tools=describe_tools(tools),
-        num_tools=len(tools),
-        num_tools_plus_one=len(tools) + 1,
-        examples=examples,
-        next_index=next_index,
-    )
-    # The earlier rounds and the earlier conversation share the prompt budget, rounds first.
-    budget = settings.prompt_budget_chars
-    rounds = render_rounds(turn.rounds, budget) if turn.rounds else ""
-    history = fit_history(turn.history, max(budget - len(rounds), budget // 4))
-    messages: list[BaseMessage] = [SystemMessage(system), *history]
-    question = turn.question.content if turn.question is not None else ""
-    messages.append(HumanMessage(question))
-    if turn.rounds:
-        replan = prompts.fill(prompts.REPLAN_PROMPT, next_index=next_index)
-        messages.append(HumanMessage(f"{rounds}\n\n{replan}"))
-    return messages
 
 
 class PlanRound:
@@ -117,6 +82,11 @@ class PlanRound:
         """
         cut = self.limits.error is not None
         return cut or (self.parser.done and self._trailing > MAX_TRAILING_CHARS)
+
+    @property
+    def takes_stop(self) -> bool:
+        """Tell whether to ask for ``stop=["<END_OF_PLAN>"]`` (text plans; tool calls have none)."""
+        return isinstance(self.parser, PlanParser)
 
     def feed(self, chunk: object, *, record: bool = True) -> list[Job]:
         """Add a streamed message chunk (or its content); return the jobs to submit now.
@@ -255,7 +225,7 @@ def run_round(
             tfu.submit(job)
         if recorded == "none":
             try:
-                stream = _with_stop(model, messages, round_)
+                stream = stream_plan(model, messages, run.config, stop=round_.takes_stop)
                 try:
                     for chunk in stream:
                         jobs = round_.feed(chunk)
@@ -298,7 +268,7 @@ async def arun_round(
             tfu.submit(job)
         if recorded == "none":
             try:
-                stream = _awith_stop(model, messages, round_)
+                stream = astream_plan(model, messages, run.config, stop=round_.takes_stop)
                 try:
                     async for chunk in stream:
                         for job in round_.feed(chunk):
@@ -319,54 +289,3 @@ async def arun_round(
         outcomes = await tfu.wait()
     await run.journal.aflush()
     return round_.transcript(outcomes)
-
-
-def _refuses_stop(exc: Exception) -> bool:
-    """Tell whether a model's error is its refusal of the ``stop`` parameter."""
-    return "stop" in str(exc).lower()
-
-
-def _with_stop(
-    model: PlannerModel, messages: list[BaseMessage], round_: PlanRound
-) -> Iterator[Any]:
-    """Stream the plan with ``stop=["<END_OF_PLAN>"]`` (issue 10), so a chatty model stops.
-
-    A model that refuses the parameter before sending anything is asked again without it.
-    Tool-call plans have no end marker: they stream as they are.
-    """
-    stop = {"stop": [END_OF_PLAN]} if isinstance(round_.parser, PlanParser) else {}
-    started = False
-    for kwargs in (stop, {}):
-        stream = model.stream(messages, round_.run.config, **kwargs)
-        try:
-            for chunk in stream:
-                started = True
-                yield chunk
-            return
-        except Exception as exc:
-            if started or not kwargs or not _refuses_stop(exc):
-                raise
-        finally:
-            if isinstance(stream, Generator):  # stop the model's stream early
-                stream.close()
-
-
-async def _awith_stop(
-    model: PlannerModel, messages: list[BaseMessage], round_: PlanRound
-) -> AsyncIterator[Any]:
-    """Do what :func:`_with_stop` does with ``model.astream``."""
-    stop = {"stop": [END_OF_PLAN]} if isinstance(round_.parser, PlanParser) else {}
-    started = False
-    for kwargs in (stop, {}):
-        stream = model.astream(messages, round_.run.config, **kwargs)
-        try:
-            async for chunk in stream:
-                started = True
-                yield chunk
-            return
-        except Exception as exc:
-            if started or not kwargs or not _refuses_stop(exc):
-                raise
-        finally:
-            if isinstance(stream, AsyncGenerator):  # stop the model's stream early
-                await stream.aclose()

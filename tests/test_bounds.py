@@ -13,7 +13,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.joiner import build_joiner_messages, decide
-from llmcompiler_graph.plan_and_schedule import build_planner_messages
+from llmcompiler_graph.plan_stream import build_planner_messages
 from llmcompiler_graph.planner.limits import PlanLimits
 from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.render import FENCE, fair_cap, render_rounds

@@ -30,6 +30,7 @@ LANGGRAPH_LAYER = {
         "graph",
         "nodes",
         "plan_and_schedule",
+        "plan_stream",
         "approval",
         "state",
         "context",
