@@ -119,11 +119,11 @@ def test_state_history_and_time_travel() -> None:
 
     # Replaying from the checkpoint before the joiner runs only the joiner: no new plan,
     # no tool call, and a new branch of history.
-    plan_streams, joiner_calls = len(planner_prompts(model)), len(joiner_prompts(model))
+    planner_calls, joiner_calls = len(planner_prompts(model)), len(joiner_prompts(model))
     out = app.invoke(None, before_join.config)
     assert out["messages"][-1].content == PARIS
     assert len(calls) == 1
-    assert len(planner_prompts(model)) == plan_streams
+    assert len(planner_prompts(model)) == planner_calls
     assert len(joiner_prompts(model)) == joiner_calls + 1
     assert len(list(app.get_state_history(config))) == len(history) + 2
 

@@ -103,10 +103,10 @@ def check_diamond(out: dict[str, Any], model: ScriptedChatModel, records: list[A
     assert {i: m.content for i, m in done.items()} == {1: "5", 2: "50", 3: "6", 4: "56"}
     problems = {r.args["problem"] for r in records}
     assert problems == {"2 + 3", "5 * 10", "5 + 1", "50 + 6"}
-    (plan_stream,) = [e for e in model.events if e.output_tokens > 30]
+    (planner_call,) = [e for e in model.events if e.output_tokens > 30]
     first = min(records, key=lambda r: r.start)
     assert first.args["problem"] == "2 + 3"
-    assert first.start < plan_stream.end, "task 1 waited for the end of the stream"
+    assert first.start < planner_call.end, "task 1 waited for the end of the stream"
     assert out["messages"][-1].content == "5 | 50 | 6 | 56"
 
 
