@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from llmcompiler_graph.bench.harness import (
     prefill_for,
 )
 from llmcompiler_graph.bench.limits.bound import Limits
+from llmcompiler_graph.bench.limits.files import write_session
 from llmcompiler_graph.bench.limits.report import (
     dispatch_summary,
     evaluate_targets,
@@ -188,7 +188,14 @@ def _run_limits_session(config: LimitsConfig) -> LimitsSession:
         dispatch,
         targets,
         report,
-        _write(config, settings, summary, dispatch, targets, report, runs, dispatch_runs),
+        write_session(
+            config.out,
+            {"settings": settings, "summary": summary, "dispatch": dispatch, "targets": targets},
+            report,
+            runs,
+            dispatch_runs,
+            plots=config.plots,
+        ),
     )
 
 
@@ -279,63 +286,3 @@ def render_report(
     if settings["skipped"]:
         lines += ["", "Not run: " + "; ".join(f"{k}: {v}" for k, v in settings["skipped"].items())]
     return "\n".join(lines)
-
-
-def _write(
-    config: LimitsConfig,
-    settings: dict[str, Any],
-    summary: dict[str, Any],
-    dispatch: dict[str, Any],
-    targets: list[dict[str, Any]],
-    report: str,
-    runs: Sequence[LimitRun],
-    dispatch_runs: Sequence[LimitRun],
-) -> list[Path]:
-    out = config.out
-    out.mkdir(parents=True, exist_ok=True)
-    files = [out / "RESULTS.md", out / "results.json"]
-    files[0].write_text(report + "\n", encoding="utf-8")
-
-    def row(r: LimitRun) -> dict[str, Any]:
-        data = asdict(r)
-        data.pop("timeline", None)
-        data["correct"] = r.correct
-        return data
-
-    timelines = _timelines(runs)
-    payload: dict[str, Any] = {
-        "settings": settings,
-        "summary": summary,
-        "dispatch": dispatch,
-        "targets": targets,
-        "timelines": timelines,
-        "runs": [row(r) for r in runs],
-        "dispatch_runs": [row(r) for r in dispatch_runs],
-    }
-    files[1].write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-    if config.plots:
-        from llmcompiler_graph.bench.limits.plots import draw_all
-
-        files += draw_all(out / "plots", summary, timelines, settings["profile"]["name"])
-    return files
-
-
-def _timelines(runs: Sequence[LimitRun]) -> dict[str, Any]:
-    """Pick the timelines to draw: mixed-dag FIFO and critical path, a fused Movie-like run."""
-    wanted: dict[str, Callable[[LimitRun], bool]] = {
-        "mixed-dag-fifo": lambda r: r.workload == "mixed-dag" and r.variant == "fifo",
-        "mixed-dag-critical_path": lambda r: (
-            r.workload == "mixed-dag" and r.variant == "critical_path"
-        ),
-        "movie-like-critical_path": lambda r: (
-            r.workload == "movie-like" and r.variant == "critical_path"
-        ),
-        "movie-like-fused": lambda r: r.workload == "movie-like" and r.variant == "fused",
-        "movie-like-fused-plan": lambda r: r.workload == "movie-like" and r.variant == "fused_plan",
-    }
-    picked: dict[str, Any] = {}
-    for name, test in wanted.items():
-        run = next((r for r in runs if r.path == "sync" and r.timeline and test(r)), None)
-        if run is not None:
-            picked[name] = run.timeline
-    return picked
