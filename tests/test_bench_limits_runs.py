@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from llmcompiler_graph.bench.harness import ToolTimings
+from llmcompiler_graph.bench.limits.agents import run_agent
 from llmcompiler_graph.bench.limits.bound import Limits
 from llmcompiler_graph.bench.limits.dispatch import call_close_tokens, newline_tokens, percentile
 from llmcompiler_graph.bench.limits.report import evaluate_targets, summarize
 from llmcompiler_graph.bench.limits.runner import (
     LimitEnv,
-    run_agent,
     run_llmcompiler,
     supported,
 )

@@ -1,4 +1,4 @@
-"""Run one case under limits: LLMCompiler (FIFO, critical path, fused; sync or async) or an agent.
+"""Run one case under limits with LLMCompiler (FIFO, critical path, fused; sync or async).
 
 Every run builds fresh scripted models and tools (:class:`~.tools.ToolBench`), runs the real
 graph once and returns a :class:`LimitRun`: wall time, the lower bound under the same limits
@@ -6,8 +6,7 @@ graph once and returns a :class:`LimitRun`: wall time, the lower bound under the
 (:func:`~.bound.list_schedule`), calls, tokens, the peak number of calls at once per tool
 (so a run shows that its limit held), dispatch latencies and a timeline.
 
-The agents (ReAct, parallel tool calling) cannot limit one tool, so their ``search`` tool
-limits itself: a semaphore around its body, like an API that serves 2 requests at once.
+The agents' runs (ReAct, parallel tool calling) are in :mod:`.agents`.
 """
 
 from __future__ import annotations
@@ -18,22 +17,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import HumanMessage
 
-from llmcompiler_graph.bench.baselines import build_agent, scripted_turns
 from llmcompiler_graph.bench.harness import (
     BenchChatModel,
     ToolTimings,
     bench_model,
-    prefill_for,
     run_coroutine,
 )
-from llmcompiler_graph.bench.ideal import IdealRound, IdealTask, call_seconds
-from llmcompiler_graph.bench.limits.bound import Limits, limited_bound, list_schedule, round_bound
+from llmcompiler_graph.bench.limits.bound import Limits, limited_bound, list_schedule
 from llmcompiler_graph.bench.limits.dispatch import ToolStarts, dispatch_latencies
 from llmcompiler_graph.bench.limits.tools import BATCH_EXTRA_S, CallLog, ToolBench
 from llmcompiler_graph.bench.measures import ideal_rounds
-from llmcompiler_graph.bench.scripts import extract_answer, joiner_reply, plan_text
+from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
 from llmcompiler_graph.bench.workloads import Case
 from llmcompiler_graph.context import Context
 from llmcompiler_graph.graph import create_llm_compiler
@@ -46,7 +42,8 @@ __all__ = [
     "Path",
     "UnsupportedError",
     "Variant",
-    "run_agent",
+    "call_counts",
+    "model_calls",
     "run_llmcompiler",
     "supported",
 ]
@@ -140,7 +137,8 @@ def _compiler_kwargs(variant: Variant, env: LimitEnv, bench: ToolBench) -> dict[
     return kwargs
 
 
-def _model_calls(*models: BenchChatModel) -> tuple[int, int, int]:
+def model_calls(*models: BenchChatModel) -> tuple[int, int, int]:
+    """Return the models' calls, input tokens and output tokens, all together."""
     events = [e for m in models for e in m.events]
     return len(events), sum(e.input_tokens for e in events), sum(e.output_tokens for e in events)
 
@@ -204,7 +202,7 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
         whole_plan=variant == "fused_plan",
     )
     served = _starts(case, bench.calls)
-    calls, inp, outp = _model_calls(planner, joiner)
+    calls, inp, outp = model_calls(planner, joiner)
     return LimitRun(
         case.workload,
         case.id,
@@ -220,7 +218,7 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
         calls,
         inp,
         outp,
-        _count(bench.calls),
+        call_counts(bench.calls),
         len(case.steps),
         sum(c.tokens for c in bench.calls),
         dict(bench.peak),
@@ -235,61 +233,12 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
     )
 
 
-def _count(calls: Sequence[CallLog]) -> dict[str, int]:
+def call_counts(calls: Sequence[CallLog]) -> dict[str, int]:
+    """Return how many calls each tool got."""
     counts: dict[str, int] = {}
     for call in calls:
         counts[call.tool] = counts.get(call.tool, 0) + 1
     return counts
-
-
-def run_agent(case: Case, env: LimitEnv, approach: Literal["react", "parallel"]) -> LimitRun:
-    """Run ``case`` once with an agent baseline; its tools enforce the per-tool limits."""
-    bench = ToolBench(case, env.timings, self_limits=env.limits.tool_limits)
-    turns = scripted_turns(case, approach)
-    model = bench_model(list(turns), env.profile)
-    agent = build_agent(model, bench.tools(), approach)
-    config = {
-        "max_concurrency": env.limits.max_concurrency or 64,
-        "recursion_limit": 4 * len(turns) + 10,
-    }
-    start = time.perf_counter()
-    out = agent.invoke({"messages": [("user", case.question)]}, config)
-    latency = time.perf_counter() - start
-    final = next((m for m in reversed(out["messages"]) if isinstance(m, AIMessage)), None)
-    steps = {f"call_{s.index}": s for s in case.steps}
-    events = sorted(model.events, key=lambda e: e.index)
-    bound = 0.0
-    for event, turn in zip(events, turns, strict=False):
-        prefill = prefill_for(env.profile) * event.input_tokens
-        bound += call_seconds(env.profile, event.output_tokens, prefill)
-        tasks = tuple(
-            IdealTask(n, 0.0, env.timings.duration(steps[c["id"] or ""], case.seed), (), c["name"])
-            for n, c in enumerate(turn.tool_calls, 1)
-        )
-        if tasks:
-            bound += round_bound(IdealRound(0.0, tasks, 0.0), env.limits)[0]
-    calls, inp, outp = _model_calls(model)
-    return LimitRun(
-        case.workload,
-        case.id,
-        approach,
-        "",
-        "sync",
-        latency,
-        bound,
-        "per turn",
-        None,
-        extract_answer(str(final.content)) if final is not None else "",
-        case.answer,
-        calls,
-        inp,
-        outp,
-        _count(bench.calls),
-        len(case.steps),
-        sum(c.tokens for c in bench.calls),
-        dict(bench.peak),
-        bench.peak_total,
-    )
 
 
 def _timeline(

@@ -31,6 +31,7 @@ from llmcompiler_graph.bench.harness import (
     heap_settled,
     prefill_for,
 )
+from llmcompiler_graph.bench.limits.agents import run_agent
 from llmcompiler_graph.bench.limits.bound import Limits
 from llmcompiler_graph.bench.limits.files import write_session
 from llmcompiler_graph.bench.limits.report import (
@@ -44,7 +45,6 @@ from llmcompiler_graph.bench.limits.runner import (
     LimitEnv,
     LimitRun,
     Variant,
-    run_agent,
     run_llmcompiler,
     supported,
 )
