@@ -16,7 +16,7 @@ from llmcompiler_graph.bench.baselines import build_agent, scripted_turns
 from llmcompiler_graph.bench.harness import bench_model, prefill_for
 from llmcompiler_graph.bench.ideal import IdealRound, IdealTask, call_seconds
 from llmcompiler_graph.bench.limits.bound import round_bound
-from llmcompiler_graph.bench.limits.runner import LimitEnv, LimitRun, call_counts, model_calls
+from llmcompiler_graph.bench.limits.runner import LimitEnv, LimitRun, model_calls, tool_figures
 from llmcompiler_graph.bench.limits.tools import ToolBench
 from llmcompiler_graph.bench.scripts import extract_answer
 from llmcompiler_graph.bench.workloads import Case
@@ -66,9 +66,5 @@ def run_agent(case: Case, env: LimitEnv, approach: Literal["react", "parallel"])
         calls,
         inp,
         outp,
-        call_counts(bench.calls),
-        len(case.steps),
-        sum(c.tokens for c in bench.calls),
-        dict(bench.peak),
-        bench.peak_total,
+        **tool_figures(case, bench),
     )

@@ -42,10 +42,10 @@ __all__ = [
     "Path",
     "UnsupportedError",
     "Variant",
-    "call_counts",
     "model_calls",
     "run_llmcompiler",
     "supported",
+    "tool_figures",
 ]
 
 Variant = Literal["fifo", "critical_path", "fused", "fused_plan", "unlimited"]
@@ -218,27 +218,29 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
         calls,
         inp,
         outp,
-        call_counts(bench.calls),
-        len(case.steps),
-        sum(c.tokens for c in bench.calls),
-        dict(bench.peak),
-        bench.peak_total,
-        dispatch_latencies(
+        **tool_figures(case, bench),
+        dispatch_ms=dispatch_latencies(
             case,
             planner.chunk_times,
             {i: c.start for i, c in served.items()},
             handed.times if handed is not None else None,
         ),
-        _timeline(case, start, planner, joiner, served, replay.tasks, replay.makespan),
+        timeline=_timeline(case, start, planner, joiner, served, replay.tasks, replay.makespan),
     )
 
 
-def call_counts(calls: Sequence[CallLog]) -> dict[str, int]:
-    """Return how many calls each tool got."""
+def tool_figures(case: Case, bench: ToolBench) -> dict[str, Any]:
+    """Return a run's tool-side fields of :class:`LimitRun`, from its tools' call log."""
     counts: dict[str, int] = {}
-    for call in calls:
+    for call in bench.calls:
         counts[call.tool] = counts.get(call.tool, 0) + 1
-    return counts
+    return {
+        "tool_calls": counts,
+        "tasks": len(case.steps),
+        "tool_tokens": sum(c.tokens for c in bench.calls),
+        "peak": dict(bench.peak),
+        "peak_total": bench.peak_total,
+    }
 
 
 def _timeline(
