@@ -10,7 +10,7 @@ run on worker threads, so nothing blocks the loop). What it shares with an appro
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessageChunk, BaseMessage
@@ -22,6 +22,7 @@ from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.plan_formats import PlannerModel
+from llmcompiler_graph.plan_reader import PlanReader
 from llmcompiler_graph.plan_stream import astream_plan, stream_plan
 from llmcompiler_graph.planner.limits import PlanLimits
 from llmcompiler_graph.planner.parser import PlanParser
@@ -226,21 +227,7 @@ def run_round(
         if recorded == "none":
             try:
                 stream = stream_plan(model, messages, run.config, stop=round_.takes_stop)
-                try:
-                    for chunk in stream:
-                        jobs = round_.feed(chunk)
-                        for job in jobs:
-                            tfu.submit(job)
-                        if round_.done or scope.cancelled:
-                            break
-                        if not jobs:
-                            # A thread for the next task, started while the model writes
-                            # (not right after a dispatch: it would slow the call just
-                            # handed over, which needs the interpreter's lock too).
-                            tfu.keep_worker_ready()
-                finally:
-                    if isinstance(stream, Generator):  # stop the model's stream early
-                        stream.close()
+                PlanReader(stream, round_, tfu, scope).run()  # calls start on its threads
             except Exception as exc:  # the model's failure is an observation, not a crash
                 round_.fail(exc)
         if recorded != "cut":  # a cut plan's last line may be incomplete: leave it out

@@ -31,6 +31,7 @@ LANGGRAPH_LAYER = {
         "nodes",
         "plan_and_schedule",
         "plan_stream",
+        "plan_reader",
         "approval",
         "state",
         "context",

@@ -16,6 +16,7 @@ import asyncio
 import functools
 import inspect
 import threading
+from collections.abc import Callable
 from typing import Unpack
 
 from llmcompiler_graph.executor.workers import SerialDelivery, Watchdog
@@ -39,11 +40,26 @@ class TaskFetchingUnit(UnitBase):
         self._cond = threading.Condition()
         self._events = SerialDelivery[TaskEvent](self._cond, options.get("on_event"))
 
-    def submit(self, job: Job) -> None:
-        """Add a job; raises ``SchedulerError`` after close, for a reused index or unknown dep."""
+    def submit(self, job: Job, *, here: bool = False) -> Callable[[], None] | None:
+        """Add a job; raises ``SchedulerError`` after close, for a reused index or unknown dep.
+
+        With ``here``, a call this submit starts is not handed to a worker thread: it is
+        returned, for the caller to make on its own thread now (``None`` if none started).
+        Work-first: a thread that has just parsed a call makes it itself, on a warm CPU and
+        with no hand-over, and passes what it was doing to a spare worker instead
+        (:meth:`hand_over`); the plan's reader does this.
+        """
         with self._cond:
-            self._apply(self._core.submit(job))
+            taken = self._apply(self._core.submit(job), take=here)
         self._events.deliver()
+        return None if taken is None else functools.partial(self._run, taken)
+
+    def hand_over(self, fn: Callable[[], object]) -> None:
+        """Run ``fn`` on one of this unit's worker threads (an idle one if there is one).
+
+        ``fn`` must not raise. It runs in the worker's own context: capture what it needs.
+        """
+        self._pool.submit(fn)
 
     def close(self) -> None:
         """Declare that no more jobs will be submitted."""
@@ -80,16 +96,22 @@ class TaskFetchingUnit(UnitBase):
         self._watchdog.stop()
         self._pool.shutdown()
 
-    def _apply(self, step: Step) -> None:  # with the lock held
+    def _apply(self, step: Step, *, take: bool = False) -> Start | None:  # with the lock held
+        """Carry out ``step``; with ``take``, return its first call instead of starting it."""
         self._events.put(step.events)
+        taken: Start | None = None
         for start in step.starts:
             if self._timeout is not None:
                 self._watchdog.arm(start.job.index, start.started_at + self._timeout)
-            self._pool.submit(functools.partial(self._run, start))
+            if take and taken is None:
+                taken = start
+            else:
+                self._pool.submit(functools.partial(self._run, start))
         if step.wake_at is not None:
             self._watchdog.arm(_WAKE, step.wake_at)
         if self._core.done:
             self._cond.notify_all()
+        return taken
 
     def _run(self, start: Start) -> None:  # on a worker thread
         value: object = None
