@@ -31,7 +31,8 @@ from llmcompiler_graph.planner.lenient import uncallable_name
 from llmcompiler_graph.render import tool_spec
 from llmcompiler_graph.served import served_plan_format, served_tools
 from llmcompiler_graph.state import State
-from llmcompiler_graph.task_runs import BatchTool, cancel_on_close
+from llmcompiler_graph.stream_cancel import cancel_on_close
+from llmcompiler_graph.task_runs import BatchTool
 
 __all__ = ["create_llm_compiler", "graph"]
 

@@ -30,7 +30,8 @@ from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
 from llmcompiler_graph.redact import redact
-from llmcompiler_graph.task_runs import STREAM_SCOPE, CancelScope, TaskRun
+from llmcompiler_graph.stream_cancel import STREAM_SCOPE, CancelScope
+from llmcompiler_graph.task_runs import TaskRun
 from llmcompiler_graph.transcript import call_id, plan_message
 
 __all__ = ["PlanRound", "arun_round", "run_round"]

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
-from llmcompiler_graph.task_runs import CancelScope
+from llmcompiler_graph.stream_cancel import CancelScope
 
 __all__ = ["PlanReader"]
 

@@ -7,9 +7,8 @@ derives from the other) and run their jobs through it.
 
 from __future__ import annotations
 
-import contextvars
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
@@ -41,13 +40,10 @@ from llmcompiler_graph.transcript import direct_answer, result_message
 
 __all__ = [
     "CANCEL_EVENT_KEY",
-    "STREAM_SCOPE",
     "BatchTool",
-    "CancelScope",
     "TaskRun",
     "TaskRunArgs",
     "arun_jobs",
-    "cancel_on_close",
     "prior_outcomes",
     "replay_job",
     "run_jobs",
@@ -62,7 +58,6 @@ stop early. Its result would be discarded anyway.
 """
 
 Unit = TypeVar("Unit", TaskFetchingUnit, AsyncTaskFetchingUnit)
-T = TypeVar("T")
 
 BatchCall = Callable[[list[Any]], Any]
 BatchTool = BatchCall | tuple[BatchCall, BatchCall]
@@ -275,71 +270,3 @@ async def arun_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
         outcomes = await tfu.wait()
     await run.journal.aflush()
     return outcomes
-
-
-class CancelScope:
-    """Cancels the rounds of one sync ``stream`` whose consumer stopped reading early.
-
-    LangGraph's sync runner waits for running nodes when a stream is closed and tells them
-    nothing; the graph's ``stream`` (:func:`cancel_on_close`) sets this scope instead, and a
-    round running in it cancels its unit (nothing new starts, the cancel event is set) and
-    stops reading the planner's stream, so the close returns promptly.
-    """
-
-    def __init__(self) -> None:
-        """Create a scope that is not cancelled."""
-        self._lock = threading.Lock()
-        self._callbacks: list[Callable[[], object]] = []
-        self.cancelled = False
-
-    def on_cancel(self, callback: Callable[[], object]) -> Callable[[], None]:
-        """Call ``callback`` on :meth:`cancel` (now, if already cancelled); return a remover."""
-        with self._lock:
-            if not self.cancelled:
-                self._callbacks.append(callback)
-                return lambda: self._remove(callback)
-        callback()
-        return lambda: None
-
-    def cancel(self) -> None:
-        """Cancel: run every callback once (their exceptions are ignored)."""
-        with self._lock:
-            self.cancelled = True
-            callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:  # one failing callback must not keep the others from running
-                pass
-
-    def _remove(self, callback: Callable[[], object]) -> None:
-        with self._lock:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-
-
-STREAM_SCOPE: contextvars.ContextVar[CancelScope | None] = contextvars.ContextVar(
-    "llmcompiler_stream_scope", default=None
-)
-"""The :class:`CancelScope` of the sync ``stream`` a node runs in (LangGraph copies the
-context into its worker threads), or ``None``."""
-
-
-def cancel_on_close(inner: Iterator[T]) -> Iterator[T]:
-    """Iterate over a graph's sync stream; when the consumer closes it early, cancel its rounds."""
-    scope = CancelScope()
-    context = contextvars.copy_context()
-    context.run(STREAM_SCOPE.set, scope)
-    try:
-        while True:
-            try:
-                item = context.run(next, inner)
-            except StopIteration:
-                return
-            yield item
-    except GeneratorExit:  # the consumer stopped reading: end what runs now
-        scope.cancel()
-        raise
-    finally:
-        if isinstance(inner, Generator):
-            context.run(inner.close)

@@ -32,6 +32,7 @@ LANGGRAPH_LAYER = {
         "plan_and_schedule",
         "plan_stream",
         "plan_reader",
+        "stream_cancel",
         "approval",
         "state",
         "context",

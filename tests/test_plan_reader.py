@@ -11,7 +11,7 @@ import pytest
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.plan_reader import PlanReader
-from llmcompiler_graph.task_runs import CancelScope
+from llmcompiler_graph.stream_cancel import CancelScope
 
 NODE: contextvars.ContextVar[str] = contextvars.ContextVar("node", default="none")
 SET_BY_STREAM: contextvars.ContextVar[str] = contextvars.ContextVar("stream", default="none")
