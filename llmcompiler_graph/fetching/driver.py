@@ -30,7 +30,8 @@ class UnitBase:
         """Start a worker thread now if none is idle, so the next call need not wait for one.
 
         Call it while nothing waits (between a plan's chunks): the next job that starts on a
-        thread is handed over at once. Nothing happens once closed or cancelled.
+        thread, or what :meth:`~.threads.TaskFetchingUnit.hand_over` passes on (the sync
+        round's plan reader), is taken at once. Nothing happens once closed or cancelled.
         """
         if not self._core.closed:  # one bool read: no lock needed
             self._pool.keep_one_idle()

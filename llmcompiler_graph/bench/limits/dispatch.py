@@ -10,8 +10,9 @@ the chunk holding the ``)`` (or the newline). It covers LangChain's stream handl
 parsing, the scheduler, the hand-off to a worker, and ``tool.invoke``.
 
 Where it goes (issue 15, item 4): parsing the call at its ``)``, making the job, the
-scheduler and the ``planned`` and ``started`` events, the hand-off to a worker thread the
-sync round started between chunks (``TaskFetchingUnit.keep_worker_ready``), ToolNode's
+scheduler and the ``planned`` and ``started`` events (the sync round's reader then makes the
+call on its own thread and a spare worker reads on: no hand-over, see
+:mod:`llmcompiler_graph.plan_reader`; the async round starts a task on the loop), ToolNode's
 per-call method with the ``ToolRuntime`` whose shared parts the node read once
 (``executor/toolbox.py``), then LangChain's ``BaseTool.run`` up to the body (callbacks,
 input validation, signature look-ups; the tool copies' ``_run``/``_arun`` carry resolved
