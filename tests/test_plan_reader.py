@@ -139,3 +139,35 @@ def test_the_stream_is_closed_when_the_plan_ends_or_the_run_is_cancelled() -> No
         _, values = read(stream(name), scope if name == "cancelled" else None)
         assert list(values) == [1]
     assert closed == ["ended", "cancelled"]
+
+
+# -- the unit's side: submit(here=True) -----------------------------------------------------
+
+
+def test_submit_here_returns_the_started_call_for_the_caller_to_make() -> None:
+    ran: list[int] = []
+    with TaskFetchingUnit(max_concurrency=1) as tfu:
+        first = tfu.submit(job(1, lambda: ran.append(threading.get_ident())), here=True)
+        assert first is not None and ran == []  # started in the core, not yet made
+        waiting = tfu.submit(job(2), here=True)  # the one slot is taken: nothing started
+        assert waiting is None
+        first()  # makes the call here, then starts job 2 on a worker as the slot frees
+        tfu.close()
+        outcomes = tfu.wait(timeout=WAIT_S)
+    assert ran == [threading.get_ident()]
+    assert outcomes[1].ok and outcomes[2].ok
+    assert outcomes[2].value != threading.get_ident()
+
+
+def test_a_call_taken_by_the_caller_still_times_out() -> None:
+    release = threading.Event()
+    with TaskFetchingUnit(max_concurrency=2, timeout=0.05) as tfu:
+        call = tfu.submit(job(1, lambda: release.wait(WAIT_S)), here=True)
+        assert call is not None
+        maker = threading.Thread(target=call)
+        maker.start()
+        tfu.close()
+        outcomes = tfu.wait(timeout=WAIT_S)  # ends at the timeout, not when the call returns
+        release.set()
+        maker.join(WAIT_S)
+    assert outcomes[1].status == "timeout"
