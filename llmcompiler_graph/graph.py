@@ -21,7 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
-from llmcompiler_graph.approval import check_approval_names, normalize_resume
+from llmcompiler_graph.approval_answers import check_approval_names, normalize_resume
 from llmcompiler_graph.context import Context
 from llmcompiler_graph.durable import awithout_journal, without_journal
 from llmcompiler_graph.executor.toolbox import Toolbox

@@ -21,12 +21,8 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
-from llmcompiler_graph.approval import (
-    ApprovalAnswerError,
-    ApprovalPass,
-    check_approval_names,
-    pending_tasks,
-)
+from llmcompiler_graph.approval import ApprovalPass, pending_tasks
+from llmcompiler_graph.approval_answers import ApprovalAnswerError, check_approval_names
 from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.joiner import adecide, decide

@@ -11,7 +11,8 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from llmcompiler_graph.approval import APPROVAL_TYPE, ApprovalAnswerError, Verdict, parse_verdicts
+from llmcompiler_graph.approval import APPROVAL_TYPE
+from llmcompiler_graph.approval_answers import ApprovalAnswerError, Verdict, parse_verdicts
 from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord
 
 PLAN = (

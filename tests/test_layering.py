@@ -34,6 +34,7 @@ LANGGRAPH_LAYER = {
         "plan_reader",
         "stream_cancel",
         "approval",
+        "approval_answers",
         "state",
         "context",
         "transcript",
