@@ -84,7 +84,11 @@ class PlanReader:
         call()
 
     def _read(self) -> Callable[[], None] | None:
-        """Read until a chunk dispatches a call (return it) or the stream ends (``None``)."""
+        """Read until a chunk dispatches a call, and return it for this thread to make.
+
+        Past the plan's end (or a failure, or a cancel) the stream is closed and the call
+        the last chunk dispatched, if any, is returned all the same; ``None`` if none.
+        """
         taken: Callable[[], None] | None = None
         ended = True
         try:
