@@ -7,7 +7,8 @@ arrive in different tokens, one token interval apart (13 ms at 75 tokens/s).
 
 Dispatch latency of a task = its tool's body starting minus the moment the model yielded
 the chunk holding the ``)`` (or the newline). It covers LangChain's stream handling,
-parsing, the scheduler, the hand-off to a worker, and ``tool.invoke``.
+parsing, the scheduler, starting the call (on the reading thread, sync; a task on the
+loop, async), and ``tool.invoke``.
 
 Where it goes (issue 15, item 4): parsing the call at its ``)``, making the job, the
 scheduler and the ``planned`` and ``started`` events (the sync round's reader then makes the
