@@ -45,9 +45,10 @@ class TaskFetchingUnit(UnitBase):
 
         With ``here``, a call this submit starts is not handed to a worker thread: it is
         returned, for the caller to make on its own thread now (``None`` if none started).
-        Work-first: a thread that has just parsed a call makes it itself, on a warm CPU and
-        with no hand-over, and passes what it was doing to a spare worker instead
-        (:meth:`hand_over`); the plan's reader does this.
+        Work-first: a thread that has just parsed a call makes it itself, with no hand-over
+        to a thread that may still be waking, and passes what it was doing to a spare worker
+        instead (:meth:`hand_over`); the plan's reader does this (it cut the sync dispatch
+        p99 from 9-12 ms to 3-5 ms in the limits benchmark; the p50 stayed within noise).
         """
         with self._cond:
             taken = self._apply(self._core.submit(job), take=here)
