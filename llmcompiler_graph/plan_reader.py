@@ -54,7 +54,6 @@ class PlanReader:
         self, stream: Iterable[object], round_: Round, tfu: TaskFetchingUnit, scope: CancelScope
     ) -> None:
         """Read ``stream`` into ``round_`` and submit to ``tfu``, until ``scope`` is cancelled."""
-        self._stream = stream
         self._chunks: Iterator[object] = iter(stream)
         self._round = round_
         self._tfu = tfu
@@ -115,8 +114,8 @@ class PlanReader:
 
     def _end(self) -> None:
         try:
-            if isinstance(self._stream, Generator):  # stop the model's stream early
-                self._stream.close()
+            if isinstance(self._chunks, Generator):  # stop the model's stream early
+                self._chunks.close()
         except Exception as exc:
             self._round.fail(exc)
         except BaseException as exc:
