@@ -12,7 +12,7 @@ from llmcompiler_graph.redact import redact
 from llmcompiler_graph.render import clip
 from llmcompiler_graph.transcript import jsonable, observation
 
-__all__ = ["MAX_ARG_CHARS", "EventRelay", "EventSink", "task_event"]
+__all__ = ["MAX_ARG_CHARS", "EventRelay", "EventSink", "does_nothing", "task_event"]
 
 MAX_ARG_CHARS = 500
 """Longest text of one resolved argument in an event; the rest is cut with a note."""
@@ -84,9 +84,13 @@ class EventRelay:
         self._sink = sink
         self._context = contextvars.copy_context()
         self.deps: dict[int, Collection[int]] = {}
+        self.silent = does_nothing(sink)
+        """Whether the sink does nothing (nobody streams the ``custom`` mode): send nothing."""
 
     def send(self, data: dict[str, Any]) -> None:
         """Send one event dict; a failing writer never breaks the run."""
+        if self.silent:
+            return
         try:
             self._context.copy().run(self._sink, data)
         except Exception:
@@ -94,4 +98,28 @@ class EventRelay:
 
     def __call__(self, event: TaskEvent) -> None:
         """Send a scheduler event (the scheduler's ``on_event``)."""
-        self.send(task_event(event, deps=self.deps.get(event.index, ())))
+        if not self.silent:
+            self.send(task_event(event, deps=self.deps.get(event.index, ())))
+
+
+def _nothing(_: object) -> None:
+    pass
+
+
+def does_nothing(sink: EventSink) -> bool:
+    """Tell whether ``sink`` is a plain function whose body does nothing.
+
+    When nobody streams the ``custom`` mode, LangGraph hands a node a stream writer that
+    is such a function (``def stream_writer(c): pass``). Building an event costs about as
+    much as parsing the call it reports, on each call's way to its tool (issue 15), so a
+    relay to such a writer builds none. Anything else (a bound method, a builtin, a
+    function that does anything at all) counts as listening.
+    """
+    code = getattr(sink, "__code__", None)
+    nothing = _nothing.__code__
+    return (
+        code is not None
+        and code.co_code == nothing.co_code
+        and code.co_consts == nothing.co_consts
+        and code.co_names == nothing.co_names
+    )

@@ -189,7 +189,8 @@ class TaskRun:
         return kind(
             max_concurrency=self.settings.max_concurrency,
             timeout=self.settings.task_timeout,
-            on_event=self.on_event,
+            # Without a listener or a journal, the unit need not hand its events on at all.
+            on_event=None if self.events.silent and not self.journal.enabled else self.on_event,
             completed=self.prior,
             cancel_event=self.cancel_event,
             propagate=(GraphBubbleUp,) if self.propagate_interrupts else (),

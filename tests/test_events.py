@@ -123,3 +123,69 @@ def test_both_units_resolve_arguments_when_a_job_starts() -> None:
         return seen
 
     assert _resolved(asyncio.run(go())) == EXPECTED
+
+
+def _writer_seen(stream_mode: str | None, *, subgraph: bool = False) -> bool:
+    """Run a one-node graph and tell whether the node's stream writer does nothing."""
+    from langgraph.config import get_stream_writer
+    from langgraph.graph import START, StateGraph
+    from typing_extensions import TypedDict
+
+    from llmcompiler_graph.events import does_nothing
+
+    class State(TypedDict):
+        x: int
+
+    seen: list[bool] = []
+
+    def node(state: State) -> State:
+        seen.append(does_nothing(get_stream_writer()))
+        return state
+
+    inner = StateGraph(State).add_node("node", node).add_edge(START, "node").compile()
+    graph = inner
+    if subgraph:
+        graph = StateGraph(State).add_node("sub", inner).add_edge(START, "sub").compile()
+    if stream_mode is None:
+        graph.invoke({"x": 1})
+    else:
+        list(graph.stream({"x": 1}, stream_mode=stream_mode, subgraphs=subgraph))
+    return seen[0]
+
+
+def test_a_writer_that_does_nothing_is_told_from_one_that_streams() -> None:
+    # LangGraph's writer does nothing unless someone streams the custom mode (also through
+    # a parent graph); the relay then builds no events (issue 15, dispatch latency).
+    assert _writer_seen(None) is True
+    assert _writer_seen("updates") is True
+    assert _writer_seen("custom") is False
+    assert _writer_seen("custom", subgraph=True) is False
+
+
+def test_only_a_plain_function_with_an_empty_body_counts_as_doing_nothing() -> None:
+    from llmcompiler_graph.events import does_nothing
+
+    got: list[object] = []
+
+    def empty(_: object) -> None:
+        pass
+
+    def keeps(event: object) -> None:
+        got.append(event)
+
+    assert does_nothing(empty) and does_nothing(lambda _: None)
+    assert not does_nothing(keeps)
+    assert not does_nothing(got.append)  # a builtin: no code to read
+    assert not does_nothing(lambda e: got.append(e))
+
+
+def test_a_silent_writer_makes_no_events_and_the_run_is_the_same() -> None:
+    from llmcompiler_graph.events import EventRelay
+
+    relay = EventRelay(lambda _: None)
+    built: list[object] = []
+    relay.send = built.append  # type: ignore[method-assign]
+    relay(TaskEvent("planned", 1, "search", {"query": "x"}))
+    assert relay.silent and built == []
+    out = _app().invoke({"messages": [("user", "q")]})
+    assert "done" in str(out["messages"][-1].content)

@@ -14,13 +14,20 @@ from __future__ import annotations
 import asyncio
 import inspect
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, StructuredTool, tool
-from langgraph.prebuilt import ToolNode, ToolRuntime
+from langchain_core.tools import (
+    BaseTool,
+    InjectedToolArg,
+    InjectedToolCallId,
+    StructuredTool,
+    tool,
+)
+from langgraph.prebuilt import InjectedState, InjectedStore, ToolNode, ToolRuntime
+from pydantic import BaseModel
 
 from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.executor.toolbox import Toolbox, _capture, _settled_class
@@ -148,3 +155,74 @@ def test_the_state_is_read_once_per_node_and_each_call_gets_its_own_id(
     assert sorted(task for _, task, _ in seen) == [1, 2, 3]
     assert len({call_id for call_id, _, _ in seen}) == 3
     assert {n for _, _, n in seen} == {1}  # the question, as the node saw the state
+
+
+def _filter_cases() -> list[BaseTool]:
+    @tool
+    def plain(query: str) -> str:
+        """Look something up."""
+        return query
+
+    @tool
+    def injected(
+        query: str,
+        user: Annotated[str, InjectedToolArg],
+        call_id: Annotated[str, InjectedToolCallId],
+        state: Annotated[dict[str, Any], InjectedState],
+        store: Annotated[Any, InjectedStore()],
+        runtime: ToolRuntime,
+    ) -> str:
+        """Look something up for a user."""
+        return query
+
+    class Args(BaseModel):
+        query: str
+        user: Annotated[str, InjectedToolArg]
+
+    class Schemed(BaseTool):
+        name: str = "schemed"
+        description: str = "Look something up."
+        args_schema: type[BaseModel] = Args
+
+        def _run(self, query: str, user: str) -> str:
+            return query
+
+    json_schema = StructuredTool.from_function(
+        lambda query: query,
+        name="json_schema",
+        description="Look something up.",
+        args_schema={"type": "object", "properties": {"query": {"type": "string"}}},
+    )
+    return [plain, injected, Schemed(), json_schema]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_the_copy_filters_injected_arguments_as_langchain_does(index: int) -> None:
+    tool_ = _filter_cases()[index]
+    copy = Toolbox([tool_]).node.tools_by_name[tool_.name]
+    inputs = [
+        {},
+        {"query": "x"},
+        {"query": "x", "user": "u", "call_id": "c", "state": {}, "store": None, "runtime": 1},
+        {"query": "x", "callbacks": [], "run_manager": None, "other": 2, "config": {}},
+    ]
+    for given in inputs:
+        assert copy._filter_injected_args(dict(given)) == BaseTool._filter_injected_args(
+            copy, dict(given)
+        ), given
+
+
+def test_a_tool_class_with_its_own_filter_keeps_it() -> None:
+    class Own(BaseTool):
+        name: str = "own"
+        description: str = "Look something up."
+
+        def _run(self, query: str) -> str:
+            return query
+
+        def _filter_injected_args(self, tool_input: dict[str, Any]) -> dict[str, Any]:
+            return {}
+
+    settled = _settled_class(Own)
+    assert settled is not None
+    assert settled._filter_injected_args is Own._filter_injected_args

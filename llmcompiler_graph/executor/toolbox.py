@@ -6,14 +6,16 @@ over copies of the tools whose function also hands its return value to the job (
 execution calls it: the parts of a ``ToolRuntime`` that every call of the node shares are
 read once, when the node starts, not on each call's way to its tool (issue 15).
 
-Two look-ups LangChain repeats on every call are also settled when the graph is built
+Look-ups LangChain repeats on every call are also settled when the graph is built
 (dispatch latency, issue 15): the copy's function has its type hints resolved and its
 signature fixed (:func:`_settled`), and the copy's class is a subclass of the tool's
-whose ``_run``/``_arun`` only delegate, with resolved hints (:func:`_settled_class`).
+whose ``_run``/``_arun`` only delegate, with resolved hints, and whose filter of injected
+arguments (what callbacks see) knows its keys once (:func:`_settled_class`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import dataclasses
 import functools
@@ -26,6 +28,7 @@ from langchain_core.messages import ToolCall
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import patch_config
 from langchain_core.tools import BaseTool
+from langchain_core.tools.base import FILTERED_ARGS, get_all_basemodel_annotations
 from langgraph.prebuilt import ToolNode, ToolRuntime
 from langgraph.runtime import Runtime, get_runtime
 
@@ -168,8 +171,48 @@ def _settled_class(cls: type[BaseTool]) -> type[BaseTool] | None:
         except Exception:  # unresolvable hints: LangChain reads them per call, as before
             return None
         methods[name] = _delegating(method, hints, signature)
+    original: Any = getattr(BaseTool, "_filter_injected_args", None)
+    inherited = original is not None and getattr(cls, "_filter_injected_args", None) is original
+    if inherited:  # a class that filters its own way keeps its filter
+        methods.update(_settled_filter(original))
     namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__, **methods}
     return type(cls.__name__, (cls,), namespace)
+
+
+def _settled_filter(original: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """Return methods that filter a call's injected arguments by keys worked out once.
+
+    ``BaseTool.run`` filters them out of what its callbacks see on every call, reading the
+    args schema's annotations again each time. The keys it removes depend only on the tool
+    (``FILTERED_ARGS``, the injected parameters, the schema's injected fields), and a copy's
+    schema never changes, so LangChain's own filter is asked once which of those candidate
+    keys it removes; each call then drops those keys. If that fails, each call asks
+    LangChain's filter, as before.
+    """
+
+    def removed_keys(self: BaseTool) -> frozenset[str] | None:
+        try:
+            candidates = set(FILTERED_ARGS) | set(self._injected_args_keys)
+            schema = self.args_schema
+            if schema is not None and not isinstance(schema, dict):
+                with contextlib.suppress(Exception):  # LangChain's filter skips it too
+                    candidates |= set(get_all_basemodel_annotations(schema))
+            kept = original(self, dict.fromkeys(candidates))
+            return frozenset(candidates - kept.keys())
+        except Exception:
+            return None
+
+    def _filter_injected_args(self: BaseTool, tool_input: dict[str, Any]) -> dict[str, Any]:
+        keys: frozenset[str] | None = self._llmc_removed_keys  # type: ignore[attr-defined]
+        if keys is None:
+            return original(self, tool_input)
+        return {k: v for k, v in tool_input.items() if k not in keys}
+
+    _filter_injected_args.__doc__ = original.__doc__
+    return {
+        "_llmc_removed_keys": functools.cached_property(removed_keys),
+        "_filter_injected_args": _filter_injected_args,
+    }
 
 
 def _delegating(
