@@ -255,3 +255,74 @@ def test_a_normaliser_is_skipped_only_when_it_would_change_nothing(text: str) ->
         needed = _CHANGES[normalise]
         if not needed(text):
             assert normalise(text) == text, normalise.__name__
+
+
+# Quoted strings without escapes are read without compiling (issue 15, dispatch latency): the
+# call read that way must be exactly the one ast reads, and anything else is left to ast.
+_NAMES = st.sampled_from(["query", "q", "_x", "class", "return", "a1", "match", "\u00e9t\u00e9"])
+_TEXTS = st.text(max_size=12) | st.text(alphabet="ab \t'\"\\\n\r\x00\ud800", max_size=8)
+_SEPARATORS = st.sampled_from(["", " ", "\n", "\t", "\r", "\u00a0", "\f", " # note\n"])
+
+
+@st.composite
+def _call_sources(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 3))):
+        name = draw(st.none() | _NAMES)
+        quote = draw(st.sampled_from(["'", '"', '"""', "f'"]))
+        text = f"{quote}{draw(_TEXTS)}{quote[-1]}"
+        gap = draw(_SEPARATORS)
+        parts.append(text if name is None else f"{name}{gap}={gap}{text}")
+    comma = draw(st.sampled_from([",", ", ", ",\n", " , "]))
+    return draw(_SEPARATORS) + comma.join(parts) + draw(st.sampled_from(["", ",", " ", ",,"]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_call_sources() | st.text(max_size=30))
+def test_a_call_read_without_compiling_is_the_one_ast_reads(source: str) -> None:
+    import ast
+
+    from llmcompiler_graph.planner.lenient import _simple_call
+
+    fast = _simple_call(source)
+    if fast is None:
+        return
+    assert ast.dump(fast) == ast.dump(ast.parse(f"_({source}\n)", mode="eval").body)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ['"Ed Wood"', "'Ed Wood'", 'query="x y"', " query = \"a\" ,\n problem='b', ", '"a", q="b"'],
+)
+def test_plain_quoted_arguments_are_read_without_compiling(source: str) -> None:
+    import ast
+
+    from llmcompiler_graph.planner.lenient import _simple_call
+
+    fast = _simple_call(source)
+    assert fast is not None
+    assert ast.dump(fast) == ast.dump(ast.parse(f"_({source}\n)", mode="eval").body)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'q="a\\nb"',
+        'q="a\ud800"',
+        'q="a\x00"',
+        'q="a\rb"',
+        'q=\u00a0"a"',
+        'q="a", "b"',
+        'q="a", q="b"',
+        'class="a"',
+        'q=f"a"',
+        'q="a" "b"',
+        'q="a" # why',
+        "q=1",
+        "",
+    ],
+)
+def test_anything_else_is_left_to_ast(source: str) -> None:
+    from llmcompiler_graph.planner.lenient import _simple_call
+
+    assert _simple_call(source) is None

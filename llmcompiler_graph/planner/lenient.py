@@ -206,6 +206,8 @@ class _NotLiteral(ValueError):
 
 
 def _parse(source: str) -> tuple[ast.Call | None, str]:
+    if (simple := _simple_call(source)) is not None:
+        return simple, ""
     try:
         node = ast.parse(f"_({source}\n)", mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
@@ -214,6 +216,44 @@ def _parse(source: str) -> tuple[ast.Call | None, str]:
     if not isinstance(node, ast.Call):  # e.g. "x) or (y": not one argument list
         return None, "not one argument list"
     return node, ""
+
+
+_WS = r"[ \t\n]*"  # what Python's tokenizer skips between arguments (no \r, \f, NBSP)
+_PLAIN = r"\\\n\r\x00\ud800-\udfff"  # no escape, line end, NUL or lone surrogate (ast refuses)
+_STRING = rf"""("[^"{_PLAIN}]*"|'[^'{_PLAIN}]*')"""
+_SIMPLE_ARG = re.compile(rf"{_WS}(?:([A-Za-z_][A-Za-z0-9_]*){_WS}={_WS})?{_STRING}{_WS}(,|\Z)")
+
+
+def _simple_call(source: str) -> ast.Call | None:
+    """Return the call ``ast`` would read from quoted strings without escapes, else ``None``.
+
+    Most calls are ``tool("text")`` or ``tool(name="text", ...)``: this reads them with one
+    regular expression, the node :mod:`ast` would build (tests compare the two). Compiling
+    is most of what it costs to read a call at its ``)``, on its way to the tool (issue 15).
+    Anything else (escapes, numbers, a name repeated or a keyword, positional after named)
+    is left to :mod:`ast`.
+    """
+    args: list[ast.expr] = []
+    keywords: list[ast.keyword] = []
+    position = 0
+    while True:
+        match = _SIMPLE_ARG.match(source, position)
+        if match is None:
+            return None
+        name, text, comma = match.groups()
+        value = ast.Constant(text[1:-1])
+        if name is None:
+            if keywords:
+                return None
+            args.append(value)
+        elif keyword.iskeyword(name) or any(k.arg == name for k in keywords):
+            return None
+        else:
+            keywords.append(ast.keyword(name, value))
+        position = match.end()
+        if not comma or not source[position:].strip(" \t\n"):  # the end, or a trailing comma
+            break
+    return ast.Call(ast.Name("_", ast.Load()), args, keywords)
 
 
 def _bind(spec: ToolSpec, call: ast.Call) -> dict[str, object]:

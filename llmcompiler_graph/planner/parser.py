@@ -76,6 +76,7 @@ class PlanParser:
         self._thought: list[str] | None = None
         self._next_anonymous = -1
         self._scanner: CallScanner | None = None  # follows the current line's call as it streams
+        self._scan_head: Head | None = None  # the head of the line it follows (not a pending call)
         self._no_scan = False  # the current line cannot complete a call before its newline
         self._line_done = False  # the current line's call was emitted at its ")"
         self._joined = False
@@ -152,9 +153,9 @@ class PlanParser:
                     return []
                 start, source = head.end, line
             else:
-                source = "\n".join([*self._pending, line])
+                head, source = None, "\n".join([*self._pending, line])
                 start = source.find("(") + 1
-            self._scanner, piece = CallScanner(), source[start:]
+            self._scanner, self._scan_head, piece = CallScanner(), head, source[start:]
         close = self._scanner.feed(piece)
         if close is None:
             return []
@@ -165,11 +166,11 @@ class PlanParser:
             if self._interrupts_pending(line.strip()) or (NUMBERED.match(line) and not in_string):
                 self._no_scan = True  # a new call may start: the newline settles both
                 return []
-            source, self._pending = "\n".join([*self._pending, line]), None
+            source, self._pending, head = "\n".join([*self._pending, line]), None, None
         else:
-            source = line
+            source, head = line, self._scan_head
         self._line_done = True
-        return list(self._record(self._call(source)))
+        return list(self._record(self._call(source, closed_by=head)))
 
     def _find_end(self, piece: str) -> str | None:
         """Return the line up to an ``<END_OF_PLAN>`` ending in ``piece``, if there is one.
@@ -261,15 +262,22 @@ class PlanParser:
             return []
         return self._call(stripped)
 
-    def _call(self, source: str) -> list[PlannedTask]:
-        """Make the task of a call line, cut at its closing ``)`` (repaired if it has none)."""
-        head = self._head(source)
+    def _call(self, source: str, *, closed_by: Head | None = None) -> list[PlannedTask]:
+        """Make the task of a call line, cut at its closing ``)`` (repaired if it has none).
+
+        ``closed_by``: the line's head, when ``source`` is known to end at the call's ``)``
+        (the scanner of :meth:`_early` found it: no need to scan again).
+        """
+        head = closed_by or self._head(source)
         assert head is not None
         if head.name.lower() == "join" and resolve_tool(head.name, self._tools) is None:
             self._end_plan()
             return []
         scanner = CallScanner()
-        close = scanner.feed(source[head.end :], final=True)
+        if closed_by is None:
+            close = scanner.feed(source[head.end :], final=True)
+        else:
+            close = len(source) - head.end
         source = source if close is None else source[: head.end + close]
         body = source[head.end :] if close is None else source[head.end : head.end + close - 1]
         index = head.number if head.number is not None else self._auto_number()
