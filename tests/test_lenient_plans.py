@@ -17,7 +17,7 @@ from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.tools import StructuredTool
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.planner.lenient import _CHANGES, NORMALISE
+from llmcompiler_graph.planner.arguments import _CHANGES, NORMALISE
 from llmcompiler_graph.planner.parser import PlanParser, ToolSpec, parse_plan
 from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.sim import ScriptedChatModel
@@ -282,7 +282,7 @@ def _call_sources(draw: st.DrawFn) -> str:
 def test_a_call_read_without_compiling_is_the_one_ast_reads(source: str) -> None:
     import ast
 
-    from llmcompiler_graph.planner.lenient import _simple_call
+    from llmcompiler_graph.planner.arguments import _simple_call
 
     fast = _simple_call(source)
     if fast is None:
@@ -297,7 +297,7 @@ def test_a_call_read_without_compiling_is_the_one_ast_reads(source: str) -> None
 def test_plain_quoted_arguments_are_read_without_compiling(source: str) -> None:
     import ast
 
-    from llmcompiler_graph.planner.lenient import _simple_call
+    from llmcompiler_graph.planner.arguments import _simple_call
 
     fast = _simple_call(source)
     assert fast is not None
@@ -323,6 +323,6 @@ def test_plain_quoted_arguments_are_read_without_compiling(source: str) -> None:
     ],
 )
 def test_anything_else_is_left_to_ast(source: str) -> None:
-    from llmcompiler_graph.planner.lenient import _simple_call
+    from llmcompiler_graph.planner.arguments import _simple_call
 
     assert _simple_call(source) is None

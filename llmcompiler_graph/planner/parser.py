@@ -13,8 +13,8 @@ change it). Model output is untrusted input: a line that does not parse, an unkn
 arguments that do not fit the tool, an unsatisfiable reference or a duplicate number
 becomes a :class:`PlannedTask` carrying an ``error`` that quotes the line and says how to
 fix it, never an exception. Arguments are parsed with :mod:`ast` into literals; nothing
-is evaluated (see :mod:`.syntax`; what counts as a call line, and the repairs of what
-chat models write, are in :mod:`.lenient`).
+is evaluated (see :mod:`.syntax`; what counts as a call line is in :mod:`.lenient`, the
+repairs of the arguments chat models write in :mod:`.arguments`).
 
 Lines are read as follows: a ``Thought:`` line (and any unnumbered lines after it) is
 kept with the next task; a call line (:func:`~.lenient.match_head`) is a task, numbered
@@ -32,7 +32,8 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterator, Mapping
 
-from llmcompiler_graph.planner.lenient import NUMBERED, Head, match_head, parse_call, resolve_tool
+from llmcompiler_graph.planner.arguments import parse_call
+from llmcompiler_graph.planner.lenient import NUMBERED, Head, match_head, resolve_tool
 from llmcompiler_graph.planner.references import ReferenceError_, dependencies
 from llmcompiler_graph.planner.syntax import CallScanner, ToolSpec, ends_in_string, open_state
 from llmcompiler_graph.planner.tasks import (

@@ -3,7 +3,7 @@
 Arguments are parsed with :mod:`ast` into plain values; nothing is evaluated. ``$N`` and
 ``${N}`` written outside quotes are read as the strings ``"$N"`` / ``"${N}"``. What a model
 writes that is not quite Python (curly quotes, ``arg: value``, JSON, plain text) is repaired
-by :mod:`.lenient` before an error is given; every error says how to write the call instead.
+by :mod:`.arguments` before an error is given; every error says how to write the call instead.
 
 :class:`CallScanner` follows brackets and strings as a call streams, so the parser knows the
 moment a call's closing ``)`` arrives (a ``)`` inside a string or a nested call is not it).
