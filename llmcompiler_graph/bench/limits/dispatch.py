@@ -10,19 +10,20 @@ the chunk holding the ``)`` (or the newline). It covers LangChain's stream handl
 parsing, the scheduler, starting the call (on the reading thread, sync; a task on the
 loop, async), and ``tool.invoke``.
 
-Where it goes (issue 15, item 4): parsing the call at its ``)``, making the job, the
-scheduler and the ``planned`` and ``started`` events (the sync round's reader then makes the
-call on its own thread and a spare worker reads on: no hand-over, see
-:mod:`llmcompiler_graph.plan_reader`; the async round starts a task on the loop), ToolNode's
+Where it goes (issue 15, item 4): parsing the call at its ``)`` (plain quoted arguments are
+read without compiling), making the job and the scheduler (no ``planned``/``started`` event
+is built: the benchmark streams no ``custom`` mode); then the sync round's reader makes the
+call on its own thread while a spare worker reads on (no hand-over, see
+:mod:`llmcompiler_graph.plan_reader`), the async round starts a task on the loop; ToolNode's
 per-call method with the ``ToolRuntime`` whose shared parts the node read once
-(``executor/toolbox.py``), then LangChain's ``BaseTool.run`` up to the body (callbacks,
+(``executor/toolbox.py``); then LangChain's ``BaseTool.run`` up to the body (callbacks,
 input validation, signature look-ups; the tool copies' ``_run``/``_arun`` carry resolved
-hints, so their string annotations are no longer compiled per call). The report splits the
-latency at LangChain's ``on_tool_start`` (:class:`ToolStarts`). Warm, the whole path is
-about 0.3 ms; in the benchmark each piece runs several times slower: the planner's thread
-sleeps between tokens, so the path runs on a CPU gone cold (on this project's 2-core VM the
-same ``tool.invoke`` takes 3 to 4 times its warm CPU time right after a 13 ms sleep), and
-the figures move with the machine's state.
+hints and their filter of injected arguments knows its keys, so neither is worked out again
+per call). The report splits the latency at LangChain's ``on_tool_start``
+(:class:`ToolStarts`). Warm, the whole path is about 0.3 ms; in the benchmark each piece
+runs several times slower: the planner's thread sleeps between tokens, so the path runs on a
+CPU gone cold (on this project's 2-core VM the same ``tool.invoke`` takes 3 to 4 times its
+warm CPU time right after a 13 ms sleep), and the figures move with the machine's state.
 """
 
 from __future__ import annotations
