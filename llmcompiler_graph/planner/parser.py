@@ -274,11 +274,11 @@ class PlanParser:
         if head.name.lower() == "join" and resolve_tool(head.name, self._tools) is None:
             self._end_plan()
             return []
-        scanner = CallScanner()
+        close: int | None = len(source) - head.end  # known to end at its ")"
+        broken = False  # a one-line string that reached the end of its line
         if closed_by is None:
-            close = scanner.feed(source[head.end :], final=True)
-        else:
-            close = len(source) - head.end
+            scanner = CallScanner()
+            close, broken = scanner.feed(source[head.end :], final=True), scanner.broken
         source = source if close is None else source[: head.end + close]
         body = source[head.end :] if close is None else source[head.end : head.end + close - 1]
         index = head.number if head.number is not None else self._auto_number()
@@ -288,7 +288,7 @@ class PlanParser:
         name = resolve_tool(head.name, self._tools)
         if name is None:
             return [self._error(index, source, unknown_tool(head.name, self._tools), thought)]
-        unclosed = close is None and not scanner.broken
+        unclosed = close is None and not broken
         try:
             if unclosed and self._cut:
                 raise ValueError("the planner's stream broke off inside it")
