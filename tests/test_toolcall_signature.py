@@ -226,3 +226,10 @@ def test_a_tool_class_with_its_own_filter_keeps_it() -> None:
     settled = _settled_class(Own)
     assert settled is not None
     assert settled._filter_injected_args is Own._filter_injected_args
+
+
+def test_the_filters_keys_are_worked_out_when_the_graph_is_built() -> None:
+    # Not on the first call: that call is on a task's way to its tool (issue 15).
+    copy = Toolbox([_filter_cases()[1]]).node.tools_by_name["injected"]
+    assert "_llmc_removed_keys" in copy.__dict__
+    assert {"user", "call_id", "runtime", "callbacks"} <= copy.__dict__["_llmc_removed_keys"]

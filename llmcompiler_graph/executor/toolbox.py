@@ -148,7 +148,8 @@ def _capturing(tool: BaseTool) -> BaseTool:
     copy = tool.model_copy(update=update)
     settled = _settled_class(type(copy))
     if settled is not None:
-        object.__setattr__(copy, "__class__", settled)  # same fields: only two methods differ
+        object.__setattr__(copy, "__class__", settled)  # same fields: only methods differ
+        getattr(copy, "_llmc_removed_keys", None)  # worked out now, not on the first call
     return copy
 
 
@@ -186,8 +187,9 @@ def _settled_filter(original: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     args schema's annotations again each time. The keys it removes depend only on the tool
     (``FILTERED_ARGS``, the injected parameters, the schema's injected fields), and a copy's
     schema never changes, so LangChain's own filter is asked once which of those candidate
-    keys it removes; each call then drops those keys. If that fails, each call asks
-    LangChain's filter, as before.
+    keys it removes, when the copy is made (with the injected parameters LangChain caches on
+    the tool); each call then drops those keys. If that fails, each call asks LangChain's
+    filter, as before.
     """
 
     def removed_keys(self: BaseTool) -> frozenset[str] | None:
