@@ -77,7 +77,6 @@ class PlanParser:
         self._thought: list[str] | None = None
         self._next_anonymous = -1
         self._scanner: CallScanner | None = None  # follows the current line's call as it streams
-        self._scan_head: Head | None = None  # the head of the line it follows (not a pending call)
         self._no_scan = False  # the current line cannot complete a call before its newline
         self._line_done = False  # the current line's call was emitted at its ")"
         self._joined = False
@@ -154,9 +153,9 @@ class PlanParser:
                     return []
                 start, source = head.end, line
             else:
-                head, source = None, "\n".join([*self._pending, line])
+                source = "\n".join([*self._pending, line])
                 start = source.find("(") + 1
-            self._scanner, self._scan_head, piece = CallScanner(), head, source[start:]
+            self._scanner, piece = CallScanner(), source[start:]
         close = self._scanner.feed(piece)
         if close is None:
             return []
@@ -167,11 +166,11 @@ class PlanParser:
             if self._interrupts_pending(line.strip()) or (NUMBERED.match(line) and not in_string):
                 self._no_scan = True  # a new call may start: the newline settles both
                 return []
-            source, self._pending, head = "\n".join([*self._pending, line]), None, None
+            source, self._pending = "\n".join([*self._pending, line]), None
         else:
-            source, head = line, self._scan_head
+            source = line
         self._line_done = True
-        return list(self._record(self._call(source, closed_by=head)))
+        return list(self._record(self._call(source, closed=True)))
 
     def _find_end(self, piece: str) -> str | None:
         """Return the line up to an ``<END_OF_PLAN>`` ending in ``piece``, if there is one.
@@ -263,20 +262,21 @@ class PlanParser:
             return []
         return self._call(stripped)
 
-    def _call(self, source: str, *, closed_by: Head | None = None) -> list[PlannedTask]:
+    def _call(self, source: str, *, closed: bool = False) -> list[PlannedTask]:
         """Make the task of a call line, cut at its closing ``)`` (repaired if it has none).
 
-        ``closed_by``: the line's head, when ``source`` is known to end at the call's ``)``
-        (the scanner of :meth:`_early` found it: no need to scan again).
+        ``closed``: ``source`` is known to end at the call's ``)`` (the scanner of
+        :meth:`_early` found it: no need to scan again).
         """
-        head = closed_by or self._head(source)
+        head = self._head(source)
         assert head is not None
         if head.name.lower() == "join" and resolve_tool(head.name, self._tools) is None:
             self._end_plan()
             return []
-        close: int | None = len(source) - head.end  # known to end at its ")"
-        broken = False  # a one-line string that reached the end of its line
-        if closed_by is None:
+        close: int | None
+        if closed:
+            close, broken = len(source) - head.end, False
+        else:
             scanner = CallScanner()
             close, broken = scanner.feed(source[head.end :], final=True), scanner.broken
         source = source if close is None else source[: head.end + close]
