@@ -5,16 +5,13 @@ deterministically, with realistic model and tool latencies and token costs.
 """
 
 from llmcompiler_graph.sim.models import (
-    PROFILES,
     CallRecord,
-    LatencyProfile,
     Responder,
     ScriptedChatModel,
     ScriptExhaustedError,
-    cost_of,
-    get_profile,
     prompt_tokens,
 )
+from llmcompiler_graph.sim.profiles import PROFILES, LatencyProfile, cost_of, get_profile
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
 from llmcompiler_graph.sim.tools import (
     ToolCallRecord,

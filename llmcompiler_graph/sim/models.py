@@ -1,4 +1,4 @@
-"""Latency-faithful scripted chat model and latency/price profiles.
+"""Latency-faithful scripted chat model, its call records and prompt token counting.
 
 :class:`ScriptedChatModel` replays scripted replies (or asks a responder
 callable) and streams them token by token with a simulated time to first token
@@ -27,80 +27,25 @@ from langchain_core.language_models.chat_models import (
 )
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.messages.tool import ToolCallChunk, tool_call_chunk
+from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from llmcompiler_graph.sim.profiles import PROFILES, LatencyProfile, cost_of, get_profile
+from llmcompiler_graph.sim.replies import ReplyTurn, chunk_schedule, streamed_chunks
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
-from llmcompiler_graph.sim.toolstream import tool_call_json, tool_call_stream
+from llmcompiler_graph.sim.toolstream import tool_call_json
 
 __all__ = [
-    "PROFILES",
     "CallRecord",
-    "LatencyProfile",
     "Responder",
     "ScriptExhaustedError",
     "ScriptedChatModel",
-    "cost_of",
-    "get_profile",
     "prompt_tokens",
 ]
-
-
-@dataclass(frozen=True)
-class LatencyProfile:
-    """Latency and price figures of a simulated model.
-
-    A rate of 0 tokens/s means tokens are emitted without delay.
-    """
-
-    name: str
-    ttft_s: float
-    output_tokens_per_s: float
-    input_cost_per_mtok: float
-    output_cost_per_mtok: float
-    source: str = ""
-    """Where the figures come from; they are approximations."""
-
-
-# Figures are approximations of publicly reported measurements (OpenAI pricing pages
-# and third-party latency trackers such as artificialanalysis.ai, 2023-2024); they set
-# the relative speed/cost of the simulation, not a claim about any live endpoint.
-PROFILES: dict[str, LatencyProfile] = {
-    "instant": LatencyProfile("instant", 0.0, 0.0, 0.0, 0.0, "No latency, no cost (unit tests)."),
-    # gpt-3.5-turbo: ~0.4-0.6 s TTFT, ~60-90 output tok/s, $0.50 / $1.50 per Mtok.
-    "gpt-3.5-like": LatencyProfile(
-        "gpt-3.5-like", 0.5, 75.0, 0.50, 1.50, "Approximates gpt-3.5-turbo (public reports)."
-    ),
-    # gpt-4-turbo: ~0.8-1.0 s TTFT, ~20-35 output tok/s, $10 / $30 per Mtok.
-    "gpt-4-like": LatencyProfile(
-        "gpt-4-like", 0.9, 28.0, 10.0, 30.0, "Approximates gpt-4-turbo (public reports)."
-    ),
-}
-
-
-def get_profile(name: str) -> LatencyProfile:
-    """Return the profile called ``name``.
-
-    Raises:
-        ValueError: If there is no such profile; the message lists valid names.
-
-    """
-    try:
-        return PROFILES[name]
-    except KeyError:
-        msg = f"Unknown latency profile {name!r}; valid names: {', '.join(sorted(PROFILES))}"
-        raise ValueError(msg) from None
-
-
-def cost_of(profile: LatencyProfile, input_tokens: int, output_tokens: int) -> float:
-    """Return the USD cost of a call with the given token counts under ``profile``."""
-    return (
-        input_tokens * profile.input_cost_per_mtok + output_tokens * profile.output_cost_per_mtok
-    ) / 1e6
 
 
 def _text(message: BaseMessage) -> str:
@@ -136,19 +81,6 @@ class ScriptExhaustedError(RuntimeError):
 
 Responder = Callable[[list[BaseMessage]], str | AIMessage]
 """Decides a reply from the prompt; safe for concurrent calls if it is pure."""
-
-
-@dataclass
-class _Turn:
-    index: int
-    start: float
-    text_tokens: list[str]
-    tool_chunks: list[ToolCallChunk]
-    usage: UsageMetadata
-    message_id: str | None
-    first_token: float = 0.0
-    streamed: list[tuple[int, AIMessageChunk]] | None = None
-    """With ``stream_tool_calls``: every chunk with the token slot it is due at."""
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -228,7 +160,7 @@ class ScriptedChatModel(BaseChatModel):
             kwargs["tool_choice"] = tool_choice
         return self.bind(tools=schemas, **kwargs)
 
-    def _begin(self, messages: list[BaseMessage], stop: list[str] | None, tools: Any) -> _Turn:
+    def _begin(self, messages: list[BaseMessage], stop: list[str] | None, tools: Any) -> ReplyTurn:
         start = time.perf_counter()
         with self._lock:
             index = len(self.calls)
@@ -259,57 +191,16 @@ class ScriptedChatModel(BaseChatModel):
         inp = prompt_tokens(messages, tools or ())
         streamed = None
         if self.stream_tool_calls and reply.tool_calls:
-            streamed, out = self._streamed(text, reply, chunks)
+            streamed, out = streamed_chunks(text, reply, chunks)
         usage = UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
         if streamed is not None:
             last = AIMessageChunk(
                 content="", id=reply.id, usage_metadata=usage, chunk_position="last"
             )
             streamed.append((out - 1, last))
-        return _Turn(index, start, tokenize(text), chunks, usage, reply.id, streamed=streamed)
+        return ReplyTurn(index, start, tokenize(text), chunks, usage, reply.id, streamed=streamed)
 
-    @staticmethod
-    def _streamed(
-        text: str, reply: AIMessage, whole: list[ToolCallChunk]
-    ) -> tuple[list[tuple[int, AIMessageChunk]], int]:
-        """Return the chunks of a reply whose tool calls stream (all but the last) and its slots."""
-        layout = tool_call_stream(text, reply.tool_calls)
-        chunks = [(k, AIMessageChunk(content=t, id=reply.id)) for k, t in enumerate(tokenize(text))]
-        for i, call in enumerate(whole):
-            slot = layout.header_slots[i]
-            head = tool_call_chunk(name=call["name"], args="", id=call["id"], index=i)
-            chunks.append((slot, AIMessageChunk(content="", id=reply.id, tool_call_chunks=[head])))
-            for k, piece in enumerate(layout.arg_tokens[i], start=1):
-                fragment = tool_call_chunk(name=None, args=piece, id=None, index=i)
-                message = AIMessageChunk(content="", id=reply.id, tool_call_chunks=[fragment])
-                chunks.append((slot + k, message))
-        return chunks, layout.slots
-
-    def _schedule(self, turn: _Turn) -> Iterator[tuple[float, ChatGenerationChunk]]:
-        """Yield ``(deadline, chunk)``; token k is due at start + ttft + k / rate."""
-        rate, n_out = self.latency.output_tokens_per_s, turn.usage["output_tokens"]
-        step = 1.0 / rate if rate > 0 else 0.0
-        base = turn.start + self.latency.ttft_s
-        if turn.streamed is not None:
-            for slot, message in turn.streamed:
-                yield base + slot * step, ChatGenerationChunk(message=message)
-            return
-        texts = turn.text_tokens or [""]
-        for k, token in enumerate(texts[:-1]):
-            yield (
-                base + k * step,
-                ChatGenerationChunk(message=AIMessageChunk(content=token, id=turn.message_id)),
-            )
-        last = AIMessageChunk(
-            content=texts[-1],
-            id=turn.message_id,
-            tool_call_chunks=turn.tool_chunks,
-            usage_metadata=turn.usage,
-            chunk_position="last",
-        )
-        yield base + max(n_out - 1, 0) * step, ChatGenerationChunk(message=last)
-
-    def _finish(self, turn: _Turn, emitted: int) -> None:
+    def _finish(self, turn: ReplyTurn, emitted: int) -> None:
         """Record the call, also when the consumer closed the stream early.
 
         A call cut short is billed for the tokens it streamed (with its tool-call chunks only
@@ -342,7 +233,7 @@ class ScriptedChatModel(BaseChatModel):
         turn = self._begin(messages, stop, kwargs.get("tools"))
         emitted = 0
         try:
-            for deadline, chunk in self._schedule(turn):
+            for deadline, chunk in chunk_schedule(turn, self.latency):
                 if (delay := deadline - time.perf_counter()) > 0:
                     time.sleep(delay)
                 turn.first_token = turn.first_token or time.perf_counter()
@@ -363,7 +254,7 @@ class ScriptedChatModel(BaseChatModel):
         turn = self._begin(messages, stop, kwargs.get("tools"))
         emitted = 0
         try:
-            for deadline, chunk in self._schedule(turn):
+            for deadline, chunk in chunk_schedule(turn, self.latency):
                 if (delay := deadline - time.perf_counter()) > 0:
                     await asyncio.sleep(delay)
                 turn.first_token = turn.first_token or time.perf_counter()
