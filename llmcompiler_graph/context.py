@@ -15,7 +15,9 @@ derived from these fields:
 **Adding a setting is a one-place change**: add a field below with
 ``setting(default, "description", check=...)``, and read it as ``settings.<name>`` where
 the nodes pass the effective settings. It is then a factory keyword, a context key,
-validated and documented.
+validated and documented. :func:`~llmcompiler_graph.context_fields.setting` and the checks
+live in :mod:`llmcompiler_graph.context_fields`; this module holds ``Context``, how a run's
+settings are resolved (:func:`effective_settings`) and the settings' docs.
 
 Precedence, highest first: a field the run's context sets (``None`` means "not set"), then
 ``config["max_concurrency"]`` for ``max_concurrency`` (LangGraph's own per-run limit, where
@@ -27,116 +29,37 @@ from __future__ import annotations
 import functools
 import sys
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import MISSING, Field, dataclass, field, fields, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, Field, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 
+from llmcompiler_graph.context_fields import (
+    DEFAULT_MAX_CONCURRENCY,
+    Check,
+    at_least,
+    check_concurrency,
+    check_fuse,
+    check_plan_format,
+    check_positive_seconds,
+    check_priority,
+    check_rates,
+    check_tool_limits,
+    check_tool_names,
+    setting,
+)
 from llmcompiler_graph.fetching.jobs import MAX_CONCURRENCY
 from llmcompiler_graph.planner import prompts
 
 __all__ = [
-    "DEFAULT_MAX_CONCURRENCY",
-    "FUSE_MODES",
-    "PLAN_FORMATS",
     "Context",
-    "FuseMode",
-    "PlanFormat",
     "Settings",
     "effective_settings",
     "explicit_settings",
-    "setting",
     "settings_table",
 ]
-
-DEFAULT_MAX_CONCURRENCY = 8
-"""Tool calls running at once by default: enough for the paper's widest plans (8 searches).
-
-Tool calls wait on I/O, so this is independent of the core count (the thread pool default
-``min(32, cores + 4)`` would be 6 on a 2-core machine and serialize an 8-search plan).
-"""
-
-FuseMode = Literal["waiting", "plan", "off"]
-FUSE_MODES: tuple[FuseMode, ...] = ("waiting", "plan", "off")
-"""How calls of a batched tool are fused (see the ``fuse`` setting)."""
-
-PlanFormat = Literal["text", "tool_calls"]
-PLAN_FORMATS: tuple[PlanFormat, ...] = ("text", "tool_calls")
-"""How the planner writes plans: a numbered text plan, or native tool calls."""
-
-Check = Callable[[Any], str | None]
-"""Return what is wrong with a value (``"must be 1 or more"``), or ``None`` if it is fine."""
-
-
-def setting(default: Any, description: str, *, check: Check | None = None, shown: str = "") -> Any:
-    """Declare one setting: a dataclass field with its description and check.
-
-    Args:
-        default: The value when neither the factory nor the run's context sets it.
-        description: One sentence for the docs (the README table, the factory's docstring,
-            the JSON schema Studio shows).
-        check: Validates a value; returns the problem as text, or ``None``.
-        shown: How the docs show the default, when its ``repr`` is too long.
-
-    """
-    metadata = {"description": description, "check": check, "shown": shown}
-    return field(default=default, metadata=metadata)
-
-
-def _at_least(low: int) -> Check:
-    return lambda v: None if isinstance(v, int) and v >= low else f"must be {low} or more"
-
-
-def _concurrency(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        return "must be 1 or more"
-    if value > MAX_CONCURRENCY:
-        return (
-            f"must be at most {MAX_CONCURRENCY} (MAX_CONCURRENCY: each sync call may hold a thread)"
-        )
-    return None
-
-
-def _tool_limits(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or any(_concurrency(n) for n in value.values()):
-        return f"must map tool names to limits from 1 to {MAX_CONCURRENCY}, e.g. {{'search': 2}}"
-    return None
-
-
-def _rates(value: Any) -> str | None:
-    def ok(rate: Any) -> bool:
-        rate = getattr(rate, "requests_per_second", rate)  # an InMemoryRateLimiter
-        return isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0
-
-    if value is None or (isinstance(value, Mapping) and all(ok(r) for r in value.values())):
-        return None
-    return "must map tool names to requests per second (> 0), e.g. {'search': 5}"
-
-
-def _priority(value: Any) -> str | None:
-    return None if value in ("fifo", "critical_path") else "must be 'fifo' or 'critical_path'"
-
-
-def _fuse(value: Any) -> str | None:
-    return None if value in FUSE_MODES else "must be 'waiting', 'plan' or 'off'"
-
-
-def _positive_seconds(value: Any) -> str | None:
-    ok = value is None or (isinstance(value, int | float) and value > 0)
-    return None if ok else "must be positive seconds or None"
-
-
-def _plan_format(value: Any) -> str | None:
-    return None if value in PLAN_FORMATS else "must be one of 'text', 'tool_calls'"
-
-
-def _tool_names(value: Any) -> str | None:
-    ok = not isinstance(value, str) and all(isinstance(name, str) for name in value)
-    return None if ok else "must be a list of tool names (or ['*'] for all)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,36 +86,36 @@ class Context:
     max_replans: int = setting(
         3,
         "Planning rounds allowed after the first; then the joiner must answer.",
-        check=_at_least(0),
+        check=at_least(0),
     )
     max_concurrency: int = setting(
         DEFAULT_MAX_CONCURRENCY,
         "Most tool calls running at once, at most 64 (`MAX_CONCURRENCY`). A run's context wins "
         'over `config["max_concurrency"]` (clamped to 64), which wins over the factory\'s value.',
-        check=_concurrency,
+        check=check_concurrency,
     )
     task_timeout: float | None = setting(
         None,
         "Seconds one tool call may take before it becomes a timeout error; None: no limit.",
-        check=_positive_seconds,
+        check=check_positive_seconds,
     )
     tool_limits: Mapping[str, int] | None = setting(
         None,
         'Most calls of one tool running at once, on top of `max_concurrency`, e.g. {"search": 2}; '
         "a task waiting for its tool never holds back other tools' tasks.",
-        check=_tool_limits,
+        check=check_tool_limits,
     )
     tool_rate_limits: Mapping[str, float] | None = setting(
         None,
         'Requests per second per tool (a token bucket, burst 1), e.g. {"search": 5}; the factory '
         "also takes a `langchain_core` `InMemoryRateLimiter` per tool. Waiting is a timer.",
-        check=_rates,
+        check=check_rates,
     )
     priority: str = setting(
         "fifo",
         'Which ready task starts first when more are ready than may run: "fifo" (the paper\'s '
         'order) or "critical_path" (the longest chain of dependents first; ties in plan order).',
-        check=_priority,
+        check=check_priority,
     )
     fuse: Literal["waiting", "plan", "off"] = setting(
         "waiting",
@@ -200,37 +123,37 @@ class Context:
         'back per task): "waiting" (ready calls that would wait for capacity; never delays a '
         'call), "plan" (hold them until the plan has streamed, then one call for all that are '
         'ready: fewest calls, started later) or "off". True/False mean "waiting"/"off".',
-        check=_fuse,
+        check=check_fuse,
     )
     interrupt_before_tools: Sequence[str] = setting(
         (),
         'Tools whose calls wait for a human\'s approval (LangGraph `interrupt`); ["*"]: all. '
         "Needs a checkpointer.",
-        check=_tool_names,
+        check=check_tool_names,
     )
     prompt_budget_chars: int = setting(
         40_000,
         "Most characters of plans and results in the joiner's and replanner's prompts (about "
         "10,000 tokens); beyond it the largest texts are clipped first, and the prompt says so.",
-        check=_at_least(1_000),
+        check=at_least(1_000),
     )
     fallback_answer_chars: int = setting(
         4_000,
         "Longest answer written when the joiner model fails (it stays in the thread's history).",
-        check=_at_least(500),
+        check=at_least(500),
     )
     max_plan_tasks: int = setting(
         200,
         "Most tasks one plan may run; later tasks end with an error naming this setting.",
-        check=_at_least(1),
+        check=at_least(1),
     )
     max_plan_line_chars: int = setting(
         20_000,
         "Longest line of a plan; the planner's stream is cut at a longer line.",
-        check=_at_least(100),
+        check=at_least(100),
     )
     max_plan_chars: int = setting(
-        200_000, "Longest plan; the planner's stream is cut there.", check=_at_least(100)
+        200_000, "Longest plan; the planner's stream is cut there.", check=at_least(100)
     )
     plan_format: Literal["text", "tool_calls"] = setting(
         "text",
@@ -238,7 +161,7 @@ class Context:
         "tool calls, numbered in order, `$N` in an argument standing for call N's result "
         "(for models trained on function calling). The served graph's default: "
         "LLMCOMPILER_PLAN_FORMAT.",
-        check=_plan_format,
+        check=check_plan_format,
     )
 
     def __post_init__(self) -> None:

@@ -21,7 +21,7 @@ import os
 from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
 
-from llmcompiler_graph.context import PLAN_FORMATS, PlanFormat
+from llmcompiler_graph.context_fields import PLAN_FORMATS, PlanFormat
 
 __all__ = ["DEMO_CORPUS", "PLAN_FORMAT_ENV", "TOOLS_ENV", "served_plan_format", "served_tools"]
 

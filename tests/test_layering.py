@@ -37,6 +37,7 @@ LANGGRAPH_LAYER = {
         "approval_answers",
         "state",
         "context",
+        "context_fields",
         "transcript",
         "render",
         "events",

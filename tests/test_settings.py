@@ -13,13 +13,13 @@ from fakes.apps import scripted_app
 
 from llmcompiler_graph import Context
 from llmcompiler_graph.context import (
-    DEFAULT_MAX_CONCURRENCY,
     README_END,
     README_START,
     effective_settings,
     explicit_settings,
     settings_table,
 )
+from llmcompiler_graph.context_fields import DEFAULT_MAX_CONCURRENCY
 from llmcompiler_graph.sim import make_math_tool
 from llmcompiler_graph.task_runs import TaskRun
 
