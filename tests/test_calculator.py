@@ -9,12 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmcompiler_graph.tools.calculator import (
-    MAX_DEPTH,
-    CalculatorError,
-    format_number,
-    safe_eval,
-)
+from llmcompiler_graph.tools.calculator import CalculatorError, format_number, safe_eval
+from llmcompiler_graph.tools.calculator_rules import MAX_DEPTH
 
 
 @pytest.mark.parametrize(

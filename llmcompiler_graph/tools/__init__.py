@@ -3,9 +3,10 @@
 :mod:`.demo` has the demo tools (``search`` over Wikipedia's API and ``math``, a calculator),
 :mod:`.llm_math` the paper's model-backed ``math(problem, context)`` (:func:`make_math_tool`),
 :mod:`.calculator` the safe arithmetic evaluator behind ``math`` (it walks the parsed
-expression and never runs code), and :mod:`.jsonschema` builds LangChain tools from
-JSON-schema function specs (OpenAI or BFCL style). The demo tools are importable from here,
-as ``from llmcompiler_graph.tools import demo_tools``.
+expression and never runs code; :mod:`.calculator_rules` says what it accepts and its
+limits), and :mod:`.jsonschema` builds LangChain tools from JSON-schema function specs
+(OpenAI or BFCL style). The demo tools are importable from here, as
+``from llmcompiler_graph.tools import demo_tools``.
 """
 
 from llmcompiler_graph.tools.demo import (

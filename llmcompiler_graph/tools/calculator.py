@@ -11,6 +11,8 @@ Everything else raises :class:`CalculatorError` naming the offending piece, and 
 would be slow or huge: over 2000 characters, nesting over 50 levels, exponents beyond ±1000,
 floats beyond 1e300, whole numbers over 10000 digits. Whole results are ``int`` (``6 / 3`` is
 ``2``, ``sqrt(16)`` is ``4``); others are ``float``.
+The grammar's tables and the limits are in :mod:`.calculator_rules`; this module holds the
+evaluator (:func:`safe_eval`, :class:`CalculatorError`) and :func:`format_number`.
 
 >>> safe_eval("(3 + 4) * 2 ^ 2")
 28
@@ -22,43 +24,29 @@ from __future__ import annotations
 
 import ast
 import math
-import operator
-import re
 from collections.abc import Callable
 from typing import NoReturn
 
+from llmcompiler_graph.tools.calculator_rules import (
+    ALLOWED,
+    BINARY,
+    CONSTANTS,
+    EXACT_FLOAT,
+    FUNCTIONS,
+    MAX_BITS,
+    MAX_DEPTH,
+    MAX_DIGITS,
+    MAX_EXPONENT,
+    MAX_FLOAT,
+    MAX_LENGTH,
+    MAX_ROUND_DIGITS,
+    TRANSLATION,
+    Number,
+    clip,
+    syntax_message,
+)
+
 __all__ = ["CalculatorError", "format_number", "safe_eval"]
-
-Number = int | float
-
-MAX_LENGTH = 2000
-MAX_DEPTH = 50
-MAX_EXPONENT = 1000
-MAX_FLOAT = 1e300
-MAX_DIGITS = 10_000
-_MAX_BITS = math.ceil(MAX_DIGITS / math.log10(2))
-_MAX_ROUND_DIGITS = 100
-_EXACT_FLOAT = 2**53
-
-_CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
-# name: (fewest arguments, most arguments or None for any number, implementation)
-_Spec = tuple[int, int | None, Callable[..., Number]]
-_FUNCTIONS: dict[str, _Spec] = {"sqrt": (1, 1, math.sqrt), "log": (1, 2, math.log)}
-_FUNCTIONS |= {name: (1, 1, getattr(math, name)) for name in ("log10", "exp", "sin", "cos", "tan")}
-_FUNCTIONS |= {"abs": (1, 1, abs), "round": (1, 2, round)}
-_FUNCTIONS |= {"min": (1, None, lambda *a: min(a)), "max": (1, None, lambda *a: max(a))}
-_FUNCTIONS |= {"floor": (1, 1, math.floor), "ceil": (1, 1, math.ceil)}
-_ALLOWED = "numbers, + - * / // % ** (or ^), parentheses, pi, e, " + ", ".join(_FUNCTIONS)
-_BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: lambda a, b: a // b if _divides(a, b) else a / b,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-_TRANSLATION = str.maketrans({"\u00d7": "*", "\u00f7": "/", "\u2212": "-"})
 
 
 class CalculatorError(ValueError):
@@ -88,14 +76,14 @@ def safe_eval(expression: str) -> int | float:
             f"expression is {len(text)} characters long, the limit is {MAX_LENGTH}; "
             "split the calculation into smaller steps"
         )
-    source = text.replace("^", "**").translate(_TRANSLATION)
+    source = text.replace("^", "**").translate(TRANSLATION)
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        _fail(_syntax_message(source, exc))
+        _fail(syntax_message(source, exc))
     _check_depth(tree)
     value = _Evaluator(source).eval(tree.body)
-    if isinstance(value, float) and value.is_integer() and abs(value) < _EXACT_FLOAT:
+    if isinstance(value, float) and value.is_integer() and abs(value) < EXACT_FLOAT:
         return int(value)
     return value
 
@@ -116,22 +104,14 @@ def format_number(value: Number) -> str:
     return ("-" if value < 0 else "") + str(head) + "".join(f"{c:01000d}" for c in tail)
 
 
-def _divides(a: Number, b: Number) -> bool:
-    return isinstance(a, int) and isinstance(b, int) and b != 0 and a % b == 0
-
-
 def _fail(message: str) -> NoReturn:
     raise CalculatorError(message)
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _short(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         return f"a {len(format_number(abs(value)))}-digit number"
-    return _clip(repr(value), 40)
+    return clip(repr(value), 40)
 
 
 def _check_depth(tree: ast.Expression) -> None:
@@ -148,28 +128,13 @@ def _check_depth(tree: ast.Expression) -> None:
             stack.append((child, depth if same else depth + 1))
 
 
-def _syntax_message(source: str, exc: BaseException) -> str:
-    where = ""
-    if isinstance(exc, SyntaxError):
-        where = f" ({exc.msg} at column {exc.offset})" if exc.offset else f" ({exc.msg})"
-    hints = []
-    if "$" in source:
-        hints.append("replace $N references and currency signs with plain numbers")
-    if re.search(r"%\s*(\)|$)", source):
-        hints.append("percent signs are not supported: write 50 / 100 instead of 50%")
-    if re.search(r"(?<![=!<>])=(?!=)", source):
-        hints.append("write only the expression, without '=' or variable assignments")
-    hints.append(f"use only {_ALLOWED}")
-    return f"cannot parse '{_clip(source)}'{where}; " + "; ".join(hints)
-
-
 class _Evaluator:
     def __init__(self, source: str) -> None:
         self.source = source
 
     def text(self, node: ast.AST) -> str:
         segment = ast.get_source_segment(self.source, node) or ast.unparse(node)
-        return _clip(" ".join(segment.split()), 60)
+        return clip(" ".join(segment.split()), 60)
 
     def eval(self, node: ast.expr) -> Number:
         if isinstance(node, ast.BinOp):
@@ -198,17 +163,17 @@ class _Evaluator:
         if isinstance(value, bool):
             _fail(f"{value} is not a number; write 1 or 0 instead")
         if isinstance(value, str | bytes):
-            _fail(f"text {_clip(repr(value), 40)} is not a number; write only numbers")
+            _fail(f"text {clip(repr(value), 40)} is not a number; write only numbers")
         if isinstance(value, complex):
             _fail(f"complex numbers such as '{self.text(node)}' are not supported")
         if not isinstance(value, int | float):
-            _fail(f"'{self.text(node)}' is not a number; write only {_ALLOWED}")
+            _fail(f"'{self.text(node)}' is not a number; write only {ALLOWED}")
         return self.checked(value, node)
 
     def name(self, node: ast.Name) -> Number:
-        if node.id in _CONSTANTS:
-            return _CONSTANTS[node.id]
-        if node.id in _FUNCTIONS:
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        if node.id in FUNCTIONS:
             _fail(f"{node.id} is a function: call it with an argument, e.g. {node.id}(16)")
         _fail(
             f"unknown name '{node.id}'; only numbers and the constants pi and e are allowed: "
@@ -219,15 +184,15 @@ class _Evaluator:
         where = self.text(node)
         if not isinstance(node.func, ast.Name):
             self.eval(node.func)  # refuses attribute access, indexing... with their own message
-            _fail(f"only the functions {', '.join(_FUNCTIONS)} can be called, not '{where}'")
+            _fail(f"only the functions {', '.join(FUNCTIONS)} can be called, not '{where}'")
         name = node.func.id
-        if name in _CONSTANTS:
+        if name in CONSTANTS:
             _fail(f"{name} is a constant, not a function: write e.g. 2 * {name}")
-        if name not in _FUNCTIONS:
-            _fail(f"unknown function '{name}' in '{where}'; allowed: {', '.join(_FUNCTIONS)}")
+        if name not in FUNCTIONS:
+            _fail(f"unknown function '{name}' in '{where}'; allowed: {', '.join(FUNCTIONS)}")
         if node.keywords or any(isinstance(arg, ast.Starred) for arg in node.args):
             _fail(f"keyword arguments and unpacking are not supported in '{where}'; pass numbers")
-        low, high, function = _FUNCTIONS[name]
+        low, high, function = FUNCTIONS[name]
         if len(node.args) < low or (high is not None and len(node.args) > high):
             wanted = f"{low} or {high}" if high is not None and high != low else str(low)
             wanted += "+" if high is None else ""
@@ -235,8 +200,8 @@ class _Evaluator:
         args = [self.eval(arg) for arg in node.args]
         if name == "round" and len(args) == 2:
             digits = args[1]
-            if not isinstance(digits, int) or abs(digits) > _MAX_ROUND_DIGITS:
-                limit = _MAX_ROUND_DIGITS
+            if not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS:
+                limit = MAX_ROUND_DIGITS
                 _fail(
                     f"round()'s second argument must be a whole number from -{limit} to "
                     f"{limit}, got {_short(digits)} in '{where}'"
@@ -244,9 +209,9 @@ class _Evaluator:
         return self.apply(node, function, args)
 
     def binary(self, node: ast.BinOp, left: Number, right: Number) -> Number:
-        function = _BINARY.get(type(node.op))
+        function = BINARY.get(type(node.op))
         if function is None:
-            _fail(f"this operator, in '{self.text(node)}', cannot be used; use only {_ALLOWED}")
+            _fail(f"this operator, in '{self.text(node)}', cannot be used; use only {ALLOWED}")
         if isinstance(node.op, ast.Pow):
             self.check_power(node, left, right)
         return self.apply(node, function, [left, right])
@@ -272,7 +237,7 @@ class _Evaluator:
                 f"exponents are limited to ±{MAX_EXPONENT}"
             )
         if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
-            if abs(base) > 1 and (base.bit_length() - 1) * exponent > _MAX_BITS:
+            if abs(base) > 1 and (base.bit_length() - 1) * exponent > MAX_BITS:
                 self.too_large(node)
         elif base < 0 and not float(exponent).is_integer():
             _fail(
@@ -284,7 +249,7 @@ class _Evaluator:
         if isinstance(value, float):
             if not math.isfinite(value) or abs(value) > MAX_FLOAT:
                 self.too_large(node)
-        elif value.bit_length() > _MAX_BITS:
+        elif value.bit_length() > MAX_BITS:
             self.too_large(node)
         return value
 
@@ -314,4 +279,4 @@ class _Evaluator:
         ]
         what = next((text for kind, text in kinds if isinstance(node, kind)), None)
         what = what or f"{type(node).__name__} syntax"
-        _fail(f"{what} such as '{where}' cannot be used; use only {_ALLOWED}")
+        _fail(f"{what} such as '{where}' cannot be used; use only {ALLOWED}")
