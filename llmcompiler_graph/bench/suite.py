@@ -1,4 +1,7 @@
-"""One benchmark session: pick the cases, run them, print the table, write JSON and plots."""
+"""One benchmark session: pick the cases, run them, print the table, write JSON and plots.
+
+The session's Markdown report is rendered by :mod:`.session_report`.
+"""
 
 from __future__ import annotations
 
@@ -17,15 +20,9 @@ from llmcompiler_graph.bench import plots
 from llmcompiler_graph.bench.harness import ToolTimings, cpus_kept_awake, heap_settled, prefill_for
 from llmcompiler_graph.bench.micro import run_micro
 from llmcompiler_graph.bench.paper import load_paper_cases
-from llmcompiler_graph.bench.report import (
-    evaluate_targets,
-    markdown_table,
-    micro_table,
-    summarize,
-    targets_text,
-    write_json,
-)
+from llmcompiler_graph.bench.report import evaluate_targets, summarize, write_json
 from llmcompiler_graph.bench.runner import APPROACHES, Approach, Env, RunResult, run_case, run_suite
+from llmcompiler_graph.bench.session_report import render_report
 from llmcompiler_graph.bench.synthetic import synthetic_cases
 from llmcompiler_graph.bench.workloads import PAPER_WORKLOADS, Case, has_dependencies
 from llmcompiler_graph.sim import get_profile
@@ -155,9 +152,6 @@ def _gantt_run(results: Sequence[RunResult]) -> RunResult | None:
     return ours[0] if ours else None
 
 
-_AWAKE = "; CPUs kept out of deep idle (micro-benchmarks excepted)"
-
-
 def run_session(config: SessionConfig) -> Session:
     """Run the configured benchmark; print progress to stderr; return figures and files written.
 
@@ -262,65 +256,3 @@ def _plots(
     if gantt is not None and gantt.timeline is not None:
         files.append(plots.plot_gantt(gantt.timeline, folder / "gantt.png", profile=profile))
     return files
-
-
-def render_report(
-    title: str,
-    settings: dict[str, Any],
-    summary: dict[str, Any],
-    targets: list[dict[str, Any]],
-    micro: dict[str, Any] | None,
-) -> str:
-    """Render the markdown report: what was simulated, the table, targets, micro-benchmarks."""
-    profile = settings["profile"]
-    machine = settings["machine"]
-    tools = settings["tool_timings"]
-    sampled = ", ".join(
-        f"{w} {s.get('questions', s.get('samples'))}"
-        + (f" of {s['dataset_size']}" if "dataset_size" in s else "")
-        for w, s in settings["sampling"].items()
-    )
-    lines = [
-        f"## {title} (SIMULATION, profile {profile['name']})",
-        "",
-        f"Simulated models and tools: profile `{profile['name']}` (time to first token "
-        f"{profile['ttft_s']} s, {profile['output_tokens_per_s']:g} output tokens/s, prefill "
-        f"{profile['prefill_s_per_token'] * 1e6:g} µs per input token, "
-        f"${profile['input_cost_per_mtok']:g}/"
-        f"${profile['output_cost_per_mtok']:g} per million input/output tokens); search "
-        f"{tools['search_s']:g} s ± {tools['search_jitter_s']:g} s, "
-        f"math {tools['math_s']:g} s.",
-        f"Run {settings['date_utc']} on {machine['cpu_count']} CPU(s), {machine['platform']}; "
-        f"seed {settings['seed']}; questions/samples per workload: {sampled}"
-        f"{_AWAKE if settings.get('keep_awake') else ''}"
-        "; the heap frozen out of garbage collection after the warm-up.",
-        "",
-        markdown_table(summary),
-        "",
-        "Speedup = mean latency of the other approach / ours. Cost and tokens are means per "
-        "question.",
-        "",
-        "- measured/ideal: the measured time divided by the time a perfect scheduler needs "
-        "under the same simulated timings (1.00 means nothing was lost to orchestration, "
-        "1.05 means 5% was).",
-        "- overhead ms/task: how long each LLMCompiler task waited, in milliseconds, between "
-        "the moment it could start (its plan line streamed and its inputs ready) and the "
-        "moment its tool started; the median over the workload's tasks.",
-        "",
-        "Targets (printed, not asserted):",
-        "",
-        targets_text(targets),
-    ]
-    if settings["skipped"]:
-        lines += [
-            "",
-            "Skipped: " + "; ".join(f"{w}: {why}" for w, why in settings["skipped"].items()),
-        ]
-    if micro:
-        lines += [
-            "",
-            "Scheduler micro-benchmarks (instant profile, zero-latency tasks):",
-            "",
-            micro_table(micro),
-        ]
-    return "\n".join(lines)
