@@ -3,7 +3,7 @@
 Every run builds fresh scripted models and tools (:class:`~.tools.ToolBench`), runs the real
 graph once and returns a :class:`LimitRun`: wall time, the lower bound under the same limits
 (:func:`~.bound.limited_bound`), the zero-overhead replay of the same policy
-(:func:`~.bound.list_schedule`), calls, tokens, the peak number of calls at once per tool
+(:func:`~.replay.list_schedule`), calls, tokens, the peak number of calls at once per tool
 (so a run shows that its limit held), dispatch latencies and a timeline.
 
 The agents' runs (ReAct, parallel tool calling) are in :mod:`.agents`.
@@ -25,8 +25,9 @@ from llmcompiler_graph.bench.harness import (
     bench_model,
     run_coroutine,
 )
-from llmcompiler_graph.bench.limits.bound import Limits, limited_bound, list_schedule
+from llmcompiler_graph.bench.limits.bound import Limits, limited_bound
 from llmcompiler_graph.bench.limits.dispatch import ToolStarts, dispatch_latencies
+from llmcompiler_graph.bench.limits.replay import list_schedule
 from llmcompiler_graph.bench.limits.tools import BATCH_EXTRA_S, CallLog, ToolBench
 from llmcompiler_graph.bench.measures import ideal_rounds
 from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
