@@ -16,6 +16,7 @@ without pyplot: Jupyter shows them, ``figure.savefig(path)`` saves them.
 from llmcompiler_graph.viz.benchmark import plot_benchmark
 from llmcompiler_graph.viz.dag import plot_plan_dag
 from llmcompiler_graph.viz.gantt import plot_timeline, to_spans
-from llmcompiler_graph.viz.timeline import Span, Timeline
+from llmcompiler_graph.viz.spans import Span
+from llmcompiler_graph.viz.timeline import Timeline
 
 __all__ = ["Span", "Timeline", "plot_benchmark", "plot_plan_dag", "plot_timeline", "to_spans"]

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from llmcompiler_graph.viz._style import COLORS, STATUS_LABELS, clip_text, escape, new_axes
-from llmcompiler_graph.viz.timeline import ARGS_CHARS, Span, Timeline, arguments_text
+from llmcompiler_graph.viz.spans import ARGS_CHARS, Span, arguments_text
+from llmcompiler_graph.viz.timeline import Timeline
 
 __all__ = ["plot_timeline", "to_spans"]
 

@@ -1,11 +1,15 @@
-"""Record when the planner, each task and the joiner ran, and draw it as a Gantt chart."""
+"""Record when the planner, each task and the joiner ran: the :class:`Timeline` handler.
+
+Its bars are :class:`~llmcompiler_graph.viz.spans.Span` objects (:mod:`.spans` also makes
+their labels); :mod:`.gantt` draws them as a Gantt chart.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -13,46 +17,11 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from llmcompiler_graph.state import planned_tasks, result_record
-from llmcompiler_graph.viz._style import clip_text
+from llmcompiler_graph.viz.spans import ARGS_CHARS, Span, arguments_text, model_label, task_label
 
-__all__ = ["Span", "Timeline"]
+__all__ = ["Timeline"]
 
 _NODE_KIND = {"plan_and_schedule": "planner", "join": "joiner"}
-ARGS_CHARS = 36
-"""Longest argument text in a row label; the full text stays in :attr:`Span.detail`."""
-
-
-@dataclass(frozen=True)
-class Span:
-    """One bar of the timeline; times are ``time.perf_counter()`` seconds.
-
-    Attributes:
-        label: Text on the row, e.g. ``"$1 search('Ed Wood')"`` or ``"planner"``.
-        kind: ``"planner"``, ``"joiner"``, ``"model"`` or ``"task"``.
-        start: When the call began.
-        end: When it ended.
-        status: For tasks: ``ok``, ``error``, ``timeout`` or ``skipped``.
-        first_token: For model calls: when the first token arrived (the bar is lighter before).
-        planned: For tasks: when the plan line was parsed (a tick on the row).
-        index: For tasks: the task number.
-        detail: The full text of a shortened ``label`` (its arguments whole), else ``None``.
-
-    """
-
-    label: str
-    kind: str
-    start: float
-    end: float
-    status: str = "ok"
-    first_token: float | None = None
-    planned: float | None = None
-    index: int | None = None
-    detail: str | None = None
-
-    @property
-    def text(self) -> str:
-        """Return the row's full text: ``detail`` if the label was shortened, else ``label``."""
-        return self.detail or self.label
 
 
 class Timeline(BaseCallbackHandler):
@@ -92,7 +61,7 @@ class Timeline(BaseCallbackHandler):
         kind = _NODE_KIND.get(str((metadata or {}).get("langgraph_node")), "model")
         with self._lock:
             count = self._counts[kind] = self._counts.get(kind, 0) + 1
-            self._open[run_id] = Span(_model_label(kind, count), kind, time.perf_counter(), 0.0)
+            self._open[run_id] = Span(model_label(kind, count), kind, time.perf_counter(), 0.0)
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         """Note the first token of a model call."""
@@ -277,34 +246,6 @@ class Timeline(BaseCallbackHandler):
                 for s in self._spans
             ]
         return sorted(spans, key=lambda s: (s.start, s.kind != "planner"))
-
-
-def _model_label(kind: str, count: int) -> str:
-    if kind == "planner":
-        return "planner" if count == 1 else f"planner (replan {count - 1})"
-    if kind == "joiner":
-        return "joiner" if count == 1 else f"joiner ({count})"
-    return f"model call {count}"
-
-
-def task_label(index: int, name: object, args: object, limit: int | None = ARGS_CHARS) -> str:
-    """Return ``$N tool('arg', ...)`` for a planned task, arguments shortened to ``limit``.
-
-    Arguments are cut at a word boundary with "…" (``limit=None``: whole).
-    """
-    shown = arguments_text(args, limit) if isinstance(args, Mapping) else ""
-    return f"${index} {name or 'invalid'}({shown})" if index > 0 else f"invalid line: {name or '?'}"
-
-
-def arguments_text(args: Mapping[str, Any], limit: int | None = None) -> str:
-    """Return a call's arguments as ``'a', 2``, shortened to ``limit`` at a word boundary."""
-    values = [v for v in args.values() if v is not None]
-    full = ", ".join(repr(v) for v in values)
-    if limit is None or len(full) <= limit:
-        return full
-    if len(values) == 1 and isinstance(values[0], str):  # keep the quotes around the text
-        return repr(clip_text(values[0], limit - 2))
-    return clip_text(full, limit)
 
 
 def _status(result: ToolMessage) -> str:
