@@ -174,7 +174,7 @@ def test_demo_command_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_the_keep_awake_thread_lives_only_inside_its_block() -> None:
     import threading
 
-    from llmcompiler_graph.bench.harness import cpus_kept_awake
+    from llmcompiler_graph.bench.steady import cpus_kept_awake
 
     def ticking() -> bool:
         return any(t.name == "bench-keep-awake" for t in threading.enumerate())

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from llmcompiler_graph.bench import plots
-from llmcompiler_graph.bench.harness import ToolTimings, cpus_kept_awake, heap_settled, prefill_for
+from llmcompiler_graph.bench.harness import ToolTimings, prefill_for
 from llmcompiler_graph.bench.micro import run_micro
 from llmcompiler_graph.bench.paper import load_paper_cases
 from llmcompiler_graph.bench.report import evaluate_targets, summarize, write_json
 from llmcompiler_graph.bench.runner import APPROACHES, Approach, Env, RunResult, run_case, run_suite
 from llmcompiler_graph.bench.session_report import render_report
+from llmcompiler_graph.bench.steady import cpus_kept_awake, heap_settled
 from llmcompiler_graph.bench.synthetic import synthetic_cases
 from llmcompiler_graph.bench.workloads import PAPER_WORKLOADS, Case, has_dependencies
 from llmcompiler_graph.sim import get_profile
@@ -71,7 +72,7 @@ class SessionConfig:
     datasets: Path | None = None
     timings: ToolTimings = field(default_factory=ToolTimings)
     keep_awake: bool = True
-    """Keep the CPUs out of deep idle while it runs (see :func:`~.harness.cpus_kept_awake`)."""
+    """Keep the CPUs out of deep idle while it runs (see :func:`~.steady.cpus_kept_awake`)."""
     skipped: dict[str, str] = field(default_factory=dict)
 
 

@@ -25,12 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmcompiler_graph.bench.harness import (
-    ToolTimings,
-    cpus_kept_awake,
-    heap_settled,
-    prefill_for,
-)
+from llmcompiler_graph.bench.harness import ToolTimings, prefill_for
 from llmcompiler_graph.bench.limits.agents import run_agent
 from llmcompiler_graph.bench.limits.bound import Limits
 from llmcompiler_graph.bench.limits.files import write_session
@@ -53,6 +48,7 @@ from llmcompiler_graph.bench.limits.runner import (
 )
 from llmcompiler_graph.bench.limits.tools import BATCH_EXTRA_S, REQUEST_OVERHEAD_TOKENS
 from llmcompiler_graph.bench.limits.workloads import LIMIT_WORKLOADS, limit_cases
+from llmcompiler_graph.bench.steady import cpus_kept_awake, heap_settled
 from llmcompiler_graph.bench.synthetic import synthetic_cases
 from llmcompiler_graph.bench.workloads import Case
 from llmcompiler_graph.sim import LatencyProfile, get_profile
@@ -79,7 +75,7 @@ class LimitsConfig:
     timescale: float = 1.0
     """Multiplies every tool latency; 1.0 for recorded figures, smaller for quick checks."""
     keep_awake: bool = True
-    """Keep the CPUs out of deep idle while it runs (see :func:`~..harness.cpus_kept_awake`)."""
+    """Keep the CPUs out of deep idle while it runs (see :func:`~..steady.cpus_kept_awake`)."""
     skipped: dict[str, str] = field(default_factory=dict)
 
 
