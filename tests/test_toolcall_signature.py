@@ -114,6 +114,29 @@ def test_the_copy_is_a_subclass_whose_run_methods_have_resolved_hints() -> None:
     assert type(look) is StructuredTool  # the user's tool is left alone
 
 
+def test_a_structured_tool_copy_keeps_only_its_config_hint() -> None:
+    # BaseTool.run looks up the RunnableConfig parameter of _run per call: one hint to walk.
+    class Mine(StructuredTool):
+        pass
+
+    def look(query: str) -> str:
+        """Look something up."""
+        return query
+
+    plain = StructuredTool.from_function(look)
+    mine = Mine(name="mine", description="Mine.", func=look, args_schema=plain.args_schema)
+    box = Toolbox([plain, mine]).node.tools_by_name
+    for name in ("_run", "_arun"):
+        assert typing.get_type_hints(getattr(box["look"], name)) == {"config": RunnableConfig}
+        kept = typing.get_type_hints(getattr(box["mine"], name))  # a subclass keeps them all
+        assert kept["config"] is RunnableConfig and {"args", "run_manager", "kwargs"} <= set(kept)
+    assert box["look"].invoke({"query": "x"}) == box["mine"].invoke({"query": "x"}) == "x"
+    assert (
+        box["look"].tool_call_schema.model_json_schema()
+        == plain.tool_call_schema.model_json_schema()
+    )
+
+
 def test_a_tool_class_with_unresolvable_hints_keeps_its_class() -> None:
     class Priced(BaseTool):
         name: str = "priced"

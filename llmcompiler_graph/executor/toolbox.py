@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from langchain_core.messages import ToolCall
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import patch_config
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, StructuredTool
 from langchain_core.tools.base import FILTERED_ARGS, get_all_basemodel_annotations
 from langgraph.prebuilt import ToolNode, ToolRuntime
 from langgraph.runtime import Runtime, get_runtime
@@ -162,6 +162,12 @@ def _settled_class(cls: type[BaseTool]) -> type[BaseTool] | None:
     so each call compiles its string annotations again (about a quarter of what happens
     between a call's dispatch and its tool's body). The subclass's methods only delegate,
     with the same signature and resolved hints. ``None`` when a hint cannot be resolved.
+
+    A ``StructuredTool`` (what ``@tool`` makes) keeps only its ``RunnableConfig`` hint: its
+    schema is its ``args_schema`` (required) and its injected arguments are read from its
+    function, so the per-call look-up is the only reader of these hints, and it walks one
+    instead of five. Other classes (``Tool``, a user's subclass) may build a schema or find
+    injected arguments from ``_run``'s hints: they keep them all.
     """
     methods: dict[str, Any] = {}
     for name in ("_run", "_arun"):
@@ -171,6 +177,8 @@ def _settled_class(cls: type[BaseTool]) -> type[BaseTool] | None:
             signature = inspect.signature(method)
         except Exception:  # unresolvable hints: LangChain reads them per call, as before
             return None
+        if cls is StructuredTool:  # per call, LangChain reads only the config parameter
+            hints = {k: v for k, v in hints.items() if v is RunnableConfig}
         methods[name] = _delegating(method, hints, signature)
     original: Any = getattr(BaseTool, "_filter_injected_args", None)
     inherited = original is not None and getattr(cls, "_filter_injected_args", None) is original
