@@ -5,7 +5,9 @@ dispatches a call, the thread reading the stream makes that call itself, at once
 spare worker thread (started between chunks, see ``keep_worker_ready``) reads on: the call
 starts on the thread whose CPU just parsed it, with no hand-over between threads on its
 way to the tool (issue 15, dispatch latency). Handing the stream over instead costs that
-hand-over too, but the next chunk is a token away, so nothing waits for it.
+hand-over too, but the next chunk is a token away, so nothing waits for it. The next thread
+also writes the chunks the call was parsed from to the node's journal, once the call has
+started (with a checkpointer, writing first delayed every call).
 
 The node's thread only starts the reader and waits for it to end. It never makes a call
 itself: a call that hangs past ``task_timeout`` is abandoned on its worker thread, and the
@@ -36,6 +38,10 @@ class Round(Protocol):
 
     def feed(self, chunk: object) -> Iterable[Job]:
         """Add a chunk; return the jobs to submit now."""
+        ...
+
+    def record(self) -> None:
+        """Write the chunks that completed tasks to the node's journal (if any did)."""
         ...
 
     def fail(self, exc: Exception) -> None:
@@ -91,6 +97,7 @@ class PlanReader:
         taken: Callable[[], None] | None = None
         ended = True
         try:
+            self._round.record()  # what the call the last thread took was parsed from
             for chunk in self._chunks:
                 for job in self._round.feed(chunk):
                     call = self._tfu.submit(job, here=taken is None)
@@ -99,7 +106,8 @@ class PlanReader:
                     break
                 if taken is not None:
                     ended = False
-                    return taken
+                    return taken  # the next thread records its chunks (see Round.record)
+                self._round.record()
                 # A thread to read on after the next dispatch, started while the model
                 # writes (not right after a dispatch: it would slow the call just made).
                 self._tfu.keep_worker_ready()

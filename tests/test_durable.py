@@ -12,7 +12,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.durable import Journal
-from llmcompiler_graph.sim import ScriptedChatModel
+from llmcompiler_graph.sim import LatencyProfile, ScriptedChatModel
 
 WIDE = "".join(f'{i}. meet(name="t{i}")\n' for i in range(1, 9)) + "9. join()<END_OF_PLAN>"
 
@@ -75,6 +75,46 @@ def test_the_round_is_journaled_in_the_checkpoint() -> None:
     assert "plan" in kinds and "plan_end" in kinds
     results = {e["index"]: e["value"] for e in entries if e["kind"] == "result"}
     assert results == {1: "a", 2: "a b"}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_the_plan_is_journaled_in_stream_order_as_its_tasks_start(mode: str) -> None:
+    # A line's chunks are written once its call has started (issue 15: not on the way to
+    # the tool), by the next reader (sync) or a callback after the new task's first step
+    # (async); each write takes all chunks kept so far, so the journal keeps stream order.
+    started: list[str] = []
+
+    @tool
+    def echo(text: str) -> str:
+        """Echo."""
+        started.append(text)
+        return text
+
+    plan = '1. echo(text="a")\n2. echo(text="b")\n3. echo(text="$1 $2")\n4. join()<END_OF_PLAN>'
+    saver = InMemorySaver()
+    model = ScriptedChatModel(
+        responses=answer_or(plan), latency=LatencyProfile("quick", 0.0, 500.0, 0.0, 0.0)
+    )
+    app = create_llm_compiler(model, [echo], checkpointer=saver)
+    config = {"configurable": {"thread_id": mode}}
+    payload = {"messages": [("user", "q")]}
+    if mode == "sync":
+        app.invoke(payload, config, durability="sync")
+    else:
+        asyncio.run(app.ainvoke(payload, config, durability="sync"))
+    texts = [
+        (e["kind"], "".join(piece for piece, _ in e["chunks"]))
+        for t in saver.list(config)
+        for w in t.pending_writes or ()
+        if w[1] == "__return__" and isinstance(e := w[2], dict) and "chunks" in e
+    ]
+    # Writes land in any order: each holds a run of the stream, found by its place in it.
+    written = sorted((t for _, t in texts if t), key=plan.index)
+    assert "".join(written) == plan.removesuffix("<END_OF_PLAN>")
+    during = [t for kind, t in texts if kind == "plan"]  # written while the plan streamed
+    assert any('echo(text="a")' in t for t in during)
+    assert any('echo(text="b")' in t for t in during)
+    assert started == ["a", "b", "a b"]
 
 
 def test_without_a_checkpointer_the_journal_does_nothing() -> None:
