@@ -12,7 +12,7 @@ from llmcompiler_graph.bench.harness import ToolTimings
 from llmcompiler_graph.bench.limits.agents import run_agent
 from llmcompiler_graph.bench.limits.bound import Limits
 from llmcompiler_graph.bench.limits.dispatch import call_close_tokens, newline_tokens, percentile
-from llmcompiler_graph.bench.limits.report import evaluate_targets, summarize
+from llmcompiler_graph.bench.limits.report import dispatch_summary, evaluate_targets, summarize
 from llmcompiler_graph.bench.limits.runner import (
     LimitEnv,
     run_llmcompiler,
@@ -67,11 +67,18 @@ def test_agents_keep_the_search_limit_themselves(approach: str) -> None:
     assert run.latency >= run.bound * 0.98  # a lower bound (small slack for clock reads)
 
 
+@pytest.mark.parametrize("checkpointer", [False, True])
 @pytest.mark.parametrize("path", ["sync", "async"])
-def test_an_unlimited_run_measures_dispatch_from_the_paren_and_the_newline(path: str) -> None:
+def test_an_unlimited_run_measures_dispatch_from_the_paren_and_the_newline(
+    path: str, checkpointer: bool
+) -> None:
     case = limit_cases("parallelqa-like", 1, 0)[0]
-    run = run_llmcompiler(case, LimitEnv(FAST, TOOLS, Limits(64)), "unlimited", path)  # type: ignore[arg-type]
+    env = LimitEnv(FAST, TOOLS, Limits(64))
+    run = run_llmcompiler(case, env, "unlimited", path, checkpointer=checkpointer)  # type: ignore[arg-type]
     assert run.correct, run.answer
+    assert run.checkpointer is checkpointer
+    summary = dispatch_summary([run])
+    assert list(summary) == [f"{path}, checkpointer" if checkpointer else path]
     independent = sum(not s.deps for s in case.steps)
     assert len(run.dispatch_ms["paren"]) == len(run.dispatch_ms["newline"]) == independent
     # The ")" chunk comes before the newline chunk, so its latency is never the smaller one.
@@ -146,7 +153,8 @@ def test_a_quick_session_writes_its_report_json_and_plots(tmp_path: Path) -> Non
     assert data["settings"]["simulation"] is True
     assert {r["approach"] for r in data["runs"]} >= {"react", "parallel"}
     assert all(r["correct"] for r in data["runs"] + data["dispatch_runs"])
-    assert set(data["dispatch"]) == {"sync", "async"}
+    assert set(data["dispatch"]) == {"sync", "async", "sync, checkpointer", "async, checkpointer"}
+    assert sum(r["checkpointer"] for r in data["dispatch_runs"]) * 2 == len(data["dispatch_runs"])
     assert (tmp_path / "plots" / "limits-movie-like.png").is_file()
     if supported("critical_path") is None:
         assert (tmp_path / "plots" / "timeline-mixed-dag-critical_path.png").is_file()
@@ -176,5 +184,6 @@ def test_bench_limits_only_dispatch(tmp_path: Path, capsys: pytest.CaptureFixtur
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert code == 0
     assert "dispatch (sync): p50 ms after the closing )" in out
+    assert "dispatch (async, checkpointer): p50 ms after the closing )" in out
     assert data["runs"] == [] and data["dispatch_runs"]
     assert "| mixed-dag |" not in out

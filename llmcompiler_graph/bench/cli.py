@@ -135,7 +135,7 @@ def add_commands(commands: Any) -> None:
         "--only",
         choices=["dispatch"],
         default=None,
-        help="run only this part: 'dispatch' runs only the dispatch-latency runs (about 1 min "
+        help="run only this part: 'dispatch' runs only the dispatch-latency runs (about 2 min "
         "at --samples 3), e.g. bench-limits --only dispatch --no-plots",
     )
     limits.add_argument(

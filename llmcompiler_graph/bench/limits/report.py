@@ -87,12 +87,17 @@ def summarize(runs: Sequence[LimitRun]) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def dispatch_summary(runs: Sequence[LimitRun]) -> dict[str, dict[str, Any]]:
-    """Return dispatch latency (ms) from the ``)`` and from the newline, per path."""
+    """Return dispatch latency (ms) from the ``)`` and from the newline, per path.
+
+    Runs with a checkpointer are summarized apart, as ``"<path>, checkpointer"``.
+    """
     out: dict[str, dict[str, Any]] = {}
-    for path in ("sync", "async"):
-        mine = [r for r in runs if r.path == path]
+    for path, durable in (("sync", False), ("async", False), ("sync", True), ("async", True)):
+        mine = [r for r in runs if r.path == path and r.checkpointer == durable]
         if not mine:
             continue
+        if durable:
+            path = f"{path}, checkpointer"
         row: dict[str, Any] = {"runs": len(mine)}
         for kind in ("paren", "newline", "paren_to_callback"):
             values = [x for r in mine for x in r.dispatch_ms.get(kind, [])]

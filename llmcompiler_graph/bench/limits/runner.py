@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
 
 from llmcompiler_graph.bench.harness import (
     BenchChatModel,
@@ -94,6 +95,8 @@ class LimitRun:
     peak_total: int
     dispatch_ms: dict[str, list[float]] = field(default_factory=dict)
     timeline: dict[str, Any] | None = None
+    checkpointer: bool = False
+    """Whether the graph ran with a checkpointer (its durable journal on)."""
 
     @property
     def correct(self) -> bool:
@@ -161,8 +164,15 @@ def _starts(case: Case, calls: Sequence[CallLog]) -> dict[int, CallLog]:
     return served
 
 
-def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "sync") -> LimitRun:
-    """Run ``case`` once with LLMCompiler under ``env``'s limits, the given way."""
+def run_llmcompiler(
+    case: Case, env: LimitEnv, variant: Variant, path: Path = "sync", *, checkpointer: bool = False
+) -> LimitRun:
+    """Run ``case`` once with LLMCompiler under ``env``'s limits, the given way.
+
+    With ``checkpointer``, the graph is compiled with an in-memory checkpointer (as under
+    ``langgraph dev`` or LangGraph Platform, which always have one): its rounds journal
+    their plans and results (``llmcompiler_graph.durable``).
+    """
     bench = ToolBench(case, env.timings)
     planner = bench_model([plan_text(r) for r in case.rounds], env.profile)
     joiner = bench_model([joiner_reply(case, i) for i in range(len(case.rounds))], env.profile)
@@ -171,12 +181,15 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
         bench.tools(),
         joiner_model=joiner,
         max_replans=len(case.rounds),
+        checkpointer=InMemorySaver() if checkpointer else None,
         **_compiler_kwargs(variant, env, bench),
     )
     inputs: Any = {"messages": [HumanMessage(case.question)]}
     # The dispatch runs also note when LangChain's tool call begins (one callback per call).
     handed = ToolStarts() if variant == "unlimited" else None
-    config: Any = {"callbacks": [handed]} if handed is not None else None
+    config: Any = {"callbacks": [handed]} if handed is not None else {}
+    if checkpointer:
+        config["configurable"] = {"thread_id": f"{case.workload}-{case.id}-{path}"}
     if path == "async":
 
         async def go() -> tuple[Any, float, float]:
@@ -227,6 +240,7 @@ def run_llmcompiler(case: Case, env: LimitEnv, variant: Variant, path: Path = "s
             handed.times if handed is not None else None,
         ),
         timeline=_timeline(case, start, planner, joiner, served, replay.tasks, replay.makespan),
+        checkpointer=checkpointer,
     )
 
 

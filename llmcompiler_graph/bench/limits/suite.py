@@ -8,7 +8,8 @@ What runs (all simulated; ``samples`` questions per workload, seeds ``seed .. se
 * ``mixed-dag`` under ``max_concurrency=4``: LLMCompiler FIFO and critical path, sync and
   async. Every tool call there takes about 1 s (math too), so the chain is long.
 * dispatch latency: the same Movie-like questions and ``wide-16`` plans without limits,
-  sync and async (tools shortened to 0.2 s: only the start of each call matters).
+  sync and async, without and with a checkpointer (tools shortened to 0.2 s: only the
+  start of each call matters).
 
 LLMCompiler runs one at a time with nothing else running; agent runs, which only sleep, run
 ``jobs`` at a time (their own measured/bound is recorded, so a slowdown would show).
@@ -141,7 +142,7 @@ def _run_limits_session(config: LimitsConfig) -> LimitsSession:
             plan += [(c, env, variant, p) for p in PATHS for c in cases]
         if with_agents:
             agents += [(c, env, a) for a in ("react", "parallel") for c in cases]
-    dispatch_plan: list[tuple[Case, LimitEnv, Variant, RunPath]] = []
+    dispatch_plan: list[tuple[Case, LimitEnv, RunPath, bool]] = []
     if config.dispatch:
         k = config.timescale
         timings = DISPATCH_TIMINGS
@@ -149,7 +150,7 @@ def _run_limits_session(config: LimitsConfig) -> LimitsSession:
         uncapped = LimitEnv(profile, timings, Limits(64))
         cases = limit_cases("movie-like", config.samples, config.seed)
         cases += synthetic_cases("wide-16", config.samples, config.seed)
-        dispatch_plan = [(c, uncapped, "unlimited", p) for p in PATHS for c in cases]
+        dispatch_plan = [(c, uncapped, p, d) for p in PATHS for c in cases for d in (False, True)]
     started = dt.datetime.now(dt.UTC)
     _warm_up(profile)
     bar = _progress(len(plan) + len(agents) + len(dispatch_plan), config.progress)
@@ -165,9 +166,9 @@ def _run_limits_session(config: LimitsConfig) -> LimitsSession:
         for case, env, variant, path in plan:
             heap_settled()
             done(runs, run_llmcompiler(case, env, variant, path))
-        for case, env, variant, path in dispatch_plan:
+        for case, env, path, durable in dispatch_plan:
             heap_settled()
-            done(dispatch_runs, run_llmcompiler(case, env, variant, path))
+            done(dispatch_runs, run_llmcompiler(case, env, "unlimited", path, checkpointer=durable))
         with ThreadPoolExecutor(max(1, config.jobs), thread_name_prefix="bench-agent") as pool:
             jobs = [pool.submit(run_agent, c, e, a) for c, e, a in agents]  # type: ignore[arg-type]
             for job in jobs:
@@ -201,6 +202,7 @@ def _warm_up(profile: LatencyProfile) -> None:
     case = limit_cases("movie-like", 1, 0)[0]
     for path in PATHS:
         run_llmcompiler(case, instant, "unlimited", path)
+        run_llmcompiler(case, instant, "unlimited", path, checkpointer=True)
     run_agent(case, instant, "parallel")
 
 
