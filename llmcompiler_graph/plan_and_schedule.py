@@ -114,7 +114,7 @@ class PlanRound:
                 # LangChain's final chunk (langchain-core >= 1.0) comes before it merges the
                 # chunks and runs the callbacks: no call can follow, so the last one is complete.
                 tasks += self.parser.close()
-            return self._jobs(self._recorded(tasks))
+            return self._jobs(self._note_due(tasks))
         if self.parser.done:
             self._trailing += len(piece)
             return []
@@ -122,7 +122,7 @@ class PlanRound:
             self._unrecorded.append([piece, None])
         piece = self.limits.admit(piece)
         self._text.append(piece)
-        return self._jobs(self._recorded(self.parser.feed(piece)))
+        return self._jobs(self._note_due(self.parser.feed(piece)))
 
     def replay(self, entries: list[Entry]) -> tuple[list[Job], Literal["none", "ended", "cut"]]:
         """Rebuild the plan an earlier attempt of this node recorded; return its jobs.
@@ -169,7 +169,8 @@ class PlanRound:
             chunks, self._unrecorded, self.record_due = self._unrecorded, [], False
             self.run.journal.record({"kind": "plan", "chunks": chunks})
 
-    def _recorded(self, tasks: Iterable[PlannedTask]) -> list[PlannedTask]:
+    def _note_due(self, tasks: Iterable[PlannedTask]) -> list[PlannedTask]:
+        """Return ``tasks``; if there are any, the chunks kept so far await :meth:`record`."""
         tasks = list(tasks)
         if tasks and self._unrecorded:
             self.record_due = True

@@ -96,8 +96,6 @@ def dispatch_summary(runs: Sequence[LimitRun]) -> dict[str, dict[str, Any]]:
         mine = [r for r in runs if r.path == path and r.checkpointer == durable]
         if not mine:
             continue
-        if durable:
-            path = f"{path}, checkpointer"
         row: dict[str, Any] = {"runs": len(mine)}
         for kind in ("paren", "newline", "paren_to_callback"):
             values = [x for r in mine for x in r.dispatch_ms.get(kind, [])]
@@ -106,7 +104,7 @@ def dispatch_summary(runs: Sequence[LimitRun]) -> dict[str, dict[str, Any]]:
                 "p50_ms": percentile(values, 50),
                 "p99_ms": percentile(values, 99),
             }
-        out[path] = row
+        out[f"{path}, checkpointer" if durable else path] = row
     return out
 
 
