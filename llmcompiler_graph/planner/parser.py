@@ -34,16 +34,13 @@ from collections.abc import Collection, Iterator, Mapping
 
 from llmcompiler_graph.planner.arguments import parse_call
 from llmcompiler_graph.planner.lenient import NUMBERED, Head, match_head, resolve_tool
+from llmcompiler_graph.planner.plan_state import PlanState
 from llmcompiler_graph.planner.references import ReferenceError_, dependencies
 from llmcompiler_graph.planner.syntax import CallScanner, ToolSpec, ends_in_string, open_state
 from llmcompiler_graph.planner.tasks import (
     QUOTED,
     THOUGHT,
     PlannedTask,
-    failed_task,
-    no_call,
-    no_tasks,
-    number_taken,
     thought_text,
     unknown_tool,
 )
@@ -54,10 +51,11 @@ END_OF_PLAN = "<END_OF_PLAN>"
 MAX_CONTINUATION_LINES = 50
 
 
-class PlanParser:
+class PlanParser(PlanState):
     """Turn a streamed plan into tasks, each as soon as its call is complete.
 
-    The result does not depend on how the text is split into chunks.
+    The result does not depend on how the text is split into chunks. The plan's numbering,
+    thoughts, failing tasks and end are kept by :class:`~.plan_state.PlanState`.
     """
 
     def __init__(self, tools: Mapping[str, ToolSpec], *, planned: Collection[int] = ()) -> None:
@@ -69,23 +67,14 @@ class PlanParser:
                 and must not reuse.
 
         """
-        self._tools = tools
-        self._planned: set[int] = set(planned)
+        super().__init__(tools, planned=planned)
         self._parts: list[str] = []  # the current, incomplete line
         self._tail = ""  # the last characters fed, to find a split <END_OF_PLAN>
         self._pending: list[str] | None = None  # lines of a task call still open
-        self._thought: list[str] | None = None
-        self._next_anonymous = -1
         self._scanner: CallScanner | None = None  # follows the current line's call as it streams
         self._no_scan = False  # the current line cannot complete a call before its newline
         self._line_done = False  # the current line's call was emitted at its ")"
-        self._joined = False
         self._cut = False
-        self._seen: list[str] = []  # the first lines, quoted when the plan has no task
-        self._now = 0.0
-        self.done = False
-        self.final_thought: str | None = None
-        self.tasks: list[PlannedTask] = []
 
     def feed(self, chunk: str) -> list[PlannedTask]:
         """Add streamed text; return the tasks it completed.
@@ -131,11 +120,7 @@ class PlanParser:
         if self._pending is not None and not self.done:
             source, self._pending = "\n".join(self._pending), None
             tasks += self._record(self._call(source))
-        if not self.tasks and not self._joined:
-            tasks += self._record([self._no_tasks()])
-        if self._thought and self.final_thought is None:
-            self.final_thought = "\n".join(self._thought)
-        self.done = True
+        tasks += self._record(self._end_stream())
         return tasks
 
     # -- streaming: a task at its closing ")" ----------------------------------------------------
@@ -248,12 +233,7 @@ class PlanParser:
         head = self._head(stripped)
         if head is None:
             if (numbered := NUMBERED.match(stripped)) is not None:
-                number = int(numbered.group("step") or numbered.group("num"))
-                problem = self._taken(number) or no_call(self._tools)
-                keep = self._taken(number) is None
-                return [
-                    self._error(number, stripped, problem, self._take_thought(), keep_index=keep)
-                ]
+                return [self._not_a_call(numbered, stripped)]
             if self._thought is not None:  # a thought that runs over several lines
                 self._thought.append(stripped)
             return []
@@ -307,48 +287,6 @@ class PlanParser:
             return [self._error(index, source, fix, thought, name=name, args=args)]
         self._planned.add(index)
         return [PlannedTask(index, name, args, deps, thought, None, source, self._now)]
-
-    # -- helpers ---------------------------------------------------------------------------------
-
-    def _taken(self, index: int) -> str | None:
-        return number_taken(index, self._planned)
-
-    def _take_thought(self) -> str | None:
-        thought, self._thought = self._thought, None
-        return "\n".join(thought) if thought else None
-
-    def _end_plan(self) -> None:
-        self.final_thought = self._take_thought()
-        self._joined = self.done = True
-
-    def _auto_number(self) -> int:
-        return max((i for i in self._planned if i > 0), default=0) + 1
-
-    def _no_tasks(self) -> PlannedTask:
-        quoted, problem = no_tasks(self._seen, self._tools)
-        index, self._next_anonymous = self._next_anonymous, self._next_anonymous - 1
-        return PlannedTask(index, "", error=problem, line=quoted, closed_at=self._now)
-
-    def _error(
-        self,
-        written: int,
-        source: str,
-        problem: str,
-        thought: str | None,
-        *,
-        keep_index: bool = True,
-        name: str | None = None,
-        args: dict[str, object] | None = None,
-    ) -> PlannedTask:
-        """Make a failing task (renumbered when its own number cannot be kept)."""
-        index = written
-        if not keep_index:
-            index, self._next_anonymous = self._next_anonymous, self._next_anonymous - 1
-        self._planned.add(index)
-        if name is None:
-            head = match_head(source)
-            name = head.name if head is not None else ""
-        return failed_task(index, written, name, source, problem, thought, args, self._now)
 
 
 def parse_plan(
