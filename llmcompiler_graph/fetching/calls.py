@@ -1,19 +1,21 @@
-"""One call the core asks a driver to make, and what a driver must do after a core call.
+"""One call the core asks a driver to make, what a driver must do next, and how calls end.
 
 A :class:`Start` is one job, or several jobs of one tool fused into one batched call
 (see :class:`~.jobs.BatchForm`); a :class:`Step` lists the calls to start, the events to
-deliver (in order) and when to wake the core for a rate limit.
+deliver (in order) and when to wake the core for a rate limit. :func:`failures` and
+:func:`batch_results` say how each job ends when its call failed, or when its batched call
+returned.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from llmcompiler_graph.fetching.jobs import Job, TaskEvent
+from llmcompiler_graph.fetching.jobs import Job, Status, TaskEvent, failure_message
 
-__all__ = ["Start", "Step", "split"]
+__all__ = ["Start", "Step", "batch_results", "failures", "split"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +70,35 @@ def split(start: Start, value: object) -> list[object] | str:
     if len(value) != len(start.jobs):
         return f"{len(value)} results"
     return list(value)
+
+
+def failures(start: Start, describe: Callable[[Job], str]) -> list[tuple[int, str]]:
+    """Return each job's error message, ``describe(job)``, when ``start``'s call failed.
+
+    The message of a job in a batched call names the tasks it shared the call with.
+    """
+    together = f" (in one batched call with tasks {[j.index for j in start.jobs]})"
+    return [(job.index, describe(job) + (together if start.fused else "")) for job in start.jobs]
+
+
+def batch_results(start: Start, value: object) -> list[tuple[int, Status, object, str | None]]:
+    """Return each job's ``(index, status, value, error)`` from batched call's ``value``.
+
+    A result that is an ``Exception`` fails its job alone; a ``value`` that is no list of
+    one result per job fails them all.
+    """
+    results = split(start, value)
+    if isinstance(results, str):
+        count = f"{results} for {len(start.jobs)} tasks"
+        return [
+            (index, "error", None, message)
+            for index, message in failures(
+                start, lambda j: f"task {j.index} '{j.name}' failed: the batch returned {count}"
+            )
+        ]
+    return [
+        (job.index, "error", None, failure_message(job, item))
+        if isinstance(item, Exception)
+        else (job.index, "ok", item, None)
+        for job, item in zip(start.jobs, results, strict=True)
+    ]

@@ -2,8 +2,9 @@
 
 :class:`Scheduler` owns everything both drivers share: dependencies (a
 :class:`~.dependencies.DependencyTracker`), the concurrency cap, per-tool limits, which
-ready job goes first (plan order or critical path), fusion into batched calls, the running
-count and its peak, timeouts, cancellation, and every lifecycle event. It holds no lock,
+ready job goes first (plan order or critical path) and fusion into batched calls (both
+chosen by :mod:`.selection`), the running count and its peak, timeouts, cancellation, and
+every lifecycle event (a call's outcomes per job from :mod:`.calls`). It holds no lock,
 starts no thread and calls no job: like :mod:`graphlib`'s ``get_ready``/``done`` or h11,
 each method returns a :class:`Step` (calls to start, events to deliver in order, and when
 to call :meth:`Scheduler.tick` for a rate limit) and the driver does the I/O:
@@ -18,12 +19,11 @@ to call :meth:`Scheduler.tick` for a rate limit) and the driver does the I/O:
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Literal
 
-from llmcompiler_graph.fetching.calls import Start, Step, split
+from llmcompiler_graph.fetching.calls import Start, Step, batch_results, failures
 from llmcompiler_graph.fetching.dependencies import DependencyTracker
 from llmcompiler_graph.fetching.jobs import (
     Job,
@@ -36,6 +36,7 @@ from llmcompiler_graph.fetching.jobs import (
     timeout_message,
 )
 from llmcompiler_graph.fetching.limits import RateLimit, ToolLimits
+from llmcompiler_graph.fetching.selection import batch_members, pick
 
 __all__ = ["Priority", "Scheduler"]
 
@@ -77,7 +78,7 @@ class Scheduler:
             completed, clock=clock, track_chains=priority == "critical_path"
         )
         self._limits = ToolLimits(tool_limits, rate_limits, now=clock())
-        self._priority = priority
+        self._fifo = priority == "fifo"
         self._propagate = propagate
         self._running: dict[int, Start] = {}  # by the index of the call's first job
         self._abandoned: set[int] = set()  # calls ended (timeout, cancel) that still run
@@ -134,11 +135,13 @@ class Scheduler:
         if error is not None and isinstance(error, self._propagate):
             self._raised = self._raised or error
         elif error is not None:
-            self._fail(start, lambda job: failure_message(job, error))
+            for index, message in failures(start, lambda job: failure_message(job, error)):
+                self._report(self._dag.finish(index, "error", error=message))
         elif not start.fused:
             self._report(self._dag.finish(key, "ok", value=value))
         else:
-            self._split(start, value)
+            for index, status, result, problem in batch_results(start, value):
+                self._report(self._dag.finish(index, status, value=result, error=problem))
         return self._step()
 
     def expire(self, index: int, seconds: float, *, abandon: bool) -> Step:
@@ -226,26 +229,6 @@ class Scheduler:
         start = self._running.pop(index)
         self._limits.release(start.job.name)
 
-    def _fail(self, start: Start, describe: Callable[[Job], str]) -> None:
-        together = f" (in one batched call with tasks {[j.index for j in start.jobs]})"
-        for job in start.jobs:
-            message = describe(job) + (together if start.fused else "")
-            self._report(self._dag.finish(job.index, "error", error=message))
-
-    def _split(self, start: Start, value: object) -> None:
-        results = split(start, value)
-        if isinstance(results, str):
-            count = f"{results} for {len(start.jobs)} tasks"
-            self._fail(
-                start, lambda j: f"task {j.index} '{j.name}' failed: the batch returned {count}"
-            )
-            return
-        for job, item in zip(start.jobs, results, strict=True):
-            if isinstance(item, Exception):
-                self._report(self._dag.finish(job.index, "error", error=failure_message(job, item)))
-            else:
-                self._report(self._dag.finish(job.index, "ok", value=item))
-
     def _report(self, outcomes: Iterable[Outcome]) -> None:
         for o in outcomes:
             job = self._dag.job(o.index)
@@ -259,55 +242,24 @@ class Scheduler:
         events, self._events = self._events, []
         return Step(starts, events, self._wake_at() if self._limits.any else None)
 
-    def _candidates(self) -> Iterable[int]:
-        if self._priority == "fifo":
-            return self._dag.ready()
-        return sorted(self._dag.ready(), key=lambda i: (-self._dag.chain(i), i))
-
     def _dispatch(self) -> list[Start]:
         starts: list[Start] = []
         if self._raised is not None or self._cancelled:
             return starts
         while len(self._running) < self._cap:
             now = self._clock()
-            blocked: set[str] = set()
-            pick: tuple[int, int] | None = None
-            for index in self._candidates():
-                name = self._dag.job(index).name
-                if name in blocked or self._held(index):
-                    continue
-                room = self._limits.room(name, now)
-                if room > 0:
-                    pick = (index, min(room, self._cap - len(self._running)))
-                    break
-                blocked.add(name)
-            if pick is None:
+            chosen = pick(self._dag, self._limits, self._fifo, self._cap - len(self._running), now)
+            if chosen is None:
                 return starts
-            starts.append(self._start(*pick, now))
+            starts.append(self._start(*chosen, now))
         return starts
-
-    def _held(self, index: int) -> bool:
-        batch = self._dag.job(index).batch
-        return batch is not None and batch.whole_plan and not self._dag.closed
 
     def _start(self, index: int, room: int, now: float) -> Start:
         job = self._dag.job(index)
-        members = [index]
-        if job.batch is not None:
-            key = job.batch.key
-            same = [
-                i
-                for i in self._candidates()
-                if i != index and (b := self._dag.job(i).batch) is not None and b.key == key
-            ]
-            size = 1
-            if job.batch.whole_plan:  # the plan has streamed: all ready ones in one call
-                size = len(same) + 1
-            elif len(same) + 1 > room:  # some would wait for capacity: fuse them
-                size = math.ceil((len(same) + 1) / room)
-            if job.batch.max_size is not None:
-                size = min(size, job.batch.max_size)
-            members += same[: size - 1]
+        batch = job.batch
+        members = (
+            [index] if batch is None else batch_members(self._dag, index, batch, room, self._fifo)
+        )
         launches = [self._dag.start(i, now) for i in members]
         start = Start(tuple(x.job for x in launches), tuple(x.deps for x in launches), now)
         self._running[index] = start
