@@ -16,7 +16,8 @@ from llmcompiler_graph.bench.baselines import build_agent, scripted_turns
 from llmcompiler_graph.bench.harness import bench_model, prefill_for
 from llmcompiler_graph.bench.ideal import IdealRound, IdealTask, call_seconds
 from llmcompiler_graph.bench.limits.bound import round_bound
-from llmcompiler_graph.bench.limits.runner import LimitEnv, LimitRun, model_calls, tool_figures
+from llmcompiler_graph.bench.limits.measured import model_calls, tool_figures
+from llmcompiler_graph.bench.limits.runner import LimitEnv, LimitRun
 from llmcompiler_graph.bench.limits.tools import ToolBench
 from llmcompiler_graph.bench.scripts import extract_answer
 from llmcompiler_graph.bench.workloads import Case

@@ -4,7 +4,8 @@ Every run builds fresh scripted models and tools (:class:`~.tools.ToolBench`), r
 graph once and returns a :class:`LimitRun`: wall time, the lower bound under the same limits
 (:func:`~.bound.limited_bound`), the zero-overhead replay of the same policy
 (:func:`~.replay.list_schedule`), calls, tokens, the peak number of calls at once per tool
-(so a run shows that its limit held), dispatch latencies and a timeline.
+(so a run shows that its limit held), dispatch latencies and a timeline (the figures read
+from the models' and tools' logs by :mod:`.measured`).
 
 The agents' runs (ReAct, parallel tool calling) are in :mod:`.agents`.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -28,8 +28,14 @@ from llmcompiler_graph.bench.harness import (
 )
 from llmcompiler_graph.bench.limits.bound import Limits, limited_bound
 from llmcompiler_graph.bench.limits.dispatch import ToolStarts, dispatch_latencies
+from llmcompiler_graph.bench.limits.measured import (
+    model_calls,
+    served_calls,
+    timeline,
+    tool_figures,
+)
 from llmcompiler_graph.bench.limits.replay import list_schedule
-from llmcompiler_graph.bench.limits.tools import BATCH_EXTRA_S, CallLog, ToolBench
+from llmcompiler_graph.bench.limits.tools import BATCH_EXTRA_S, ToolBench
 from llmcompiler_graph.bench.measures import ideal_rounds
 from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
 from llmcompiler_graph.bench.workloads import Case
@@ -44,10 +50,8 @@ __all__ = [
     "Path",
     "UnsupportedError",
     "Variant",
-    "model_calls",
     "run_llmcompiler",
     "supported",
-    "tool_figures",
 ]
 
 Variant = Literal["fifo", "critical_path", "fused", "fused_plan", "unlimited"]
@@ -141,27 +145,8 @@ def _compiler_kwargs(variant: Variant, env: LimitEnv, bench: ToolBench) -> dict[
     return kwargs
 
 
-def model_calls(*models: BenchChatModel) -> tuple[int, int, int]:
-    """Return the models' calls, input tokens and output tokens, all together."""
-    events = [e for m in models for e in m.events]
-    return len(events), sum(e.input_tokens for e in events), sum(e.output_tokens for e in events)
-
-
 def _inputs(model: BenchChatModel) -> list[int]:
     return [e.input_tokens for e in sorted(model.events, key=lambda e: e.index)]
-
-
-def _starts(case: Case, calls: Sequence[CallLog]) -> dict[int, CallLog]:
-    """Map each task to the call that served it (matched by query or problem)."""
-    by_key: dict[tuple[str, str], int] = {
-        (s.tool, str(s.args.get("query", s.args.get("problem", "")))): s.index for s in case.steps
-    }
-    served: dict[int, CallLog] = {}
-    for call in calls:
-        for key in call.keys:
-            if (index := by_key.get((call.tool, key))) is not None:
-                served.setdefault(index, call)
-    return served
 
 
 def run_llmcompiler(
@@ -215,7 +200,7 @@ def run_llmcompiler(
         batch_extra_s=BATCH_EXTRA_S,
         whole_plan=variant == "fused_plan",
     )
-    served = _starts(case, bench.calls)
+    served = served_calls(case, bench.calls)
     calls, inp, outp = model_calls(planner, joiner)
     return LimitRun(
         case.workload,
@@ -239,66 +224,6 @@ def run_llmcompiler(
             {i: c.start for i, c in served.items()},
             handed.times if handed is not None else None,
         ),
-        timeline=_timeline(case, start, planner, joiner, served, replay.tasks, replay.makespan),
+        timeline=timeline(case, start, planner, joiner, served, replay.tasks, replay.makespan),
         checkpointer=checkpointer,
     )
-
-
-def tool_figures(case: Case, bench: ToolBench) -> dict[str, Any]:
-    """Return a run's tool-side fields of :class:`LimitRun`, from its tools' call log."""
-    counts: dict[str, int] = {}
-    for call in bench.calls:
-        counts[call.tool] = counts.get(call.tool, 0) + 1
-    return {
-        "tool_calls": counts,
-        "tasks": len(case.steps),
-        "tool_tokens": sum(c.tokens for c in bench.calls),
-        "peak": dict(bench.peak),
-        "peak_total": bench.peak_total,
-    }
-
-
-def _timeline(
-    case: Case,
-    t0: float,
-    planner: BenchChatModel,
-    joiner: BenchChatModel,
-    served: dict[int, CallLog],
-    replay: Mapping[int, tuple[float, float]],
-    replay_makespan: float,
-) -> dict[str, Any]:
-    """Return the run's timeline in the main benchmark's Gantt format (seconds from ``t0``)."""
-
-    def model_calls(model: BenchChatModel) -> list[list[float]]:
-        events = sorted(model.events, key=lambda e: e.index)
-        return [
-            [s - t0, e.first_token - t0, e.end - t0]
-            for s, e in zip(model.call_starts, events, strict=False)
-        ]
-
-    tasks = []
-    for step in case.steps:
-        call = served.get(step.index)
-        if call is None:
-            continue
-        batch = f" [batch of {len(call.keys)}]" if len(call.keys) > 1 else ""
-        tasks.append(
-            {
-                "index": step.index,
-                "label": f"{step.index}. {step.tool}({next(iter(step.args.values()))!s:.24})"
-                + batch,
-                "start": call.start - t0,
-                "end": call.end - t0,
-                "batch": len(call.keys),
-            }
-        )
-    return {
-        "case": case.id,
-        "workload": case.workload,
-        "question": case.question,
-        "plans": [plan_text(r) for r in case.rounds],
-        "planner": model_calls(planner),
-        "joiner": model_calls(joiner),
-        "tasks": tasks,
-        "ideal": {"makespan": replay_makespan, "tasks": {str(k): v for k, v in replay.items()}},
-    }
