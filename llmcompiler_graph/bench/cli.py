@@ -114,7 +114,7 @@ def add_commands(commands: Any) -> None:
     limits = commands.add_parser(
         "bench-limits",
         help="simulated benchmark under limits: per-tool limits, critical path, fusion, "
-        "async beside sync, dispatch latency (~8 min; --samples 1: ~3 min)",
+        "async beside sync, dispatch latency (~10 min; --samples 1: ~3 min)",
     )
     limits.add_argument("--samples", type=int, default=3, help="questions per workload (default 3)")
     limits.add_argument(
