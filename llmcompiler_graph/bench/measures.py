@@ -19,7 +19,7 @@ from llmcompiler_graph.bench.workloads import Case, Round
 from llmcompiler_graph.sim import LatencyProfile, count_tokens, tool_call_stream
 from llmcompiler_graph.viz._style import clip_text
 
-__all__ = ["ideal_rounds", "overheads", "readiness", "timeline"]
+__all__ = ["ideal_rounds", "model_spans", "overheads", "readiness", "timeline"]
 
 
 def readiness(
@@ -103,6 +103,15 @@ def overheads(
     return found
 
 
+def model_spans(model: BenchChatModel, t0: float) -> list[list[float]]:
+    """Return each call of ``model`` as ``[start, first token, end]``, in seconds from ``t0``."""
+    events = sorted(model.events, key=lambda e: e.index)
+    return [
+        [s - t0, e.first_token - t0, e.end - t0]
+        for s, e in zip(model.call_starts, events, strict=False)
+    ]
+
+
 def timeline(
     case: Case,
     t0: float,
@@ -112,14 +121,6 @@ def timeline(
     schedule: IdealSchedule,
 ) -> dict[str, Any]:
     """Return the run's timeline (seconds from ``t0``) and its ideal schedule, for a Gantt."""
-
-    def calls(model: BenchChatModel) -> list[list[float]]:
-        events = sorted(model.events, key=lambda e: e.index)
-        return [
-            [s - t0, e.first_token - t0, e.end - t0]
-            for s, e in zip(model.call_starts, events, strict=False)
-        ]
-
     texts = {s.index: f"{s.index}. {s.tool}({next(iter(s.args.values()))!s})" for s in case.steps}
     labels = {
         s.index: f"{s.index}. {s.tool}({clip_text(str(next(iter(s.args.values()))), 40)})"
@@ -140,8 +141,8 @@ def timeline(
         "workload": case.workload,
         "question": case.question,
         "plans": [plan_text(r) for r in case.rounds],
-        "planner": calls(planner),
-        "joiner": calls(joiner),
+        "planner": model_spans(planner, t0),
+        "joiner": model_spans(joiner, t0),
         "tasks": tasks,
         "ideal": {
             "makespan": schedule.makespan,

@@ -13,6 +13,7 @@ from typing import Any
 
 from llmcompiler_graph.bench.harness import BenchChatModel
 from llmcompiler_graph.bench.limits.tools import CallLog, ToolBench
+from llmcompiler_graph.bench.measures import model_spans
 from llmcompiler_graph.bench.scripts import plan_text
 from llmcompiler_graph.bench.workloads import Case
 
@@ -62,14 +63,6 @@ def timeline(
     replay_makespan: float,
 ) -> dict[str, Any]:
     """Return the run's timeline in the main benchmark's Gantt format (seconds from ``t0``)."""
-
-    def model_spans(model: BenchChatModel) -> list[list[float]]:
-        events = sorted(model.events, key=lambda e: e.index)
-        return [
-            [s - t0, e.first_token - t0, e.end - t0]
-            for s, e in zip(model.call_starts, events, strict=False)
-        ]
-
     tasks = []
     for step in case.steps:
         call = served.get(step.index)
@@ -91,8 +84,8 @@ def timeline(
         "workload": case.workload,
         "question": case.question,
         "plans": [plan_text(r) for r in case.rounds],
-        "planner": model_spans(planner),
-        "joiner": model_spans(joiner),
+        "planner": model_spans(planner, t0),
+        "joiner": model_spans(joiner, t0),
         "tasks": tasks,
         "ideal": {"makespan": replay_makespan, "tasks": {str(k): v for k, v in replay.items()}},
     }
