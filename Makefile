@@ -27,22 +27,23 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed-bench
 
+# The benchmark suite lives in benchmarks/ (not installed): run it from the repository's root.
 demo: $(VENV)/.installed-bench
-	$(BIN)/llmcompiler-graph demo
+	$(BIN)/python -m benchmarks demo
 
 bench: $(VENV)/.installed-bench
-	$(BIN)/llmcompiler-graph bench
+	$(BIN)/python -m benchmarks bench --out benchmarks/results
 
-# Regenerates benchmarks/limits (issue 15): per-tool limits, critical path, fusion, dispatch.
+# Regenerates benchmarks/results/limits: per-tool limits, critical path, fusion, dispatch.
 bench-limits: $(VENV)/.installed-bench
-	$(BIN)/llmcompiler-graph bench-limits --out benchmarks/limits
+	$(BIN)/python -m benchmarks limits --out benchmarks/results/limits
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy llmcompiler_graph
+	$(BIN)/mypy llmcompiler_graph benchmarks
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -rs

@@ -3,38 +3,55 @@
 >>> from llmcompiler_graph import create_llm_compiler
 >>> app = create_llm_compiler(model, [search, math])  # doctest: +SKIP
 >>> app.invoke({"messages": [("user", "question")]})["messages"][-1].content  # doctest: +SKIP
+
+The public API is what this module exports. The paper's parts live in their own packages:
+:mod:`~llmcompiler_graph.planner` (the function calling planner),
+:mod:`~llmcompiler_graph.fetching` (the task fetching unit),
+:mod:`~llmcompiler_graph.executor` (tool calls) and :mod:`~llmcompiler_graph.joiner`; the
+LangGraph nodes that run them are in :mod:`~llmcompiler_graph.nodes`. Offline scripted models
+and simulated tools are in :mod:`~llmcompiler_graph.sim`, pictures in
+:mod:`~llmcompiler_graph.viz`, ready-made tools in :mod:`~llmcompiler_graph.tools`.
+Importing the package builds no graph and reads no environment variable.
 """
 
-# Set before the imports below: modules they load (the demo tools) read it.
 __version__ = "0.1.0"
 
+from llmcompiler_graph.compiler import LLMCompilerGraph, create_llm_compiler
 from llmcompiler_graph.context import Context
-from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
-from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, TaskEvent
-from llmcompiler_graph.fetching.threads import TaskFetchingUnit
-from llmcompiler_graph.graph import create_llm_compiler
-from llmcompiler_graph.joiner import Decision, parse_decision
-from llmcompiler_graph.planner.parser import PlanParser, parse_plan
-from llmcompiler_graph.planner.syntax import ToolSpec
-from llmcompiler_graph.planner.tasks import PlannedTask
+from llmcompiler_graph.errors import (
+    ApprovalAnswerError,
+    CalculatorError,
+    ConfigurationError,
+    FunctionSpecError,
+    LLMCompilerError,
+    ModelNotConfiguredError,
+    PlanFormatError,
+    SchedulerError,
+    ScriptExhaustedError,
+    SearchError,
+)
+from llmcompiler_graph.fetching.jobs import TaskEvent
+from llmcompiler_graph.nodes.task_runs import BatchTool
 from llmcompiler_graph.state import State
 from llmcompiler_graph.tools.jsonschema import tool_from_spec
 
 __all__ = [
-    "AsyncTaskFetchingUnit",
+    "ApprovalAnswerError",
+    "BatchTool",
+    "CalculatorError",
+    "ConfigurationError",
     "Context",
-    "Decision",
-    "Job",
-    "Outcome",
-    "PlanParser",
-    "PlannedTask",
+    "FunctionSpecError",
+    "LLMCompilerError",
+    "LLMCompilerGraph",
+    "ModelNotConfiguredError",
+    "PlanFormatError",
     "SchedulerError",
+    "ScriptExhaustedError",
+    "SearchError",
     "State",
     "TaskEvent",
-    "TaskFetchingUnit",
-    "ToolSpec",
+    "__version__",
     "create_llm_compiler",
-    "parse_decision",
-    "parse_plan",
     "tool_from_spec",
 ]

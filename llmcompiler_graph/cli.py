@@ -1,4 +1,9 @@
-"""Command line: ``llmcompiler-graph ask|demo|bench|bench-limits``."""
+"""Command line: ``llmcompiler-graph ask|demo``.
+
+``ask`` answers a question with a real model and the demo tools; ``demo`` does the same
+offline, with the scripted demo model and simulated tools (no key, no network). The benchmark
+suite is not part of the package: run it from a clone with ``python -m benchmarks``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["DEMO_QUESTION", "main"]
+
+DEMO_QUESTION = "Were Scott Derrickson and Ed Wood of the same nationality?"
+"""What ``llmcompiler-graph demo`` asks when no question is given (the paper's example)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,20 +41,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("--max-concurrency", type=int, default=None)
     ask.add_argument("--task-timeout", type=float, default=None)
 
-    from llmcompiler_graph.bench import cli as bench_cli
-
-    bench_cli.add_commands(commands)
+    demo = commands.add_parser(
+        "demo",
+        help="answer a question offline: the scripted demo model and simulated tools "
+        "(search over a small corpus, math), no key, no network",
+    )
+    demo.add_argument("question", nargs="?", default=DEMO_QUESTION)
+    demo.add_argument("--max-replans", type=int, default=3)
+    demo.add_argument("--max-concurrency", type=int, default=None)
+    demo.add_argument("--task-timeout", type=float, default=None)
 
     args = parser.parse_args(argv)
-    if args.command == "ask":
-        return _ask(args)
-    return bench_cli.run(args)
+    if args.command == "demo":
+        os.environ["LLMCOMPILER_TOOLS"] = "simulated"
+        args.model = "scripted:demo"
+        print("Offline demo: the scripted demo model and simulated tools.", file=sys.stderr)
+    return _ask(args)
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from llmcompiler_graph.graph import create_llm_compiler
-    from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
-    from llmcompiler_graph.served import TOOLS_ENV, served_tools
+    from llmcompiler_graph.compiler import create_llm_compiler
+    from llmcompiler_graph.errors import ModelNotConfiguredError
+    from llmcompiler_graph.models import resolve_model
+    from llmcompiler_graph.server import TOOLS_ENV, served_tools
 
     try:
         model = resolve_model(args.model)

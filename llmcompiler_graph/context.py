@@ -4,7 +4,7 @@ Each field of :class:`Context` is one setting, with its type, default, descripti
 check (like the ``Context`` of LangGraph's ``react-agent`` template). Everything else is
 derived from these fields:
 
-* the keywords of :func:`~llmcompiler_graph.graph.create_llm_compiler` (the graph's
+* the keywords of :func:`~llmcompiler_graph.compiler.create_llm_compiler` (the graph's
   defaults) and the ``Attributes`` of this class's docstring;
 * the keys of a run's context (``graph.invoke(..., context={...})``, or an assistant's
   context on LangGraph Platform / ``langgraph dev``), and the JSON schema Studio shows;
@@ -15,8 +15,8 @@ derived from these fields:
 **Adding a setting is a one-place change**: add a field below with
 ``setting(default, "description", check=...)``, and read it as ``settings.<name>`` where
 the nodes pass the effective settings. It is then a factory keyword, a context key,
-validated and documented. :func:`~llmcompiler_graph.context_fields.setting` and the checks
-live in :mod:`llmcompiler_graph.context_fields`; this module holds ``Context``, how a run's
+validated and documented. :func:`~llmcompiler_graph.context.setting` and the checks
+live in :mod:`llmcompiler_graph.context`; this module holds ``Context``, how a run's
 settings are resolved (:func:`effective_settings`) and the settings' docs.
 
 Precedence, highest first: a field the run's context sets (``None`` means "not set"), then
@@ -29,37 +29,138 @@ from __future__ import annotations
 import functools
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
-from dataclasses import MISSING, Field, dataclass, fields, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 
-from llmcompiler_graph.context_fields import (
-    DEFAULT_MAX_CONCURRENCY,
-    Check,
-    at_least,
-    check_concurrency,
-    check_fuse,
-    check_plan_format,
-    check_positive_seconds,
-    check_priority,
-    check_rates,
-    check_tool_limits,
-    check_tool_names,
-    setting,
-)
+from llmcompiler_graph.errors import ConfigurationError
 from llmcompiler_graph.fetching.jobs import MAX_CONCURRENCY
-from llmcompiler_graph.planner import prompts
+from llmcompiler_graph.planner.prompts import PLANNER_PROMPT
 
 __all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
+    "FUSE_MODES",
+    "PLAN_FORMATS",
+    "Check",
     "Context",
+    "FuseMode",
+    "PlanFormat",
     "Settings",
+    "at_least",
+    "check_concurrency",
+    "check_fuse",
+    "check_plan_format",
+    "check_positive_seconds",
+    "check_priority",
+    "check_rates",
+    "check_tool_limits",
+    "check_tool_names",
     "effective_settings",
     "explicit_settings",
+    "setting",
     "settings_table",
 ]
+
+
+DEFAULT_MAX_CONCURRENCY = 8
+"""Tool calls running at once by default: enough for the paper's widest plans (8 searches).
+
+Tool calls wait on I/O, so this is independent of the core count (the thread pool default
+``min(32, cores + 4)`` would be 6 on a 2-core machine and serialize an 8-search plan).
+"""
+
+FuseMode = Literal["waiting", "plan", "off"]
+FUSE_MODES: tuple[FuseMode, ...] = ("waiting", "plan", "off")
+"""How calls of a batched tool are fused (see the ``fuse`` setting)."""
+
+PlanFormat = Literal["text", "tool_calls"]
+PLAN_FORMATS: tuple[PlanFormat, ...] = ("text", "tool_calls")
+"""How the planner writes plans: a numbered text plan, or native tool calls."""
+
+Check = Callable[[Any], str | None]
+"""Return what is wrong with a value (``"must be 1 or more"``), or ``None`` if it is fine."""
+
+
+def setting(default: Any, description: str, *, check: Check | None = None, shown: str = "") -> Any:
+    """Declare one setting: a dataclass field with its description and check.
+
+    Args:
+        default: The value when neither the factory nor the run's context sets it.
+        description: One sentence for the docs (the README table, the factory's docstring,
+            the JSON schema Studio shows).
+        check: Validates a value; returns the problem as text, or ``None``.
+        shown: How the docs show the default, when its ``repr`` is too long.
+
+    """
+    metadata = {"description": description, "check": check, "shown": shown}
+    return field(default=default, metadata=metadata)
+
+
+def at_least(low: int) -> Check:
+    """Return a check that a value is an int of at least ``low``."""
+    return lambda v: None if isinstance(v, int) and v >= low else f"must be {low} or more"
+
+
+def check_concurrency(value: Any) -> str | None:
+    """Check a concurrency limit: an int from 1 to ``MAX_CONCURRENCY``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return "must be 1 or more"
+    if value > MAX_CONCURRENCY:
+        return (
+            f"must be at most {MAX_CONCURRENCY} (MAX_CONCURRENCY: each sync call may hold a thread)"
+        )
+    return None
+
+
+def check_tool_limits(value: Any) -> str | None:
+    """Check ``tool_limits``: ``None`` or tool names mapped to concurrency limits."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or any(check_concurrency(n) for n in value.values()):
+        return f"must map tool names to limits from 1 to {MAX_CONCURRENCY}, e.g. {{'search': 2}}"
+    return None
+
+
+def check_rates(value: Any) -> str | None:
+    """Check ``tool_rate_limits``: ``None`` or tool names mapped to rates (> 0) or limiters."""
+
+    def ok(rate: Any) -> bool:
+        rate = getattr(rate, "requests_per_second", rate)  # an InMemoryRateLimiter
+        return isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0
+
+    if value is None or (isinstance(value, Mapping) and all(ok(r) for r in value.values())):
+        return None
+    return "must map tool names to requests per second (> 0), e.g. {'search': 5}"
+
+
+def check_priority(value: Any) -> str | None:
+    """Check ``priority``: ``"fifo"`` or ``"critical_path"``."""
+    return None if value in ("fifo", "critical_path") else "must be 'fifo' or 'critical_path'"
+
+
+def check_fuse(value: Any) -> str | None:
+    """Check ``fuse``: one of :data:`FUSE_MODES`."""
+    return None if value in FUSE_MODES else "must be 'waiting', 'plan' or 'off'"
+
+
+def check_positive_seconds(value: Any) -> str | None:
+    """Check a duration: positive seconds, or ``None`` for no limit."""
+    ok = value is None or (isinstance(value, int | float) and value > 0)
+    return None if ok else "must be positive seconds or None"
+
+
+def check_plan_format(value: Any) -> str | None:
+    """Check ``plan_format``: one of :data:`PLAN_FORMATS`."""
+    return None if value in PLAN_FORMATS else "must be one of 'text', 'tool_calls'"
+
+
+def check_tool_names(value: Any) -> str | None:
+    """Check a list of tool names (not a bare string)."""
+    ok = not isinstance(value, str) and all(isinstance(name, str) for name in value)
+    return None if ok else "must be a list of tool names (or ['*'] for all)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,12 +176,14 @@ class Context:
     )
     joiner_model: str | None = setting(None, "Joiner model, same form; defaults to `model`.")
     planner_prompt: str = setting(
-        prompts.PLANNER_PROMPT,
+        PLANNER_PROMPT,
         "Replaces the planner's system prompt (`llmcompiler_graph.planner.prompts`).",
         shown="built-in",
     )
-    joiner_prompt: str = setting(
-        prompts.JOINER_PROMPT, "Replaces the joiner's prompt.", shown="built-in"
+    joiner_prompt: str | None = setting(
+        None,
+        "Replaces the joiner's prompt (`llmcompiler_graph.joiner.prompts`); `None`: the built-in "
+        "one.",
     )
     examples: str | None = setting(None, "Few-shot plan examples appended to the planner prompt.")
     max_replans: int = setting(
@@ -168,7 +271,7 @@ class Context:
         """Normalize lists to tuples and run every field's check.
 
         Raises:
-            ValueError: Naming the setting, the value and what values it takes.
+            ConfigurationError: Naming the setting, the value and what values it takes.
 
         """
         names = self.interrupt_before_tools
@@ -180,7 +283,7 @@ class Context:
             check: Check | None = f.metadata.get("check")
             problem = check(getattr(self, f.name)) if check is not None else None
             if problem is not None:
-                raise ValueError(f"{f.name} {problem}, got {getattr(self, f.name)!r}")
+                raise ConfigurationError(f"{f.name} {problem}, got {getattr(self, f.name)!r}")
 
     def needs_approval(self, tool: str) -> bool:
         """Tell whether calls of ``tool`` wait for a human's approval."""

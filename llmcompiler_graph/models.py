@@ -14,7 +14,7 @@ Names are ``"provider:model"`` or a bare model name:
 * ``scripted:<name>``: a scripted model registered with :func:`register_model`, for
   offline demos and tests (see :mod:`llmcompiler_graph.sim`). Built in:
   ``scripted:demo``, ``scripted:demo-instant`` and ``scripted:echo``
-  (:mod:`llmcompiler_graph.sim.demo`).
+  (:mod:`llmcompiler_graph.sim.demo_model`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-__all__ = ["RUN_MODEL", "ModelNotConfiguredError", "register_model", "resolve_model"]
+from llmcompiler_graph.errors import ModelNotConfiguredError
+
+__all__ = ["RUN_MODEL", "register_model", "resolve_model"]
 
 DEFAULT_MODEL = "openai:gpt-4o-mini"
 
@@ -38,10 +40,6 @@ built for "the run's model" (``make_math_tool()``) use it; ``None`` outside a ru
 
 _registry: dict[str, Callable[[], BaseChatModel]] = {}
 _lock = threading.Lock()
-
-
-class ModelNotConfiguredError(RuntimeError):
-    """Raise when no usable model is configured; the message says what to set."""
 
 
 def register_model(name: str, factory: Callable[[], BaseChatModel]) -> None:
@@ -133,6 +131,6 @@ def _package_of(exc: ImportError) -> str:
 
 def _builtin_scripts() -> Mapping[str, Callable[[], BaseChatModel]]:
     # Imported lazily to keep start-up light.
-    from llmcompiler_graph.sim.demo import BUILTIN_MODELS
+    from llmcompiler_graph.sim.demo_model import BUILTIN_MODELS
 
     return BUILTIN_MODELS

@@ -11,8 +11,8 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from llmcompiler_graph.approval import APPROVAL_TYPE
-from llmcompiler_graph.approval_answers import ApprovalAnswerError, Verdict, parse_verdicts
+from llmcompiler_graph.errors import ApprovalAnswerError
+from llmcompiler_graph.nodes.approve import APPROVAL_TYPE, Verdict, parse_verdicts
 from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord
 
 PLAN = (

@@ -19,8 +19,8 @@ from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.executor.toolcall import has_async
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
-from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, make_search_tool
-from llmcompiler_graph.task_runs import CANCEL_EVENT_KEY
+from llmcompiler_graph.nodes.task_runs import CANCEL_EVENT_KEY
+from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, simulated_search_tool
 
 Span = dict[int, tuple[float, float, str]]
 
@@ -167,7 +167,7 @@ def graph_with_mixed_tools(
 ) -> tuple[Any, list[ToolCallRecord], Span]:
     calls: list[ToolCallRecord] = []
     spans: Span = {}
-    search = make_search_tool(latency_s=0.2, jitter_s=0.0, recorder=calls)  # async + sync
+    search = simulated_search_tool(latency_s=0.2, jitter_s=0.0, recorder=calls)  # async + sync
 
     @tool
     def lookup(key: str) -> str:
@@ -187,7 +187,7 @@ def graph_with_mixed_tools(
 
 
 def test_has_async() -> None:
-    assert has_async(make_search_tool())
+    assert has_async(simulated_search_tool())
 
     @tool
     def sync_only(x: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from llmcompiler_graph.bench.harness import ZERO_TIMINGS, make_tools
-from llmcompiler_graph.bench.ideal import (
+from benchmarks.harness import ZERO_TIMINGS, make_tools
+from benchmarks.ideal import (
     IdealRound,
     IdealTask,
     agent_makespan,
@@ -15,12 +15,12 @@ from llmcompiler_graph.bench.ideal import (
     llmcompiler_schedule,
     token_offset,
 )
-from llmcompiler_graph.bench.measures import readiness
-from llmcompiler_graph.bench.scripts import plan_text, plan_tool_calls
-from llmcompiler_graph.bench.synthetic import synthetic_cases
+from benchmarks.measures import readiness
+from benchmarks.scripts import plan_text, plan_tool_calls
+from benchmarks.synthetic import synthetic_cases
 from llmcompiler_graph.planner.parser import PlanParser
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
-from llmcompiler_graph.render import tool_spec
+from llmcompiler_graph.planner.tool_specs import tool_spec
 from llmcompiler_graph.sim import LatencyProfile, ScriptedChatModel, tokenize
 
 PROFILE = LatencyProfile(
@@ -81,7 +81,7 @@ def test_agent_makespan_sums_turns_and_slowest_tools() -> None:
 
 @pytest.mark.parametrize("workload", ["diamond", "random-dag", "replan"])
 def test_call_close_token_is_where_the_real_parser_emits_the_task(workload: str) -> None:
-    # The parser starts a task at its closing ")" (issue 15), one token before the newline.
+    # The parser starts a task at its closing ")", one token before the newline.
     case = synthetic_cases(workload, 1, 3)[0]
     specs = {t.name: tool_spec(t) for t in make_tools(case, ZERO_TIMINGS, [])}
     for round_ in case.rounds:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmcompiler_graph.bench.ideal import IdealRound, IdealTask, llmcompiler_schedule
-from llmcompiler_graph.bench.limits.bound import Limits, limited_bound, round_bound, tails
-from llmcompiler_graph.bench.limits.replay import list_schedule
+from benchmarks.ideal import IdealRound, IdealTask, llmcompiler_schedule
+from benchmarks.limits.bound import Limits, limited_bound, round_bound, tails
+from benchmarks.limits.replay import list_schedule
 
 
 def _search(index: int, ready: float = 0.0, duration: float = 1.0) -> IdealTask:

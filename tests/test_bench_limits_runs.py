@@ -8,20 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from llmcompiler_graph.bench.harness import ToolTimings
-from llmcompiler_graph.bench.limits.agents import run_agent
-from llmcompiler_graph.bench.limits.bound import Limits
-from llmcompiler_graph.bench.limits.dispatch import call_close_tokens, newline_tokens, percentile
-from llmcompiler_graph.bench.limits.report import dispatch_summary, evaluate_targets, summarize
-from llmcompiler_graph.bench.limits.runner import (
-    LimitEnv,
-    run_llmcompiler,
-    supported,
-)
-from llmcompiler_graph.bench.limits.suite import LimitsConfig, run_limits_session
-from llmcompiler_graph.bench.limits.tools import REQUEST_OVERHEAD_TOKENS, ToolBench
-from llmcompiler_graph.bench.limits.workloads import limit_cases
-from llmcompiler_graph.bench.scripts import plan_text
+from benchmarks.harness import ToolTimings
+from benchmarks.limits.agents import run_agent
+from benchmarks.limits.bound import Limits
+from benchmarks.limits.dispatch import call_close_tokens, newline_tokens, percentile
+from benchmarks.limits.report import dispatch_summary, evaluate_targets, summarize
+from benchmarks.limits.runner import LimitEnv, run_llmcompiler, supported
+from benchmarks.limits.suite import LimitsConfig, run_limits_session
+from benchmarks.limits.tools import REQUEST_OVERHEAD_TOKENS, ToolBench
+from benchmarks.limits.workloads import limit_cases
+from benchmarks.scripts import plan_text
 from llmcompiler_graph.sim import LatencyProfile
 
 FAST = LatencyProfile("fast", 0.02, 400.0, 0.0, 0.0)
@@ -163,9 +159,9 @@ def test_a_quick_session_writes_its_report_json_and_plots(tmp_path: Path) -> Non
 
 
 def test_bench_limits_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from llmcompiler_graph.cli import main
+    from benchmarks.__main__ import main
 
-    args = ["bench-limits", "--samples", "1", "--profile", "instant", "--timescale", "0.02"]
+    args = ["limits", "--samples", "1", "--profile", "instant", "--timescale", "0.02"]
     code = main([*args, "--no-plots", "--out", str(tmp_path)])
     out, err = capsys.readouterr()
     assert code == 0
@@ -176,9 +172,9 @@ def test_bench_limits_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_bench_limits_only_dispatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from llmcompiler_graph.cli import main
+    from benchmarks.__main__ import main
 
-    args = ["bench-limits", "--samples", "1", "--profile", "instant", "--timescale", "0.02"]
+    args = ["limits", "--samples", "1", "--profile", "instant", "--timescale", "0.02"]
     code = main([*args, "--only", "dispatch", "--no-plots", "--out", str(tmp_path)])
     out, _ = capsys.readouterr()
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))

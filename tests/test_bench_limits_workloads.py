@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from llmcompiler_graph.bench.harness import ZERO_TIMINGS, make_tools
-from llmcompiler_graph.bench.limits.workloads import (
-    CHAIN_LENGTH,
-    FAN_OUT,
-    LIMIT_WORKLOADS,
-    limit_cases,
-)
-from llmcompiler_graph.bench.scripts import joiner_reply, parallel_turns, plan_text, react_turns
-from llmcompiler_graph.bench.workloads import levels
-from llmcompiler_graph.joiner import parse_decision
+from benchmarks.harness import ZERO_TIMINGS, make_tools
+from benchmarks.limits.workloads import CHAIN_LENGTH, FAN_OUT, LIMIT_WORKLOADS, limit_cases
+from benchmarks.scripts import joiner_reply, parallel_turns, plan_text, react_turns
+from benchmarks.workloads import levels
+from llmcompiler_graph.joiner.decision import parse_decision
 from llmcompiler_graph.planner.parser import parse_plan
-from llmcompiler_graph.render import tool_spec
+from llmcompiler_graph.planner.tool_specs import tool_spec
 
 
 def test_movie_like_is_eight_independent_searches_of_the_titles_asked() -> None:

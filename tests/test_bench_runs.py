@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from llmcompiler_graph.bench.baselines import build_agent, scripted_turns
-from llmcompiler_graph.bench.harness import ZERO_TIMINGS, ToolTimings, bench_model, make_tools
-from llmcompiler_graph.bench.measures import readiness
-from llmcompiler_graph.bench.paper import load_paper_cases
-from llmcompiler_graph.bench.runner import APPROACHES, Env, run_case
-from llmcompiler_graph.bench.scripts import joiner_reply, plan_text
-from llmcompiler_graph.bench.suite import SessionConfig, run_session
-from llmcompiler_graph.bench.synthetic import synthetic_cases
-from llmcompiler_graph.bench.workloads import PAPER_WORKLOADS, SYNTHETIC_WORKLOADS, Case, levels
+from benchmarks.baselines import build_agent, scripted_turns
+from benchmarks.harness import ZERO_TIMINGS, ToolTimings, bench_model, make_tools
+from benchmarks.measures import readiness
+from benchmarks.paper import load_paper_cases
+from benchmarks.runner import APPROACHES, Env, run_case
+from benchmarks.scripts import joiner_reply, plan_text
+from benchmarks.suite import SessionConfig, run_session
+from benchmarks.synthetic import synthetic_cases
+from benchmarks.workloads import PAPER_WORKLOADS, SYNTHETIC_WORKLOADS, Case, levels
 from llmcompiler_graph.cli import main
 from llmcompiler_graph.planner.parser import END_OF_PLAN
 from llmcompiler_graph.sim import LatencyProfile, cost_of, count_tokens, get_profile
@@ -55,7 +55,7 @@ def test_every_approach_gives_the_scripted_answer(approach: str) -> None:
             cost_of(PRICED, result.input_tokens, result.output_tokens)
         )
         if approach in ("llmcompiler", "llmcompiler-async"):
-            # The planner is asked to stop at <END_OF_PLAN> (issue 10): the marker is not sent.
+            # The planner is asked to stop at <END_OF_PLAN>: the marker is not sent.
             scripted = sum(count_tokens(plan_text(r).split(END_OF_PLAN)[0]) for r in case.rounds)
             scripted += sum(count_tokens(joiner_reply(case, n)) for n in range(len(case.rounds)))
             assert result.output_tokens == scripted
@@ -174,7 +174,7 @@ def test_demo_command_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_the_keep_awake_thread_lives_only_inside_its_block() -> None:
     import threading
 
-    from llmcompiler_graph.bench.steady import cpus_kept_awake
+    from benchmarks.steady import cpus_kept_awake
 
     def ticking() -> bool:
         return any(t.name == "bench-keep-awake" for t in threading.enumerate())

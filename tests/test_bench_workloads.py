@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from llmcompiler_graph.bench.harness import ZERO_TIMINGS, make_tools
-from llmcompiler_graph.bench.paper import (
+from benchmarks.harness import ZERO_TIMINGS, make_tools
+from benchmarks.paper import (
     DATASET_FILES,
     dataset_dir,
     hotpot_entities,
@@ -15,19 +15,13 @@ from llmcompiler_graph.bench.paper import (
     movie_titles,
     named_entities,
 )
-from llmcompiler_graph.bench.scripts import (
-    extract_answer,
-    joiner_reply,
-    parallel_turns,
-    plan_text,
-    react_turns,
-)
-from llmcompiler_graph.bench.synthetic import synthetic_cases
-from llmcompiler_graph.bench.workloads import PAPER_WORKLOADS, SYNTHETIC_WORKLOADS, Case, levels
-from llmcompiler_graph.joiner import parse_decision
+from benchmarks.scripts import extract_answer, joiner_reply, parallel_turns, plan_text, react_turns
+from benchmarks.synthetic import synthetic_cases
+from benchmarks.workloads import PAPER_WORKLOADS, SYNTHETIC_WORKLOADS, Case, levels
+from llmcompiler_graph.joiner.decision import parse_decision
 from llmcompiler_graph.planner.parser import parse_plan
-from llmcompiler_graph.render import tool_spec
-from llmcompiler_graph.sim import make_math_tool
+from llmcompiler_graph.planner.tool_specs import tool_spec
+from llmcompiler_graph.sim import simulated_math_tool
 
 
 @pytest.mark.parametrize(
@@ -116,7 +110,7 @@ def test_paper_workloads_have_the_papers_shapes() -> None:
 
 
 def test_replan_puzzle_has_a_real_solution_and_real_misses() -> None:
-    math = make_math_tool(latency_s=0.0)
+    math = simulated_math_tool(latency_s=0.0)
     for case in synthetic_cases("replan", 4, 0):
         first, second = case.rounds
         assert first.feedback and second.feedback is None

@@ -1,4 +1,4 @@
-"""Bounds (issue 13): prompt budget, fenced results, capped fallback answer, plan limits."""
+"""Bounds: prompt budget, fenced results, capped fallback answer, plan limits."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.context import Settings
-from llmcompiler_graph.joiner import build_joiner_messages, decide
-from llmcompiler_graph.plan_stream import build_planner_messages
-from llmcompiler_graph.planner.limits import PlanLimits
+from llmcompiler_graph.joiner.decide import build_joiner_messages, decide
+from llmcompiler_graph.joiner.rounds import FENCE, fair_cap, render_rounds
+from llmcompiler_graph.nodes.planner_call import build_planner_messages
+from llmcompiler_graph.planner.bounds import PlanLimits
 from llmcompiler_graph.planner.tasks import PlannedTask
-from llmcompiler_graph.render import FENCE, fair_cap, render_rounds
 from llmcompiler_graph.sim import ScriptedChatModel
 from llmcompiler_graph.state import KIND, Round, Turn, kind_of
 

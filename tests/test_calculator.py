@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmcompiler_graph.tools.calculator import CalculatorError, format_number, safe_eval
-from llmcompiler_graph.tools.calculator_rules import MAX_DEPTH
+from llmcompiler_graph.errors import CalculatorError
+from llmcompiler_graph.tools.calculator import MAX_DEPTH, format_number, safe_eval
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,12 @@ from fakes.chat_models import FaultyPlanner
 from langchain_core.messages import BaseMessage
 from langchain_core.tools import BaseTool, tool
 
-from llmcompiler_graph.bench import cli as bench_cli
+from benchmarks import cli as bench_cli
 from llmcompiler_graph.cli import main
 from llmcompiler_graph.models import register_model
-from llmcompiler_graph.served import DEMO_CORPUS
-from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool, make_search_tool
-from llmcompiler_graph.sim.demo import _is_joiner, demo_reply
+from llmcompiler_graph.server import DEMO_CORPUS
+from llmcompiler_graph.sim import ScriptedChatModel, simulated_math_tool, simulated_search_tool
+from llmcompiler_graph.sim.demo_model import _is_joiner, demo_reply
 
 
 def test_ask_shows_tasks_as_they_run_and_the_answer(
@@ -53,7 +53,7 @@ def test_ask_rejects_an_unknown_tool_set(
     assert "LLMCOMPILER_TOOLS='nonsense' is not a tool set" in capsys.readouterr().err
 
 
-# -- exit codes and whole error text (issue 14) ---------------------------------------------
+# -- exit codes and whole error text ---------------------------------------------
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 LONG_FIX = "then set SEARCH_ENDPOINT to a reachable server; this fix is at the very end"
@@ -63,10 +63,10 @@ LONG_FIX = "then set SEARCH_ENDPOINT to a reachable server; this fix is at the v
 def offline_tools(monkeypatch: pytest.MonkeyPatch) -> None:
     """Instant simulated tools for `ask`, whatever LLMCOMPILER_TOOLS says."""
     monkeypatch.setattr(
-        "llmcompiler_graph.served.served_tools",
+        "llmcompiler_graph.server.served_tools",
         lambda: [
-            make_search_tool(latency_s=0.0, jitter_s=0.0, corpus=DEMO_CORPUS),
-            make_math_tool(latency_s=0.0),
+            simulated_search_tool(latency_s=0.0, jitter_s=0.0, corpus=DEMO_CORPUS),
+            simulated_math_tool(latency_s=0.0),
         ],
     )
 
@@ -85,7 +85,7 @@ def test_ask_exits_1_when_every_task_fails_and_prints_the_whole_error(
 ) -> None:
     monkeypatch.setenv("LLMCOMPILER_MODEL", "scripted:demo-instant")
     monkeypatch.delenv("LLMCOMPILER_TOOLS", raising=False)
-    monkeypatch.setattr("llmcompiler_graph.served.served_tools", _failing_search)
+    monkeypatch.setattr("llmcompiler_graph.server.served_tools", _failing_search)
     status = main(["ask", "--max-replans", "0", "Were Scott Derrickson and Ed Wood both American?"])
     out, err = capsys.readouterr()
     assert status == 1
@@ -100,7 +100,7 @@ def test_ask_offline_hint_is_not_given_when_the_tools_are_already_simulated(
 ) -> None:
     monkeypatch.setenv("LLMCOMPILER_MODEL", "scripted:demo-instant")
     monkeypatch.setenv("LLMCOMPILER_TOOLS", "simulated")
-    monkeypatch.setattr("llmcompiler_graph.served.served_tools", _failing_search)
+    monkeypatch.setattr("llmcompiler_graph.server.served_tools", _failing_search)
     assert main(["ask", "--max-replans", "0", "Who is Ed Wood?"]) == 1
     err = capsys.readouterr().err
     assert "every task failed" in err and "LLMCOMPILER_TOOLS=simulated" not in err
@@ -155,7 +155,7 @@ def test_ask_exits_0_with_an_answer_even_if_some_tasks_failed(
         return [search]
 
     monkeypatch.setenv("LLMCOMPILER_MODEL", "scripted:demo-instant")
-    monkeypatch.setattr("llmcompiler_graph.served.served_tools", half_broken)
+    monkeypatch.setattr("llmcompiler_graph.server.served_tools", half_broken)
     status = main(["ask", "--max-replans", "0", "Were Scott Derrickson and Ed Wood American?"])
     out = capsys.readouterr().out
     assert status == 0, out
@@ -166,7 +166,7 @@ def test_every_demo_and_bench_option_has_help_and_the_readme_gives_the_same_time
     parser = argparse.ArgumentParser()
     bench_cli.add_commands(parser.add_subparsers(dest="command"))
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for name in ("demo", "bench", "bench-limits"):
+    for name in ("demo", "bench", "limits"):
         undocumented = [
             a.option_strings
             for a in commands.choices[name]._actions
@@ -174,7 +174,20 @@ def test_every_demo_and_bench_option_has_help_and_the_readme_gives_the_same_time
         ]
         assert undocumented == [], name
     readme = README.read_text(encoding="utf-8")
-    assert f"llmcompiler-graph demo    # {bench_cli.DEMO_TIME}:" in readme
-    assert f"llmcompiler-graph bench   # {bench_cli.BENCH_TIME} on 2 cores:" in readme
+    assert f"python -m benchmarks demo    # {bench_cli.DEMO_TIME}:" in readme
+    assert f"python -m benchmarks bench   # {bench_cli.BENCH_TIME} on 2 cores:" in readme
     assert bench_cli.DEMO_TIME in commands.choices["demo"].description
     assert bench_cli.BENCH_TIME in commands.choices["bench"].description
+
+
+def test_demo_answers_offline_with_the_scripted_model_and_simulated_tools(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("LLMCOMPILER_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LLMCOMPILER_TOOLS", "demo")  # the command chooses the offline tools
+    status = main(["demo"])  # the paper's example: Scott Derrickson and Ed Wood
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert out.count("search ok in") == 2
+    assert "American" in out.split("Answer:", 1)[1]

@@ -1,4 +1,4 @@
-"""Crash-safe rounds (issue 13): kill -9 at several points, resume in a new process.
+"""Crash-safe rounds: kill -9 at several points, resume in a new process.
 
 Each scenario runs ``tests/durability/crash_child.py`` in subprocesses sharing one thread
 in a SQLite file or a real PostgreSQL server: the child stops itself at the kill point once

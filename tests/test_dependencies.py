@@ -7,8 +7,9 @@ from collections.abc import Mapping
 
 import pytest
 
+from llmcompiler_graph.errors import SchedulerError
 from llmcompiler_graph.fetching.dependencies import DependencyTracker
-from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError
+from llmcompiler_graph.fetching.jobs import Job, Outcome
 
 
 def noop(deps: Mapping[int, object]) -> object:

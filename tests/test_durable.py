@@ -1,4 +1,4 @@
-"""The round's journal (issue 13) in one process: wide plans, replay, no checkpointer."""
+"""The round's journal in one process: wide plans, replay, no checkpointer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.durable import Journal
+from llmcompiler_graph.nodes.journal import Journal
 from llmcompiler_graph.sim import LatencyProfile, ScriptedChatModel
 
 WIDE = "".join(f'{i}. meet(name="t{i}")\n' for i in range(1, 9)) + "9. join()<END_OF_PLAN>"
@@ -79,7 +79,7 @@ def test_the_round_is_journaled_in_the_checkpoint() -> None:
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_the_plan_is_journaled_in_stream_order_as_its_tasks_start(mode: str) -> None:
-    # A line's chunks are written once its call has started (issue 15: not on the way to
+    # A line's chunks are written once its call has started (not on the way to
     # the tool), by the next reader (sync) or a callback after the new task's first step
     # (async); each write takes all chunks kept so far, so the journal keeps stream order.
     started: list[str] = []

@@ -10,10 +10,10 @@ import pytest
 from langchain_core.tools import tool
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.events import MAX_ARG_CHARS
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import Job, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
+from llmcompiler_graph.nodes.events import MAX_ARG_CHARS
 from llmcompiler_graph.sim import ScriptedChatModel
 
 pytestmark = pytest.mark.timeout(60)
@@ -131,7 +131,7 @@ def _writer_seen(stream_mode: str | None, *, subgraph: bool = False) -> bool:
     from langgraph.graph import START, StateGraph
     from typing_extensions import TypedDict
 
-    from llmcompiler_graph.events import does_nothing
+    from llmcompiler_graph.nodes.events import does_nothing
 
     class State(TypedDict):
         x: int
@@ -155,7 +155,7 @@ def _writer_seen(stream_mode: str | None, *, subgraph: bool = False) -> bool:
 
 def test_a_writer_that_does_nothing_is_told_from_one_that_streams() -> None:
     # LangGraph's writer does nothing unless someone streams the custom mode (also through
-    # a parent graph); the relay then builds no events (issue 15, dispatch latency).
+    # a parent graph); the relay then builds no events.
     assert _writer_seen(None) is True
     assert _writer_seen("updates") is True
     assert _writer_seen("custom") is False
@@ -163,7 +163,7 @@ def test_a_writer_that_does_nothing_is_told_from_one_that_streams() -> None:
 
 
 def test_only_a_plain_function_with_an_empty_body_counts_as_doing_nothing() -> None:
-    from llmcompiler_graph.events import does_nothing
+    from llmcompiler_graph.nodes.events import does_nothing
 
     got: list[object] = []
 
@@ -180,7 +180,7 @@ def test_only_a_plain_function_with_an_empty_body_counts_as_doing_nothing() -> N
 
 
 def test_a_silent_writer_makes_no_events_and_the_run_is_the_same() -> None:
-    from llmcompiler_graph.events import EventRelay
+    from llmcompiler_graph.nodes.events import EventRelay
 
     relay = EventRelay(lambda _: None)
     built: list[object] = []

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from drivers import DRIVERS, Unit
 
-from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, TaskEvent
+from llmcompiler_graph.errors import SchedulerError
+from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,7 +6,8 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from llmcompiler_graph.context import Settings
-from llmcompiler_graph.joiner import build_joiner_messages, decide, parse_decision
+from llmcompiler_graph.joiner.decide import build_joiner_messages, decide
+from llmcompiler_graph.joiner.decision import parse_decision
 from llmcompiler_graph.sim import ScriptedChatModel
 from llmcompiler_graph.state import KIND, Round, Turn, kind_of
 

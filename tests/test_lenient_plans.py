@@ -242,7 +242,7 @@ def test_a_model_that_follows_the_error_hints_recovers_in_one_replan() -> None:
     assert out["messages"][-1].content == "Ed Wood was American."
 
 
-# Each normaliser is skipped when its quick test says the text has nothing for it (issue 15,
+# Each normaliser is skipped when its quick test says the text has nothing for it (for
 # dispatch latency): the test must never skip a pass that would have changed the text.
 _PIECES = [*"abc =,$1{}()\"'`\\\n", "\u201c", "\u201d", "\u2018", "\u2019", "class=", "$2", "${3}"]
 _ARG_TEXT = st.lists(st.sampled_from(_PIECES), max_size=24).map("".join)
@@ -257,7 +257,7 @@ def test_a_normaliser_is_skipped_only_when_it_would_change_nothing(text: str) ->
             assert normalise(text) == text, normalise.__name__
 
 
-# Quoted strings without escapes are read without compiling (issue 15, dispatch latency): the
+# Quoted strings without escapes are read without compiling: the
 # call read that way must be exactly the one ast reads, and anything else is left to ast.
 _NAMES = st.sampled_from(["query", "q", "_x", "class", "return", "a1", "match", "\u00e9t\u00e9"])
 _TEXTS = st.text(max_size=12) | st.text(alphabet="ab \t'\"\\\n\r\x00\ud800", max_size=8)

@@ -10,10 +10,10 @@ from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolM
 from langchain_core.tools import StructuredTool
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.served import DEMO_CORPUS
-from llmcompiler_graph.sim import ScriptedChatModel, make_search_tool
+from llmcompiler_graph.errors import CalculatorError
+from llmcompiler_graph.server import DEMO_CORPUS
+from llmcompiler_graph.sim import ScriptedChatModel, simulated_search_tool
 from llmcompiler_graph.tools import make_math_tool
-from llmcompiler_graph.tools.calculator import CalculatorError
 from llmcompiler_graph.tools.llm_math import MATH_PROMPT
 
 CONTEXT = ["Mount Everest: 8,849 m high.", "K2: 8,611 m high."]
@@ -49,7 +49,7 @@ def test_model_text_is_never_executed(reply: str) -> None:
 
 
 def demo_app() -> Any:
-    search = make_search_tool(latency_s=0.0, corpus=DEMO_CORPUS)
+    search = simulated_search_tool(latency_s=0.0, corpus=DEMO_CORPUS)
     return create_llm_compiler("scripted:demo-instant", [search, make_math_tool()])
 
 
@@ -80,7 +80,7 @@ def test_math_built_without_a_model_uses_the_runs_planner() -> None:
 
 
 def test_the_served_and_demo_tool_sets_use_the_papers_math(monkeypatch: pytest.MonkeyPatch) -> None:
-    from llmcompiler_graph.served import served_tools
+    from llmcompiler_graph.server import served_tools
     from llmcompiler_graph.tools import demo_tools
 
     assert [t.name for t in demo_tools()] == ["search", "math"]
@@ -121,3 +121,9 @@ def test_uncallable_tool_names_are_refused_at_build_time(name: str, fix: str) ->
 def test_dotted_and_keyword_like_names_are_callable() -> None:
     model = ScriptedChatModel(responses=[])
     create_llm_compiler(model, [named("kit.sum_of"), named("class"), named("joiner")])
+
+
+def test_the_demo_model_recognizes_the_math_tools_prompt() -> None:
+    from llmcompiler_graph.sim.demo_model import MATH_REQUEST
+
+    assert MATH_PROMPT.startswith(MATH_REQUEST)

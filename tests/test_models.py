@@ -10,8 +10,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.models import ModelNotConfiguredError, resolve_model
-from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool
+from llmcompiler_graph.errors import ModelNotConfiguredError
+from llmcompiler_graph.models import resolve_model
+from llmcompiler_graph.sim import ScriptedChatModel, simulated_math_tool
 
 QUESTION = {"messages": [("user", "What is 2 + 2?")]}
 
@@ -45,7 +46,7 @@ def test_a_missing_provider_package_is_named(spec: str, module: str, package: st
 def test_a_graph_with_a_missing_provider_answers_what_to_install(no_env: None) -> None:
     if not missing("langchain_anthropic"):
         pytest.skip("langchain-anthropic is installed here")
-    app = create_llm_compiler("anthropic:claude-3-5-haiku-latest", [make_math_tool()])
+    app = create_llm_compiler("anthropic:claude-3-5-haiku-latest", [simulated_math_tool()])
     for out in (app.invoke(QUESTION), asyncio.run(app.ainvoke(QUESTION))):
         assert "pip install langchain-anthropic" in str(out["messages"][-1].content)
         assert len(out["messages"]) == 2  # the question and the notice; nothing ran

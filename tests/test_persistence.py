@@ -12,9 +12,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.served import DEMO_CORPUS
-from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, make_search_tool
-from llmcompiler_graph.sim.demo import demo_reply
+from llmcompiler_graph.server import DEMO_CORPUS
+from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, simulated_search_tool
+from llmcompiler_graph.sim.demo_model import demo_reply
 
 PARIS = DEMO_CORPUS["Paris"]
 BERLIN = DEMO_CORPUS["Berlin"]
@@ -23,7 +23,7 @@ BERLIN = DEMO_CORPUS["Berlin"]
 def setup(checkpointer: Any) -> tuple[Any, ScriptedChatModel, list[ToolCallRecord]]:
     calls: list[ToolCallRecord] = []
     model = ScriptedChatModel(responses=demo_reply)
-    search = make_search_tool(latency_s=0.02, jitter_s=0.0, corpus=DEMO_CORPUS, recorder=calls)
+    search = simulated_search_tool(latency_s=0.02, jitter_s=0.0, corpus=DEMO_CORPUS, recorder=calls)
     app = create_llm_compiler(model, [search], checkpointer=checkpointer)
     return app, model, calls
 

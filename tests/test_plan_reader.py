@@ -10,8 +10,8 @@ import pytest
 
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
-from llmcompiler_graph.plan_reader import PlanReader
-from llmcompiler_graph.stream_cancel import CancelScope
+from llmcompiler_graph.nodes.cancel import CancelScope
+from llmcompiler_graph.nodes.reader import PlanReader
 
 NODE: contextvars.ContextVar[str] = contextvars.ContextVar("node", default="none")
 SET_BY_STREAM: contextvars.ContextVar[str] = contextvars.ContextVar("stream", default="none")
@@ -87,7 +87,7 @@ def test_a_call_runs_on_the_thread_that_read_it_while_another_thread_reads_on() 
 
 
 def test_the_chunks_of_a_call_are_recorded_by_the_next_thread_once_the_call_is_made() -> None:
-    # With a checkpointer, writing the journal before the call cost it 0.3-0.5 ms (issue 15).
+    # With a checkpointer, writing the journal before the call cost it 0.3-0.5 ms.
     def first_call() -> object:
         # Blocks until its chunks were recorded: the record does not wait for the call.
         assert round_.recorded.wait(WAIT_S)

@@ -1,4 +1,4 @@
-"""Credentials in URLs never reach a prompt, the state or the events (issue 13, item 6)."""
+"""Credentials in URLs never reach a prompt, the state or the events."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_a_failing_planner_stream_is_redacted() -> None:
 
 
 def test_a_model_notice_is_redacted() -> None:
-    from llmcompiler_graph.nodes import _notice
+    from llmcompiler_graph.nodes.wiring import _notice
 
     notice = _notice("model 'openai:x' could not be created: bad URL https://bob:hunter2@llm.test")
     clean(str(notice.content))

@@ -13,9 +13,9 @@ from drivers import DRIVERS, Unit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llmcompiler_graph.fetching.calls import Start, Step
-from llmcompiler_graph.fetching.core import Priority, Scheduler
-from llmcompiler_graph.fetching.jobs import BatchForm, Job, SchedulerError, TaskEvent
+from llmcompiler_graph.errors import SchedulerError
+from llmcompiler_graph.fetching.core import Priority, Scheduler, Start, Step
+from llmcompiler_graph.fetching.jobs import BatchForm, Job, TaskEvent
 from llmcompiler_graph.fetching.limits import RateLimit
 
 pytestmark = pytest.mark.timeout(120)

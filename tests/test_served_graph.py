@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,10 +16,11 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.graph.state import CompiledStateGraph
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.models import ModelNotConfiguredError, register_model, resolve_model
-from llmcompiler_graph.served import served_tools
-from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool, make_search_tool
-from llmcompiler_graph.sim.demo import demo_reply
+from llmcompiler_graph.errors import ConfigurationError, ModelNotConfiguredError
+from llmcompiler_graph.models import register_model, resolve_model
+from llmcompiler_graph.server import served_tools
+from llmcompiler_graph.sim import ScriptedChatModel, simulated_math_tool, simulated_search_tool
+from llmcompiler_graph.sim.demo_model import demo_reply
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,15 +36,18 @@ def test_langgraph_json_points_at_the_module_graph() -> None:
     assert config["dependencies"] == ["."]
     assert config["env"] == ".env"
     module, attribute = config["graphs"]["llmcompiler"].split(":")
-    graph = getattr(importlib.import_module(module), attribute)
+    factory = getattr(importlib.import_module(module), attribute)
+    graph = factory()  # a zero-argument graph factory, built once
+    assert factory() is graph
     assert isinstance(graph, CompiledStateGraph)
     assert graph.name == "LLMCompiler"
     assert set(graph.nodes) >= {"plan_and_schedule", "approve", "join"}
 
 
 def test_served_graph_without_a_key_says_what_to_set(no_model: None) -> None:
-    from llmcompiler_graph.graph import graph
+    from llmcompiler_graph.server import make_graph
 
+    graph = make_graph()
     out = graph.invoke({"messages": [("user", "What is 2 + 2?")]})
     answer = out["messages"][-1]
     assert isinstance(answer, AIMessage)
@@ -75,7 +82,7 @@ def test_builtin_scripted_models() -> None:
 def test_demo_planner_and_joiner_rules() -> None:
     app = create_llm_compiler(
         "scripted:demo-instant",
-        [make_search_tool(latency_s=0.0, jitter_s=0.0), make_math_tool(latency_s=0.0)],
+        [simulated_search_tool(latency_s=0.0, jitter_s=0.0), simulated_math_tool(latency_s=0.0)],
     )
     out = app.invoke({"messages": [("user", "What is (3 + 4) * 6 and who is Ada Lovelace?")]})
     plan = out["messages"][1]
@@ -96,7 +103,7 @@ def test_context_settings_change_a_run(no_model: None) -> None:
         return demo_reply(messages)
 
     register_model("test-replanner", lambda: ScriptedChatModel(responses=recording))
-    app = create_llm_compiler(None, [make_search_tool(latency_s=0.0, jitter_s=0.0)])
+    app = create_llm_compiler(None, [simulated_search_tool(latency_s=0.0, jitter_s=0.0)])
     question = {"messages": [("user", "Where is Paris?")]}
 
     out = app.invoke(question, context={"model": "scripted:test-replanner", "max_replans": 0})
@@ -119,3 +126,59 @@ def test_env_example_lists_every_variable_the_package_reads() -> None:
     for path in (REPO / "llmcompiler_graph").rglob("*.py"):
         read |= set(re.findall(r"\b(LLMCOMPILER_[A-Z0-9_]+|OPENAI_[A-Z_]+)\b", path.read_text()))
     assert read - documented == set()
+
+
+def test_importing_builds_no_graph_and_reads_no_environment_variable() -> None:
+    """Every module imports with garbage ``LLMCOMPILER_*`` values, touching none of them."""
+    probe = """
+import importlib, os, pkgutil
+from langgraph.graph import StateGraph
+
+read = []
+class Spy(type(os.environ)):
+    def __getitem__(self, key):
+        read.append(key)
+        return super().__getitem__(key)
+spy = Spy(os.environ._data, os.environ.encodekey, os.environ.decodekey,
+          os.environ.encodevalue, os.environ.decodevalue)
+os.environ = spy
+def no_compile(*args, **kwargs):
+    raise AssertionError("a graph was compiled at import")
+StateGraph.compile = no_compile
+import llmcompiler_graph
+for module in pkgutil.walk_packages(llmcompiler_graph.__path__, "llmcompiler_graph."):
+    importlib.import_module(module.name)
+print(sorted({k for k in read if k.startswith("LLMCOMPILER_")}))
+"""
+    env = {
+        **os.environ,
+        "LLMCOMPILER_TOOLS": "nope",
+        "LLMCOMPILER_PLAN_FORMAT": "nope",
+        "LLMCOMPILER_MODEL": "nope:nope",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("variable", "accepted"),
+    [("LLMCOMPILER_TOOLS", "'demo'"), ("LLMCOMPILER_PLAN_FORMAT", "'tool_calls'")],
+)
+def test_a_bad_variable_fails_when_the_served_graph_is_built(
+    monkeypatch: pytest.MonkeyPatch, variable: str, accepted: str
+) -> None:
+    from llmcompiler_graph import server
+
+    monkeypatch.setenv(variable, "garbage")
+    server._served_graph.cache_clear()
+    try:
+        with pytest.raises(ConfigurationError) as raised:
+            server.make_graph()
+    finally:
+        server._served_graph.cache_clear()
+    message = str(raised.value)
+    assert "\n" not in message
+    assert f"{variable}='garbage'" in message and accepted in message

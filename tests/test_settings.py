@@ -13,15 +13,15 @@ from fakes.apps import scripted_app
 
 from llmcompiler_graph import Context
 from llmcompiler_graph.context import (
+    DEFAULT_MAX_CONCURRENCY,
     README_END,
     README_START,
     effective_settings,
     explicit_settings,
     settings_table,
 )
-from llmcompiler_graph.context_fields import DEFAULT_MAX_CONCURRENCY
-from llmcompiler_graph.sim import make_math_tool
-from llmcompiler_graph.task_runs import TaskRun
+from llmcompiler_graph.nodes.task_runs import TaskRun
+from llmcompiler_graph.sim import simulated_math_tool
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 QUESTION = {"messages": [("user", "What is 2 + 3?")]}
@@ -46,7 +46,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[Context]:
 
 def app(**settings: Any) -> Any:
     joins = ["Thought: done.\nAction: Finish(5)"]
-    return scripted_app(PLAN, joins=joins, tools=[make_math_tool()], **settings).app
+    return scripted_app(PLAN, joins=joins, tools=[simulated_math_tool()], **settings).app
 
 
 def test_every_context_field_is_a_factory_keyword(seen: list[Context]) -> None:

@@ -22,10 +22,10 @@ from llmcompiler_graph.sim import (
     cost_of,
     count_tokens,
     get_profile,
-    make_math_tool,
-    make_search_tool,
     prompt_tokens,
     simulated_latency,
+    simulated_math_tool,
+    simulated_search_tool,
     tokenize,
 )
 
@@ -161,7 +161,7 @@ def test_usage_metadata_counts() -> None:
 
 
 def test_bound_tools_count_as_input_tokens() -> None:
-    search = make_search_tool(latency_s=0.0, jitter_s=0.0)
+    search = simulated_search_tool(latency_s=0.0, jitter_s=0.0)
     bare = ScriptedChatModel(responses=["ok"]).invoke("hi").usage_metadata
     bound = ScriptedChatModel(responses=["ok"]).bind_tools([search]).invoke("hi").usage_metadata
     assert bare is not None and bound is not None
@@ -206,7 +206,7 @@ def test_create_agent_runs_scripted_react_loop() -> None:
     from langchain.agents import create_agent
 
     records: list[ToolCallRecord] = []
-    search = make_search_tool(
+    search = simulated_search_tool(
         latency_s=0.01, jitter_s=0.0, corpus={"Capital of France": "Paris."}, recorder=records
     )
     model = ScriptedChatModel(responses=[TOOL_REPLY, "The capital of France is Paris."])
@@ -223,7 +223,7 @@ def test_create_agent_runs_scripted_react_loop() -> None:
 def test_langgraph_messages_stream_mode_sees_each_token_once() -> None:
     from langchain.agents import create_agent
 
-    search = make_search_tool(latency_s=0.0, jitter_s=0.0)
+    search = simulated_search_tool(latency_s=0.0, jitter_s=0.0)
     model = ScriptedChatModel(responses=[TOOL_REPLY, "Paris it is."])
     agent = create_agent(model, [search])
     chunks = [
@@ -266,7 +266,7 @@ def test_async_calls_overlap() -> None:
 
 def test_search_tool_latency_and_determinism() -> None:
     records: list[ToolCallRecord] = []
-    search = make_search_tool(latency_s=0.1, jitter_s=0.05, seed=3, recorder=records)
+    search = simulated_search_tool(latency_s=0.1, jitter_s=0.05, seed=3, recorder=records)
     assert search.name == "search" and "Search the web" in search.description
     start = time.perf_counter()
     first = search.invoke({"query": "Tokyo population"})
@@ -289,12 +289,14 @@ def test_search_jitter_is_seeded_per_query() -> None:
 
 
 def test_search_corpus_is_case_insensitive() -> None:
-    search = make_search_tool(latency_s=0.0, jitter_s=0.0, corpus={"Capital of France": "Paris."})
+    search = simulated_search_tool(
+        latency_s=0.0, jitter_s=0.0, corpus={"Capital of France": "Paris."}
+    )
     assert search.invoke({"query": "  capital of FRANCE "}) == "Paris."
 
 
 def test_parallel_tool_calls_overlap() -> None:
-    search = make_search_tool(latency_s=0.1, jitter_s=0.0)
+    search = simulated_search_tool(latency_s=0.1, jitter_s=0.0)
     start = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda q: search.invoke({"query": q}), ["a", "b", "c", "d"]))
@@ -312,12 +314,12 @@ def test_parallel_tool_calls_overlap() -> None:
     ],
 )
 def test_math_tool_arithmetic(problem: str, expected: str) -> None:
-    assert make_math_tool(latency_s=0.0).invoke({"problem": problem}) == expected
+    assert simulated_math_tool(latency_s=0.0).invoke({"problem": problem}) == expected
 
 
 @pytest.mark.parametrize("problem", ["__import__('os')", "9 ** 9 ** 9", "x + 1", "age of Obama"])
 def test_math_tool_never_evaluates_code(problem: str) -> None:
-    math = make_math_tool(latency_s=0.0)
+    math = simulated_math_tool(latency_s=0.0)
     out = math.invoke({"problem": problem, "context": ["Obama is 62"]})
     assert out.startswith("Simulated answer") and out == math.invoke(
         {"problem": problem, "context": ["Obama is 62"]}
@@ -326,7 +328,7 @@ def test_math_tool_never_evaluates_code(problem: str) -> None:
 
 def test_math_tool_async_and_latency() -> None:
     records: list[ToolCallRecord] = []
-    math = make_math_tool(latency_s=0.05, recorder=records)
+    math = simulated_math_tool(latency_s=0.05, recorder=records)
     start = time.perf_counter()
     assert asyncio.run(math.ainvoke({"problem": "6 * 7"})) == "42"
     assert 0.045 <= time.perf_counter() - start < 0.5

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import llmcompiler_graph
-from llmcompiler_graph.bench.paper import DATASET_FILES, dataset_dir
+from benchmarks.paper import DATASET_FILES, dataset_dir
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = Path(llmcompiler_graph.__file__).resolve().parent
@@ -54,7 +54,7 @@ def test_the_data_and_its_notices_are_in_the_repository() -> None:
         "README.md",
         "LICENSE-LLMCompiler",
     }
-    assert dataset_dir().is_relative_to(PACKAGE)
+    assert dataset_dir() == REPO / "benchmarks" / "data"
     bfcl = REPO / "tests" / "data" / "bfcl"
     for name in ("BFCL_v4_parallel.json", "BFCL_v4_parallel_multiple.json"):
         assert (bfcl / name).is_file() and (bfcl / "possible_answer" / name).is_file()
@@ -97,17 +97,17 @@ def test_a_lone_clone_runs_the_demo_and_its_data_tests_without_skips(tmp_path: P
     clone = _clone(tmp_path)
     env = _env_for(clone)
     out = tmp_path / "demo-out"
-    # The demo's own code path (`llmcompiler-graph demo`), imported from the clone.
+    # The demo's own code path (`make demo`: python -m benchmarks demo), from the clone's root.
     demo = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys, llmcompiler_graph as p, llmcompiler_graph.cli as c;"
+            "import sys, llmcompiler_graph as p, benchmarks.__main__ as b;"
             "print('package at', p.__file__);"
-            "sys.exit(c.main(sys.argv[1:]))",
+            "sys.exit(b.main(sys.argv[1:]))",
             *("demo", "--questions", "1", "--profile", "instant", "--out", str(out)),
         ],
-        cwd=tmp_path,
+        cwd=clone,
         env=env,
         capture_output=True,
         text=True,

@@ -17,13 +17,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.served import served_plan_format
+from llmcompiler_graph.server import served_plan_format
 from llmcompiler_graph.sim import (
     LatencyProfile,
     ScriptedChatModel,
     ToolCallRecord,
-    make_math_tool,
-    make_search_tool,
+    simulated_math_tool,
+    simulated_search_tool,
 )
 
 # Slow enough that a plan takes ~1 s to stream, so "ran before the stream ended" is robust.
@@ -79,8 +79,8 @@ def build(
         stream_tool_calls=True,
     )
     tools = kwargs.pop("tools", None) or [
-        make_search_tool(latency_s=0.05, jitter_s=0.0, recorder=records),
-        make_math_tool(latency_s=0.05, recorder=records),
+        simulated_search_tool(latency_s=0.05, jitter_s=0.0, recorder=records),
+        simulated_math_tool(latency_s=0.05, recorder=records),
     ]
     app = create_llm_compiler(model, tools, plan_format="tool_calls", **kwargs)
     return app, model, records
@@ -237,7 +237,7 @@ def test_the_context_chooses_the_format_per_run() -> None:
     model = ScriptedChatModel(
         responses=responder(plan(call("math", problem="1 + 1"))), stream_tool_calls=True
     )
-    app = create_llm_compiler(model, [make_math_tool(latency_s=0.0)])
+    app = create_llm_compiler(model, [simulated_math_tool(latency_s=0.0)])
     out = app.invoke({"messages": [("user", "q")]}, context={"plan_format": "tool_calls"})
     assert results(out["messages"])[1].content == "2"
 
@@ -253,12 +253,14 @@ def test_checkpointed_conversation_continues_in_tool_call_format() -> None:
 
 def test_a_model_without_tool_calling_is_refused_with_advice() -> None:
     with pytest.raises(ValueError, match="plan_format='tool_calls' needs a chat model with tool"):
-        create_llm_compiler(FaultyPlanner(chunks=[]), [make_math_tool()], plan_format="tool_calls")
+        create_llm_compiler(
+            FaultyPlanner(chunks=[]), [simulated_math_tool()], plan_format="tool_calls"
+        )
 
 
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="plan_format must be one of 'text', 'tool_calls'"):
-        create_llm_compiler(None, [make_math_tool()], plan_format="json")  # type: ignore[arg-type]
+        create_llm_compiler(None, [simulated_math_tool()], plan_format="json")  # type: ignore[arg-type]
 
 
 def test_the_served_format_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -345,8 +347,8 @@ def test_the_built_in_scripted_model_plans_with_tool_calls_when_asked() -> None:
         "Ed Wood": "Ed Wood (1924-1978) was an American filmmaker.",
     }
     records: list[ToolCallRecord] = []
-    search = make_search_tool(latency_s=0.0, jitter_s=0.0, corpus=corpus, recorder=records)
-    app = create_llm_compiler(None, [search, make_math_tool(latency_s=0.0)])
+    search = simulated_search_tool(latency_s=0.0, jitter_s=0.0, corpus=corpus, recorder=records)
+    app = create_llm_compiler(None, [search, simulated_math_tool(latency_s=0.0)])
     question = {
         "messages": [("user", "Were Scott Derrickson and Ed Wood of the same nationality?")]
     }

@@ -13,8 +13,8 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from llmcompiler_graph import Context
-from llmcompiler_graph.sim import ToolCallRecord, make_search_tool
-from llmcompiler_graph.task_runs import CANCEL_EVENT_KEY
+from llmcompiler_graph.nodes.task_runs import CANCEL_EVENT_KEY
+from llmcompiler_graph.sim import ToolCallRecord, simulated_search_tool
 
 PLAN = (
     "".join(f'{i}. search(query="q{i}")\n' for i in range(1, 5))
@@ -148,7 +148,7 @@ def test_fusion_can_be_turned_off_per_run() -> None:
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_tool_limits_and_priority_from_the_context(mode: str) -> None:
     calls: list[ToolCallRecord] = []
-    search = make_search_tool(latency_s=0.05, jitter_s=0.0, recorder=calls)
+    search = simulated_search_tool(latency_s=0.05, jitter_s=0.0, recorder=calls)
     plan = "".join(f'{i}. search(query="q{i}")\n' for i in range(1, 6)) + "6. join()"
     app = scripted_app(plan, joins=["Action: Finish(ok)"], tools=[search]).app
     context = {"tool_limits": {"search": 2}, "priority": "critical_path"}

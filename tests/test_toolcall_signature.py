@@ -4,7 +4,7 @@
 wrapper's annotations and signature when the graph is built, and gives the copy a subclass
 whose ``_run``/``_arun`` carry resolved hints, so ``BaseTool.run`` does not compile string
 annotations again on every call; a node reads the parts of each call's ``ToolRuntime`` it
-shares once (issue 15, dispatch latency). What a tool receives must not change: its
+shares once (dispatch latency). What a tool receives must not change: its
 ``RunnableConfig`` parameter, its ``callbacks``, its runtime's state and call id; tools
 whose annotations cannot be resolved keep them as written.
 """
@@ -252,7 +252,7 @@ def test_a_tool_class_with_its_own_filter_keeps_it() -> None:
 
 
 def test_the_filters_keys_are_worked_out_when_the_graph_is_built() -> None:
-    # Not on the first call: that call is on a task's way to its tool (issue 15).
+    # Not on the first call: that call is on a task's way to its tool.
     copy = Toolbox([_filter_cases()[1]]).node.tools_by_name["injected"]
     assert "_llmc_removed_keys" in copy.__dict__
     assert {"user", "call_id", "runtime", "callbacks"} <= copy.__dict__["_llmc_removed_keys"]

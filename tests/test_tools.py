@@ -9,9 +9,9 @@ import httpx
 import pytest
 from langchain_core.tools import BaseTool
 
+from llmcompiler_graph.errors import CalculatorError
 from llmcompiler_graph.tools import SearchError, demo_tools, make_search_tool, math, search
 from llmcompiler_graph.tools import demo as tools
-from llmcompiler_graph.tools.calculator import CalculatorError
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage
 
-from llmcompiler_graph import Outcome, create_llm_compiler
-from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, make_search_tool
+from llmcompiler_graph import create_llm_compiler
+from llmcompiler_graph.fetching.jobs import Outcome
+from llmcompiler_graph.sim import ScriptedChatModel, ToolCallRecord, simulated_search_tool
 from llmcompiler_graph.viz import Span, Timeline, plot_plan_dag, plot_timeline, to_spans
 
 pytest.importorskip("matplotlib")
@@ -73,7 +74,7 @@ def test_plan_dag_takes_a_single_plan_message_and_rejects_what_has_no_plan() -> 
 
 
 def test_timeline_records_planner_overlapping_tasks_and_joiner() -> None:
-    search = make_search_tool(latency_s=0.3, jitter_s=0.0)
+    search = simulated_search_tool(latency_s=0.3, jitter_s=0.0)
     plan = '1. search("alpha")\n2. search("beta")\n3. join()'
     app = create_llm_compiler(ScriptedChatModel(responses=[plan, "Action: Finish(x)"]), [search])
     timeline = Timeline()
@@ -113,7 +114,7 @@ def test_timeline_marks_skipped_tasks_and_cuts_timeouts_at_the_limit() -> None:
 
 
 def test_timeline_records_an_async_run() -> None:
-    search = make_search_tool(latency_s=0.1, jitter_s=0.0)
+    search = simulated_search_tool(latency_s=0.1, jitter_s=0.0)
     plan = '1. search("alpha")\n2. search("beta")\n3. join()'
     app = create_llm_compiler(ScriptedChatModel(responses=[plan, "Action: Finish(x)"]), [search])
     timeline = Timeline()

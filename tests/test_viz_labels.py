@@ -13,7 +13,7 @@ from llmcompiler_graph.sim import ScriptedChatModel
 
 pytest.importorskip("matplotlib")
 
-from llmcompiler_graph.bench.plots import plot_gantt, plot_overview, plot_workload
+from benchmarks.plots import plot_gantt, plot_overview, plot_workload
 from llmcompiler_graph.viz import Span, Timeline, plot_timeline
 from llmcompiler_graph.viz._style import clip_text
 

@@ -1,4 +1,4 @@
-"""Whole values (issue 13): ``$N`` reads the value a task returned, never the clipped text.
+"""Whole values: ``$N`` reads the value a task returned, never the clipped text.
 
 Models read results clipped to :data:`MAX_OBSERVATION_CHARS`; a tool input that names an
 earlier round's result, or feeds an approved task, gets the whole value, and an exact

@@ -2,7 +2,7 @@
 
 Starting a thread waits for it to run; the planning round asks the pool for an idle thread
 between the plan's chunks (``TaskFetchingUnit.keep_worker_ready``), so the task completed by
-the next chunk is handed to a thread that is already waiting (issue 15, dispatch latency).
+the next chunk is handed to a thread that is already waiting.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import threading
 
 import pytest
 
-from llmcompiler_graph.executor.workers import WorkerPool
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
+from llmcompiler_graph.fetching.workers import WorkerPool
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -4,10 +4,10 @@
 over copies of the tools whose function also hands its return value to the job (the value
 ``$N`` receives; see :mod:`.toolcall`). :class:`NodeTools` is the toolbox as one node
 execution calls it: the parts of a ``ToolRuntime`` that every call of the node shares are
-read once, when the node starts, not on each call's way to its tool (issue 15).
+read once, when the node starts, not on each call's way to its tool.
 
 Look-ups LangChain repeats on every call are also settled when the graph is built
-(dispatch latency, issue 15): the copy's function has its type hints resolved and its
+(dispatch latency): the copy's function has its type hints resolved and its
 signature fixed (:func:`_settled`), and the copy's class is a subclass of the tool's
 whose ``_run``/``_arun`` only delegate, with resolved hints, and whose filter of injected
 arguments (what callbacks see) knows its keys once (:func:`_settled_class`).
@@ -274,7 +274,7 @@ def _acapture(func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable
 
 
 def _settled(wrapper: F) -> F:
-    """Work out once what LangChain reads from a tool's function on every call (issue 15).
+    """Work out once what LangChain reads from a tool's function on every call.
 
     ``BaseTool.run`` looks up the function's ``RunnableConfig`` parameter
     (``get_type_hints``: string annotations are compiled again each time) and its signature

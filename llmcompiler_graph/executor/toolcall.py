@@ -22,7 +22,7 @@ What a task's result is (its value for ``$N``):
   and ``StructuredTool`` functions; for other ``BaseTool`` classes, the message content).
 
 A tool that calls LangGraph's ``interrupt()`` raises ``GraphInterrupt``; the job records it
-in its :class:`CallRecord` (the node decides what to do, see :mod:`llmcompiler_graph.approval`)
+in its :class:`CallRecord` (the node decides what to do, see :mod:`llmcompiler_graph.nodes.approve`)
 and the task ends with :class:`TaskInterrupted`.
 """
 
@@ -40,6 +40,7 @@ from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 
+from llmcompiler_graph.errors import LLMCompilerError
 from llmcompiler_graph.executor.toolbox import RAW, NodeTools, Toolbox
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.planner.references import substitute, to_text
@@ -71,11 +72,11 @@ class Artifact:
         return self.text
 
 
-class ToolError(Exception):
+class ToolError(LLMCompilerError):
     """Raise for a tool call whose ``ToolMessage`` has ``status="error"`` (its content)."""
 
 
-class TaskInterrupted(Exception):
+class TaskInterrupted(LLMCompilerError):
     """Raise for a task whose tool called ``interrupt()``; it runs again after the resume."""
 
 

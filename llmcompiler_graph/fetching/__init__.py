@@ -6,8 +6,15 @@ Pure Python, no LangChain types. :mod:`.jobs` is the vocabulary (a :class:`~.job
 wait, which are ready, which are skipped because a dependency failed); :mod:`.limits` the
 per-tool concurrency and rate limits; :mod:`.core` the sans-IO scheduler that decides what
 starts and what is emitted (cap, priority, fusion, timeouts, cancellation), answering with
-:mod:`.calls` (a call to make, one job or a fused batch, and the driver's next step); and two
+a step (the calls to make, one job or a fused batch each, and the events to deliver); and two
 thin drivers do the I/O with one API (:mod:`.options`; shared parts in :mod:`.driver`):
-:mod:`.threads` on worker threads and :mod:`.aio` on an asyncio event loop. Jobs are
-submitted one at a time while the plan still streams; nothing polls.
+:mod:`.threads` on worker threads (:mod:`.workers`: daemon threads and the timeout watchdog)
+and :mod:`.aio` on an asyncio event loop. Jobs are submitted one at a time while the plan
+still streams; nothing polls.
 """
+
+from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
+from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
+from llmcompiler_graph.fetching.threads import TaskFetchingUnit
+
+__all__ = ["AsyncTaskFetchingUnit", "Job", "Outcome", "TaskEvent", "TaskFetchingUnit"]

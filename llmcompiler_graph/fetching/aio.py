@@ -17,11 +17,11 @@ import functools
 import time
 from typing import Unpack
 
-from llmcompiler_graph.executor.workers import run_for_loop
-from llmcompiler_graph.fetching.calls import Start, Step
+from llmcompiler_graph.fetching.core import Start, Step
 from llmcompiler_graph.fetching.driver import UnitBase
 from llmcompiler_graph.fetching.jobs import Job, Outcome
 from llmcompiler_graph.fetching.options import UnitOptions
+from llmcompiler_graph.fetching.workers import run_for_loop
 
 __all__ = ["AsyncTaskFetchingUnit"]
 

@@ -2,9 +2,9 @@
 
 :class:`Scheduler` owns everything both drivers share: dependencies (a
 :class:`~.dependencies.DependencyTracker`), the concurrency cap, per-tool limits, which
-ready job goes first (plan order or critical path) and fusion into batched calls (both
-chosen by :mod:`.selection`), the running count and its peak, timeouts, cancellation, and
-every lifecycle event (a call's outcomes per job from :mod:`.calls`). It holds no lock,
+ready job goes first (plan order or critical path) and fusion into batched calls, the
+running count and its peak, timeouts, cancellation, and every lifecycle event (a call's
+outcomes per job). It holds no lock,
 starts no thread and calls no job: like :mod:`graphlib`'s ``get_ready``/``done`` or h11,
 each method returns a :class:`Step` (calls to start, events to deliver in order, and when
 to call :meth:`Scheduler.tick` for a rate limit) and the driver does the I/O:
@@ -19,16 +19,20 @@ to call :meth:`Scheduler.tick` for a rate limit) and the driver does the I/O:
 
 from __future__ import annotations
 
+import inspect
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
-from llmcompiler_graph.fetching.calls import Start, Step, batch_results, failures
+from llmcompiler_graph.errors import SchedulerError
 from llmcompiler_graph.fetching.dependencies import DependencyTracker
 from llmcompiler_graph.fetching.jobs import (
+    BatchForm,
     Job,
     Outcome,
-    SchedulerError,
+    Status,
     TaskEvent,
     check_limits,
     clamp_concurrency,
@@ -36,9 +40,179 @@ from llmcompiler_graph.fetching.jobs import (
     timeout_message,
 )
 from llmcompiler_graph.fetching.limits import RateLimit, ToolLimits
-from llmcompiler_graph.fetching.selection import batch_members, pick
 
-__all__ = ["Priority", "Scheduler"]
+__all__ = [
+    "Priority",
+    "Scheduler",
+    "Start",
+    "Step",
+    "batch_members",
+    "batch_results",
+    "failures",
+    "pick",
+    "ready_in_order",
+    "split",
+]
+
+
+def ready_in_order(dag: DependencyTracker, fifo: bool) -> Iterable[int]:
+    """Return the ready jobs, the one to start first first.
+
+    Args:
+        dag: The run's dependency state.
+        fifo: Plan order (the order they became ready); else the longest chain of
+            dependents first, ties in plan order.
+
+    """
+    if fifo:
+        return dag.ready()
+    return sorted(dag.ready(), key=lambda i: (-dag.chain(i), i))
+
+
+def pick(
+    dag: DependencyTracker, limits: ToolLimits, fifo: bool, free: int, now: float
+) -> tuple[int, int] | None:
+    """Return the next job to start and how many calls of its tool may start at ``now``.
+
+    Args:
+        dag: The run's dependency state.
+        limits: The run's per-tool limits.
+        fifo: See :func:`ready_in_order`.
+        free: How many more calls the concurrency cap allows (the room returned is at most
+            this).
+        now: The clock's time, for rate limits.
+
+    Returns:
+        ``(index, room)``, or ``None`` when no ready job may start now.
+
+    """
+    blocked: set[str] = set()
+    for index in ready_in_order(dag, fifo):
+        name = dag.job(index).name
+        if name in blocked or _held(dag, index):
+            continue
+        room = limits.room(name, now)
+        if room > 0:
+            return index, min(room, free)
+        blocked.add(name)
+    return None
+
+
+def _held(dag: DependencyTracker, index: int) -> bool:
+    """Tell whether ready job ``index`` waits for the plan to close (a whole-plan batch)."""
+    batch = dag.job(index).batch
+    return batch is not None and batch.whole_plan and not dag.closed
+
+
+def batch_members(
+    dag: DependencyTracker, index: int, batch: BatchForm, room: int, fifo: bool
+) -> list[int]:
+    """Return the jobs of the batched call that starts ``index``: it first, then those fused.
+
+    With ``batch.whole_plan`` every ready job of its key joins (the plan has streamed);
+    otherwise only as many as would wait for capacity (``room`` calls of the tool may
+    start), so fusing never delays a call. ``batch.max_size`` caps the call.
+    """
+    same = [
+        i
+        for i in ready_in_order(dag, fifo)
+        if i != index and (b := dag.job(i).batch) is not None and b.key == batch.key
+    ]
+    size = 1
+    if batch.whole_plan:  # the plan has streamed: all ready ones in one call
+        size = len(same) + 1
+    elif len(same) + 1 > room:  # some would wait for capacity: fuse them
+        size = math.ceil((len(same) + 1) / room)
+    if batch.max_size is not None:
+        size = min(size, batch.max_size)
+    return [index, *same[: size - 1]]
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """One call to make: a job, or several jobs of one tool fused into a batched call."""
+
+    jobs: tuple[Job, ...]
+    deps: tuple[Mapping[int, object], ...]
+    started_at: float
+
+    @property
+    def job(self) -> Job:
+        """Return the (first) job of this call; its index identifies the call."""
+        return self.jobs[0]
+
+    @property
+    def fused(self) -> bool:
+        """Tell whether this is a batched call of several jobs."""
+        return len(self.jobs) > 1
+
+    @property
+    def is_async(self) -> bool:
+        """Tell whether :meth:`call` returns a coroutine."""
+        batch = self.job.batch
+        fn = batch.call if self.fused and batch is not None else self.job.fn
+        return inspect.iscoroutinefunction(fn)
+
+    def call(self) -> object:
+        """Make the call (a coroutine for an async job): the job's ``fn``, or its batch."""
+        batch = self.job.batch
+        if not self.fused or batch is None:
+            assert self.job.fn is not None
+            return self.job.fn(self.deps[0])
+        inputs = [j.batch.argument(d) for j, d in zip(self.jobs, self.deps, strict=True) if j.batch]
+        return batch.call(inputs)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What a driver must do after a call into the core."""
+
+    starts: list[Start] = field(default_factory=list)
+    events: list[TaskEvent] = field(default_factory=list)
+    wake_at: float | None = None
+    """When to call :meth:`Scheduler.tick` (a rate-limited tool gets a token), if ever."""
+
+
+def split(start: Start, value: object) -> list[object] | str:
+    """Return a batched call's results, one per job, or what was wrong with ``value``."""
+    if not isinstance(value, list | tuple):
+        return f"a {type(value).__name__}, not a list"
+    if len(value) != len(start.jobs):
+        return f"{len(value)} results"
+    return list(value)
+
+
+def failures(start: Start, describe: Callable[[Job], str]) -> list[tuple[int, str]]:
+    """Return each job's error message, ``describe(job)``, when ``start``'s call failed.
+
+    The message of a job in a batched call names the tasks it shared the call with.
+    """
+    together = f" (in one batched call with tasks {[j.index for j in start.jobs]})"
+    return [(job.index, describe(job) + (together if start.fused else "")) for job in start.jobs]
+
+
+def batch_results(start: Start, value: object) -> list[tuple[int, Status, object, str | None]]:
+    """Return each job's ``(index, status, value, error)`` from batched call's ``value``.
+
+    A result that is an ``Exception`` fails its job alone; a ``value`` that is no list of
+    one result per job fails them all.
+    """
+    results = split(start, value)
+    if isinstance(results, str):
+        count = f"{results} for {len(start.jobs)} tasks"
+        return [
+            (index, "error", None, message)
+            for index, message in failures(
+                start, lambda j: f"task {j.index} '{j.name}' failed: the batch returned {count}"
+            )
+        ]
+    return [
+        (job.index, "error", None, failure_message(job, item))
+        if isinstance(item, Exception)
+        else (job.index, "ok", item, None)
+        for job, item in zip(start.jobs, results, strict=True)
+    ]
+
 
 Priority = Literal["fifo", "critical_path"]
 """Which ready job starts first when more are ready than may run.

@@ -21,7 +21,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import NamedTuple
 
-from llmcompiler_graph.fetching.jobs import Job, Outcome, SchedulerError, Status
+from llmcompiler_graph.errors import SchedulerError
+from llmcompiler_graph.fetching.jobs import Job, Outcome, Status
 
 __all__ = ["DependencyTracker", "Launch"]
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 
-from llmcompiler_graph.executor.workers import WorkerPool
-from llmcompiler_graph.fetching.jobs import Outcome, SchedulerError
+from llmcompiler_graph.errors import SchedulerError
+from llmcompiler_graph.fetching.jobs import Outcome
 from llmcompiler_graph.fetching.options import UnitOptions, scheduler_for
+from llmcompiler_graph.fetching.workers import WorkerPool
 
 __all__ = ["UnitBase"]
 

@@ -10,12 +10,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from llmcompiler_graph.errors import SchedulerError
+
 __all__ = [
     "MAX_CONCURRENCY",
     "BatchForm",
     "Job",
     "Outcome",
-    "SchedulerError",
     "Status",
     "TaskEvent",
     "check_limits",
@@ -32,10 +33,6 @@ MAX_CONCURRENCY = 64
 Each sync call may hold a thread; a context asking for a million once made thousands of
 threads. Drivers clamp ``max_concurrency`` (and per-tool limits) to this value.
 """
-
-
-class SchedulerError(RuntimeError):
-    """Raise when the scheduler is used against its protocol (a caller bug, not a task failure)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from llmcompiler_graph.fetching.jobs import SchedulerError, clamp_concurrency
+from llmcompiler_graph.errors import SchedulerError
+from llmcompiler_graph.fetching.jobs import clamp_concurrency
 
 __all__ = ["RateLimit", "ToolLimits"]
 

@@ -19,11 +19,11 @@ import threading
 from collections.abc import Callable
 from typing import Unpack
 
-from llmcompiler_graph.executor.workers import SerialDelivery, Watchdog
-from llmcompiler_graph.fetching.calls import Start, Step
+from llmcompiler_graph.fetching.core import Start, Step
 from llmcompiler_graph.fetching.driver import UnitBase
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.options import UnitOptions
+from llmcompiler_graph.fetching.workers import SerialDelivery, Watchdog
 
 __all__ = ["TaskFetchingUnit"]
 

@@ -9,3 +9,9 @@ their results are substituted. With ``plan_format="tool_calls"`` the plan is the
 tool calls instead, read while they stream by :mod:`.tool_calls` into the same tasks. Nothing
 here runs a tool or knows about LangGraph.
 """
+
+from llmcompiler_graph.planner.parser import PlanParser, parse_plan
+from llmcompiler_graph.planner.syntax import ToolSpec
+from llmcompiler_graph.planner.tasks import PlannedTask
+
+__all__ = ["PlanParser", "PlannedTask", "ToolSpec", "parse_plan"]

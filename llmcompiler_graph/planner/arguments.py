@@ -154,7 +154,7 @@ def _simple_call(source: str) -> ast.Call | None:
 
     Most calls are ``tool("text")`` or ``tool(name="text", ...)``: this reads them with one
     regular expression, the node :mod:`ast` would build (tests compare the two). Compiling
-    is most of what it costs to read a call at its ``)``, on its way to the tool (issue 15).
+    is most of what it costs to read a call at its ``)``, on its way to the tool.
     Anything else (escapes, numbers, a name repeated or a keyword, positional after named)
     is left to :mod:`ast`.
     """

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 
+from llmcompiler_graph.errors import LLMCompilerError
+
 __all__ = ["ReferenceError_", "dependencies", "substitute", "to_text"]
 
 # `${N}` or `$N` not followed by another digit or by a decimal/thousands part (`$5.00`, `$1,200`).
@@ -23,7 +25,9 @@ REF = re.compile(r"\$\{(\d+)\}|\$(\d+)(?![\d]|[.,]\d)")
 EXACT = re.compile(r"\s*(?:\$\{(\d+)\}|\$(\d+))\s*")
 
 
-class ReferenceError_(ValueError):  # trailing _: the builtin ReferenceError is unrelated
+class ReferenceError_(
+    LLMCompilerError, ValueError
+):  # trailing _: the builtin ReferenceError is unrelated
     """Raise when an argument refers to a task that was not planned before it."""
 
 

@@ -4,20 +4,15 @@ Used by the benchmarks, the offline demo and the tests to run every approach
 deterministically, with realistic model and tool latencies and token costs.
 """
 
-from llmcompiler_graph.sim.models import (
-    CallRecord,
-    Responder,
-    ScriptedChatModel,
-    ScriptExhaustedError,
-    prompt_tokens,
-)
+from llmcompiler_graph.errors import ScriptExhaustedError
+from llmcompiler_graph.sim.models import CallRecord, Responder, ScriptedChatModel, prompt_tokens
 from llmcompiler_graph.sim.profiles import PROFILES, LatencyProfile, cost_of, get_profile
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
 from llmcompiler_graph.sim.tools import (
     ToolCallRecord,
-    make_math_tool,
-    make_search_tool,
     simulated_latency,
+    simulated_math_tool,
+    simulated_search_tool,
 )
 from llmcompiler_graph.sim.toolstream import ToolCallStream, tool_call_stream
 
@@ -33,10 +28,10 @@ __all__ = [
     "cost_of",
     "count_tokens",
     "get_profile",
-    "make_math_tool",
-    "make_search_tool",
     "prompt_tokens",
     "simulated_latency",
+    "simulated_math_tool",
+    "simulated_search_tool",
     "tokenize",
     "tool_call_stream",
 ]

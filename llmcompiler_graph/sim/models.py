@@ -34,6 +34,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from llmcompiler_graph.errors import ScriptExhaustedError
 from llmcompiler_graph.sim.profiles import PROFILES, LatencyProfile, cost_of, get_profile
 from llmcompiler_graph.sim.replies import ReplyTurn, chunk_schedule, streamed_chunks
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
@@ -42,7 +43,6 @@ from llmcompiler_graph.sim.toolstream import tool_call_json
 __all__ = [
     "CallRecord",
     "Responder",
-    "ScriptExhaustedError",
     "ScriptedChatModel",
     "prompt_tokens",
 ]
@@ -73,10 +73,6 @@ class CallRecord:
     end: float
     input_tokens: int
     output_tokens: int
-
-
-class ScriptExhaustedError(RuntimeError):
-    """Raised when a scripted model is called more often than it has replies."""
 
 
 Responder = Callable[[list[BaseMessage]], str | AIMessage]

@@ -23,9 +23,9 @@ from pydantic import BaseModel, Field
 
 __all__ = [
     "ToolCallRecord",
-    "make_math_tool",
-    "make_search_tool",
     "simulated_latency",
+    "simulated_math_tool",
+    "simulated_search_tool",
 ]
 
 
@@ -104,7 +104,7 @@ def _make_tool(
     )
 
 
-def make_search_tool(
+def simulated_search_tool(
     *,
     latency_s: float = 1.0,
     jitter_s: float = 0.2,
@@ -144,7 +144,7 @@ def make_search_tool(
     return _make_tool(name, description, _SearchArgs, answer, latency, recorder)
 
 
-def make_math_tool(
+def simulated_math_tool(
     *,
     latency_s: float = 0.3,
     name: str = "math",

@@ -9,10 +9,10 @@ limits), and :mod:`.jsonschema` builds LangChain tools from JSON-schema function
 ``from llmcompiler_graph.tools import demo_tools``.
 """
 
+from llmcompiler_graph.errors import SearchError
 from llmcompiler_graph.tools.demo import (
     DEFAULT_SEARCH_URL,
     SEARCH_URL_ENV,
-    SearchError,
     demo_tools,
     make_search_tool,
     math,

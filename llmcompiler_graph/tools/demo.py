@@ -31,14 +31,13 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool, tool
 
-from llmcompiler_graph.redact import redact
-from llmcompiler_graph.tools.calculator import CalculatorError, format_number, safe_eval
+from llmcompiler_graph.errors import CalculatorError, SearchError
+from llmcompiler_graph.tools.calculator import format_number, safe_eval
 from llmcompiler_graph.tools.llm_math import make_math_tool
 
 __all__ = [
     "DEFAULT_SEARCH_URL",
     "SEARCH_URL_ENV",
-    "SearchError",
     "demo_tools",
     "make_search_tool",
     "math",
@@ -52,18 +51,6 @@ MAX_RESULT_CHARS = 1500
 USER_AGENT = "llmcompiler-graph (LLMCompiler demo search tool; python-httpx)"
 
 _FIX = f"set {SEARCH_URL_ENV} or use your own search tool"
-
-
-class SearchError(RuntimeError):
-    """The search backend could not be reached or gave an unusable answer.
-
-    The message never holds credentials: URLs in it are redacted (``user:pass@`` and
-    secret-looking query parameters such as ``token=`` become ``***``).
-    """
-
-    def __init__(self, message: str) -> None:
-        """Keep ``message`` with the credentials in its URLs hidden."""
-        super().__init__(redact(message))
 
 
 @tool("math", parse_docstring=True)

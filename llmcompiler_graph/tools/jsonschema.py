@@ -37,8 +37,9 @@ from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
+from llmcompiler_graph.errors import FunctionSpecError
+
 __all__ = [
-    "FunctionSpecError",
     "JsonSchemaTool",
     "arguments_type",
     "python_type",
@@ -76,10 +77,6 @@ _STANDARD = {
 }
 _CLOSED = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 _OPEN = ConfigDict(extra="allow", coerce_numbers_to_str=True)
-
-
-class FunctionSpecError(ValueError):
-    """Raise when a function spec cannot be turned into a tool; the message names the part."""
 
 
 def python_type(schema: Mapping[str, Any], where: str = "parameters") -> Any:

@@ -24,7 +24,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool, StructuredTool
 
-from llmcompiler_graph.tools.calculator import CalculatorError, format_number, safe_eval
+from llmcompiler_graph.errors import CalculatorError
+from llmcompiler_graph.tools.calculator import format_number, safe_eval
 
 __all__ = ["MATH_DESCRIPTION", "MATH_PROMPT", "make_math_tool"]
 

@@ -30,7 +30,7 @@ def plot_benchmark(
 
     Args:
         summary: ``{workload: {approach: row}}`` as returned by
-            ``llmcompiler_graph.bench.report.summarize``; each row needs ``latency_mean_s``,
+            ``benchmarks.report.summarize``; each row needs ``latency_mean_s``,
             ``ideal_mean_s``, ``input_tokens``, ``output_tokens`` and ``vs_ideal``, and
             LLMCompiler's row ``speedup_vs_react``. Approaches are ``react``, ``parallel``
             and ``llmcompiler``.

@@ -17,8 +17,8 @@ from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.sim import (
     ScriptedChatModel,
     ToolCallRecord,
-    make_math_tool,
-    make_search_tool,
+    simulated_math_tool,
+    simulated_search_tool,
 )
 
 
@@ -71,7 +71,7 @@ def scripted_app(
     model = ScriptedChatModel(responses=planner_then_joiner(plans, joins))
     if tools is None:
         tools = [
-            make_search_tool(latency_s=latency_s, jitter_s=0.0, recorder=calls),
-            make_math_tool(latency_s=latency_s, recorder=calls),
+            simulated_search_tool(latency_s=latency_s, jitter_s=0.0, recorder=calls),
+            simulated_math_tool(latency_s=latency_s, recorder=calls),
         ]
     return ScriptedApp(create_llm_compiler(model, list(tools), **options), model, calls)

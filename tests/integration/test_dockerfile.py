@@ -33,6 +33,6 @@ def test_dockerfile_is_generated_from_our_config(tmp_path: Path) -> None:
     assert "ADD . /deps/" in dockerfile  # our package, installed from the build context
     graphs = next(line for line in dockerfile.splitlines() if "LANGSERVE_GRAPHS" in line)
     assert json.loads(graphs.split("=", 1)[1].strip("'")) == {
-        "llmcompiler": "llmcompiler_graph.graph:graph"
+        "llmcompiler": "llmcompiler_graph.server:make_graph"
     }
-    assert config["graphs"] == {"llmcompiler": "llmcompiler_graph.graph:graph"}
+    assert config["graphs"] == {"llmcompiler": "llmcompiler_graph.server:make_graph"}

@@ -15,7 +15,7 @@ from fakes.openai_server import FakeOpenAIServer, split_tokens
 from langchain_core.callbacks import get_usage_metadata_callback
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.sim import ToolCallRecord, make_search_tool
+from llmcompiler_graph.sim import ToolCallRecord, simulated_search_tool
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +79,7 @@ def check(fake: FakeOpenAIServer, calls: list[ToolCallRecord], answer: str) -> N
 
 def test_chat_openai_streams_a_plan_and_the_graph_runs_it(fake: FakeOpenAIServer) -> None:
     calls: list[ToolCallRecord] = []
-    search = make_search_tool(latency_s=0.1, jitter_s=0.0, corpus=CORPUS, recorder=calls)
+    search = simulated_search_tool(latency_s=0.1, jitter_s=0.0, corpus=CORPUS, recorder=calls)
     app = create_llm_compiler("openai:fake-model", [search])
     with get_usage_metadata_callback() as usage:
         out = app.invoke({"messages": [("user", QUESTION)]})
@@ -95,7 +95,7 @@ def test_chat_openai_streams_a_plan_and_the_graph_runs_it(fake: FakeOpenAIServer
 
 def test_chat_openai_async(fake: FakeOpenAIServer) -> None:
     calls: list[ToolCallRecord] = []
-    search = make_search_tool(latency_s=0.1, jitter_s=0.0, corpus=CORPUS, recorder=calls)
+    search = simulated_search_tool(latency_s=0.1, jitter_s=0.0, corpus=CORPUS, recorder=calls)
     app = create_llm_compiler(None, [search])  # model from the run's context
     out = asyncio.run(
         app.ainvoke({"messages": [("user", QUESTION)]}, context={"model": "openai:fake-model"})

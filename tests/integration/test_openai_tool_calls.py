@@ -16,7 +16,7 @@ import pytest
 from fakes.openai_server import FakeOpenAIServer, Reply, split_tokens
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.sim import ToolCallRecord, make_math_tool, make_search_tool
+from llmcompiler_graph.sim import ToolCallRecord, simulated_math_tool, simulated_search_tool
 
 pytestmark = pytest.mark.integration
 
@@ -105,8 +105,8 @@ def records() -> list[ToolCallRecord]:
 
 
 def build(records: list[ToolCallRecord]) -> Any:
-    search = make_search_tool(latency_s=0.05, jitter_s=0.0, corpus=CORPUS, recorder=records)
-    math = make_math_tool(latency_s=0.05, recorder=records)
+    search = simulated_search_tool(latency_s=0.05, jitter_s=0.0, corpus=CORPUS, recorder=records)
+    math = simulated_math_tool(latency_s=0.05, recorder=records)
     return create_llm_compiler("openai:fake-model", [search, math], plan_format="tool_calls")
 
 

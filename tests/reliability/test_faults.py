@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import tool
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.render import MAX_OBSERVATION_CHARS
+from llmcompiler_graph.joiner.rounds import MAX_OBSERVATION_CHARS
 
 from .support import (
     FailingJoiner,
@@ -203,7 +203,7 @@ def test_a_10_mb_result_is_clipped_in_the_transcript_but_passed_whole(kit: Kit, 
     assert by_index["1"].status == "success"
     assert len(by_index["1"].content) < MAX_OBSERVATION_CHARS + 200
     assert "more characters not shown" in by_index["1"].content
-    # Whole in the state, where a later round's or an approved task's $1 reads it (issue 13).
+    # Whole in the state, where a later round's or an approved task's $1 reads it.
     assert len(by_index["1"].artifact["value"]) == 10_000_000
     assert kit.seen and len(kit.seen[0][1]) == 10_000_000  # the dependent got it whole
     assert all(len(str(d)) < 5_000 for k, d in events if k == "custom")

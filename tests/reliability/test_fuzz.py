@@ -101,7 +101,7 @@ FRAGMENTS = [
     "é",
     "\u2028",
     "\t",
-    # chat-model habits the lenient reader accepts (issue 10)
+    # chat-model habits the lenient reader accepts
     "`",
     "Step 2: ",
     "Task 3. ",

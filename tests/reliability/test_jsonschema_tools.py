@@ -6,13 +6,9 @@ from typing import Any
 
 import pytest
 
-from llmcompiler_graph.render import describe_tools, tool_spec
-from llmcompiler_graph.tools.jsonschema import (
-    FunctionSpecError,
-    standard_schema,
-    tool_from_spec,
-    tools_from_specs,
-)
+from llmcompiler_graph.errors import FunctionSpecError
+from llmcompiler_graph.planner.tool_specs import describe_tools, tool_spec
+from llmcompiler_graph.tools.jsonschema import standard_schema, tool_from_spec, tools_from_specs
 
 SPEC: dict[str, Any] = {
     "name": "travel.book",

@@ -18,9 +18,9 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import tool
 
 from llmcompiler_graph import create_llm_compiler
+from llmcompiler_graph.errors import CalculatorError
 from llmcompiler_graph.sim import ScriptedChatModel
 from llmcompiler_graph.tools import math as math_tool
-from llmcompiler_graph.tools.calculator import CalculatorError
 
 from .support import reporting_joiner, run_bounded, scripted_planner
 

@@ -22,7 +22,7 @@ from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
-from llmcompiler_graph.sim import ScriptedChatModel, make_math_tool
+from llmcompiler_graph.sim import ScriptedChatModel, simulated_math_tool
 
 TOOLS = {
     "search": ToolSpec("search", ("query",), frozenset({"query"})),
@@ -199,7 +199,7 @@ def test_the_graph_gives_the_same_results_however_the_calls_are_split(
     joiner = ScriptedChatModel(responses=["Thought: done.\nAction: Finish(ok)"])
     app = create_llm_compiler(
         ChunkedToolCalls(groups=grouped),
-        [make_math_tool(latency_s=0.0)],
+        [simulated_math_tool(latency_s=0.0)],
         joiner_model=joiner,
         plan_format="tool_calls",
     )

@@ -1,0 +1,236 @@
+"""Asking the planner: its prompt, and its stream (with ``stop`` where the model takes it).
+
+:func:`build_planner_messages` writes the planner's prompt for a turn (the paper's text
+format, or native tool calls); :func:`stream_plan` / :func:`astream_plan` stream its reply
+for :mod:`llmcompiler_graph.nodes.round`, which parses and schedules it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+)
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.tools import BaseTool
+
+from llmcompiler_graph.context import Settings
+from llmcompiler_graph.errors import PlanFormatError
+from llmcompiler_graph.executor.toolcall import message_text
+from llmcompiler_graph.joiner.rounds import clip, fair_cap, render_rounds
+from llmcompiler_graph.nodes.transcript import fit_history
+from llmcompiler_graph.planner import prompts
+from llmcompiler_graph.planner.parser import END_OF_PLAN
+from llmcompiler_graph.planner.tool_specs import describe_tools
+from llmcompiler_graph.state import KIND, Round, Turn, planned_tasks
+
+__all__ = [
+    "PlannerModel",
+    "astream_plan",
+    "bind_planner",
+    "build_planner_messages",
+    "replay_round",
+    "stream_plan",
+    "tool_call_planner_messages",
+]
+
+
+PlannerModel = BaseChatModel | Runnable[LanguageModelInput, BaseMessage]
+"""The planner as a round streams it: the chat model, or the model bound to the tools."""
+
+_CALL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def bind_planner(
+    model: BaseChatModel, tools: Sequence[BaseTool], settings: Settings
+) -> PlannerModel:
+    """Return the planner to stream: ``model`` itself for text plans, bound to ``tools`` else.
+
+    Raises:
+        PlanFormatError: For ``tool_calls`` with a model that has no tool calling.
+
+    """
+    if settings.plan_format != "tool_calls":
+        return model
+    try:
+        return model.bind_tools(list(tools))
+    except NotImplementedError:
+        raise PlanFormatError(
+            f"plan_format='tool_calls' needs a chat model with tool calling (bind_tools); "
+            f"{type(model).__name__} has none. Use plan_format='text' with this model."
+        ) from None
+
+
+def tool_call_planner_messages(
+    turn: Turn, tools: Sequence[BaseTool], settings: Settings
+) -> list[BaseMessage]:
+    """Build the tool-calling planner's prompt: rules, history, question, earlier rounds."""
+    next_index = turn.next_index
+    examples = f"\nExamples:\n{settings.examples.strip()}\n" if settings.examples else ""
+    template = settings.planner_prompt
+    if template == prompts.PLANNER_PROMPT:  # not replaced by the user: this format's default
+        template = prompts.TOOL_CALLS_PLANNER_PROMPT
+    system = prompts.fill(
+        template,
+        tools=describe_tools(list(tools)),
+        num_tools=len(tools),
+        num_tools_plus_one=len(tools) + 1,
+        examples=examples,
+        next_index=next_index,
+    )
+    rounds: list[BaseMessage] = []
+    for number, round_ in enumerate(turn.rounds, start=1):
+        rounds += replay_round(round_)
+        feedback = f"Feedback: {round_.feedback}" if round_.feedback else ""
+        if number < len(turn.rounds):
+            if feedback:
+                rounds.append(HumanMessage(feedback))
+        else:
+            replan = prompts.fill(prompts.TOOL_CALLS_REPLAN_PROMPT, next_index=next_index)
+            rounds.append(HumanMessage(f"{feedback}\n\n{replan}".strip()))
+    # The same prompt budget as text plans: results clipped fairly, history gets the rest.
+    budget = settings.prompt_budget_chars
+    used = _fit_results(rounds, budget)
+    history = fit_history(turn.history, max(budget - used, budget // 4))
+    question = turn.question.content if turn.question is not None else ""
+    return [SystemMessage(system), *history, HumanMessage(question), *rounds]
+
+
+def _fit_results(messages: list[BaseMessage], budget: int) -> int:
+    """Clip the tool messages' texts to share ``budget`` fairly; return the characters used."""
+    results = [i for i, m in enumerate(messages) if isinstance(m, ToolMessage)]
+    sizes = [len(message_text(messages[i].content)) for i in results]
+    others = sum(len(message_text(m.content)) for m in messages) - sum(sizes)
+    cap = fair_cap(sizes, max(budget - others - 45 * len(sizes), 0))
+    for i, size in zip(results, sizes, strict=True):
+        if cap is not None and size > cap:
+            text = clip(message_text(messages[i].content), cap)
+            messages[i] = messages[i].model_copy(update={"content": text})
+    return sum(len(message_text(m.content)) for m in messages)
+
+
+def replay_round(round_: Round) -> list[BaseMessage]:
+    """Return a round as the model's own tool calling: its calls, then one result per call."""
+    results = {m.tool_call_id: m for m in round_.results}
+    calls: list[ToolCall] = []
+    answers: list[BaseMessage] = []
+    for task in planned_tasks(round_.plan):
+        call_id = str(task.get("id"))
+        name = str(task.get("name") or "")
+        name = name if _CALL_NAME.match(name) else "invalid_call"
+        args = task.get("args")
+        calls.append(ToolCall(name=name, args=args if isinstance(args, dict) else {}, id=call_id))
+        answers.append(
+            ToolMessage(
+                content=_labelled(int(task["index"]), results.get(call_id)),
+                tool_call_id=call_id,
+                name=name,
+            )
+        )
+    text = message_text(round_.plan.content)
+    marker: Any = round_.plan.additional_kwargs.get(KIND, {})
+    if isinstance(marker, dict) and marker.get("error") and str(marker["error"]) not in text:
+        text = f"{text}\n[{marker['error']}]".strip()
+    if not calls and not text:
+        return []
+    return [AIMessage(content=text, tool_calls=calls), *answers]
+
+
+def _labelled(index: int, result: ToolMessage | None) -> str:
+    label = f"${index}" if index > 0 else "(unnumbered)"
+    if result is None:
+        return f"Call {label}: no result (it did not run)"
+    if result.status == "error":
+        return f"Call {label} failed: {message_text(result.content)}"
+    return f"Call {label} returned: {message_text(result.content)}"
+
+
+def build_planner_messages(
+    turn: Turn, tools: list[BaseTool], settings: Settings
+) -> list[BaseMessage]:
+    """Build the planner's prompt: system rules and tools, history, question, earlier rounds."""
+    if settings.plan_format == "tool_calls":
+        return tool_call_planner_messages(turn, tools, settings)
+    next_index = turn.next_index
+    given = settings.examples
+    shown = prompts.default_examples([t.name for t in tools]) if given is None else given
+    examples = f"\nExamples:\n{shown.strip()}\n" if shown else ""
+    system = prompts.fill(
+        settings.planner_prompt,
+        tools=describe_tools(tools),
+        num_tools=len(tools),
+        num_tools_plus_one=len(tools) + 1,
+        examples=examples,
+        next_index=next_index,
+    )
+    # The earlier rounds and the earlier conversation share the prompt budget, rounds first.
+    budget = settings.prompt_budget_chars
+    rounds = render_rounds(turn.rounds, budget) if turn.rounds else ""
+    history = fit_history(turn.history, max(budget - len(rounds), budget // 4))
+    messages: list[BaseMessage] = [SystemMessage(system), *history]
+    question = turn.question.content if turn.question is not None else ""
+    messages.append(HumanMessage(question))
+    if turn.rounds:
+        replan = prompts.fill(prompts.REPLAN_PROMPT, next_index=next_index)
+        messages.append(HumanMessage(f"{rounds}\n\n{replan}"))
+    return messages
+
+
+def _refuses_stop(exc: Exception) -> bool:
+    """Tell whether a model's error is its refusal of the ``stop`` parameter."""
+    return "stop" in str(exc).lower()
+
+
+def stream_plan(
+    model: PlannerModel, messages: list[BaseMessage], config: RunnableConfig, *, stop: bool
+) -> Iterator[Any]:
+    """Stream the plan with ``stop=["<END_OF_PLAN>"]``, so a chatty model stops.
+
+    A model that refuses the parameter before sending anything is asked again without it.
+    Tool-call plans have no end marker: they stream as they are.
+    """
+    with_stop = {"stop": [END_OF_PLAN]} if stop else {}
+    started = False
+    for kwargs in (with_stop, {}):
+        stream = model.stream(messages, config, **kwargs)
+        try:
+            for chunk in stream:
+                started = True
+                yield chunk
+            return
+        except Exception as exc:
+            if started or not kwargs or not _refuses_stop(exc):
+                raise
+        finally:
+            if isinstance(stream, Generator):  # stop the model's stream early
+                stream.close()
+
+
+async def astream_plan(
+    model: PlannerModel, messages: list[BaseMessage], config: RunnableConfig, *, stop: bool
+) -> AsyncIterator[Any]:
+    """Do what :func:`stream_plan` does with ``model.astream``."""
+    with_stop = {"stop": [END_OF_PLAN]} if stop else {}
+    started = False
+    for kwargs in (with_stop, {}):
+        stream = model.astream(messages, config, **kwargs)
+        try:
+            async for chunk in stream:
+                started = True
+                yield chunk
+            return
+        except Exception as exc:
+            if started or not kwargs or not _refuses_stop(exc):
+                raise
+        finally:
+            if isinstance(stream, AsyncGenerator):  # stop the model's stream early
+                await stream.aclose()

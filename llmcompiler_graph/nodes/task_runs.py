@@ -1,0 +1,273 @@
+"""What every node that runs tool tasks shares: earlier results, events, jobs and units.
+
+A planning round (:mod:`llmcompiler_graph.nodes.round`) and an approval pass
+(:mod:`llmcompiler_graph.nodes.approve`) each hold a :class:`TaskRun` (composition: neither
+derives from the other) and run their jobs through it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
+
+from langchain_core.messages import BaseMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.errors import GraphBubbleUp
+
+from llmcompiler_graph.context import Settings
+from llmcompiler_graph.executor.toolbox import NodeTools, Toolbox
+from llmcompiler_graph.executor.toolcall import (
+    Artifact,
+    CallRecord,
+    message_text,
+    result_text,
+    tool_job,
+    unwrap_artifacts,
+)
+from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
+from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome, TaskEvent
+from llmcompiler_graph.fetching.limits import RateLimit
+from llmcompiler_graph.fetching.threads import TaskFetchingUnit
+from llmcompiler_graph.nodes.events import EventRelay, EventSink
+from llmcompiler_graph.nodes.journal import Entry, Journal, replayed_outcomes
+from llmcompiler_graph.nodes.transcript import direct_answer, result_message
+from llmcompiler_graph.planner.references import substitute
+from llmcompiler_graph.planner.tasks import PlannedTask
+from llmcompiler_graph.state import Turn, result_record
+
+__all__ = [
+    "CANCEL_EVENT_KEY",
+    "BatchTool",
+    "TaskRun",
+    "TaskRunArgs",
+    "arun_jobs",
+    "prior_outcomes",
+    "replay_job",
+    "run_jobs",
+]
+
+CANCEL_EVENT_KEY = "llmcompiler_cancel_event"
+"""Key of the run's cancel event (a ``threading.Event``) in a tool's ``config["configurable"]``.
+
+It is set when the run is cancelled or abandoned (an asyncio cancel, leaving a ``stream``
+early): a long-running sync tool may check ``event.is_set()`` (or ``event.wait(s)``) and
+stop early. Its result would be discarded anyway.
+"""
+
+Unit = TypeVar("Unit", TaskFetchingUnit, AsyncTaskFetchingUnit)
+
+BatchCall = Callable[[list[Any]], Any]
+BatchTool = BatchCall | tuple[BatchCall, BatchCall]
+"""A tool's batched form: ``many(inputs) -> results`` (sync or async), or ``(sync, async)``.
+
+Each input is the task's only argument's value if it has one argument (``search_many``
+gets the queries), else its argument dict; it returns one result per input, in order (an
+``Exception`` in the list fails that task alone). If the call raises, or returns a list of
+another length, every fused task fails with that error; tasks are never retried singly.
+"""
+
+
+def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
+    """Rebuild outcomes of this question's earlier results, for ``$N`` references to them."""
+    outcomes: dict[int, Outcome] = {}
+    for round_ in turn.rounds:
+        for message in round_.results:
+            artifact = result_record(message)
+            index = artifact.get("index")
+            if not isinstance(index, int) or index <= 0:
+                continue
+            status = artifact.get("status", "error" if message.status == "error" else "ok")
+            value = artifact["value"] if "value" in artifact else message.content
+            if "value" in artifact and artifact is not message.artifact:
+                # The tool made its own artifact: "$N" in text is the content, as it was.
+                value = Artifact(value, message_text(message.content))
+            outcomes[index] = Outcome(index, str(message.name or ""), status, value=value)
+    return outcomes
+
+
+class TaskRunArgs(TypedDict):
+    """What a node hands a :class:`TaskRun`: the question so far and how to run tools."""
+
+    turn: Turn
+    settings: Settings
+    tools: Mapping[str, BaseTool]
+    config: RunnableConfig
+    emit: EventSink
+    asynchronous: NotRequired[bool]
+    propagate_interrupts: NotRequired[bool]
+    batches: NotRequired[Mapping[str, BatchTool]]
+
+
+class TaskRun:
+    """Earlier results, task events, and how planned tasks become jobs and which unit runs them."""
+
+    def __init__(self, **args: Unpack[TaskRunArgs]) -> None:
+        """Prepare; create it on the node's thread (see :class:`EventRelay`)."""
+        self.turn = args["turn"]
+        self.settings = args["settings"]
+        self.prior = prior_outcomes(self.turn)
+        self.events = EventRelay(args["emit"])
+        self.config = args["config"]
+        self.cancel_event = threading.Event()
+        configurable = {**self.config.get("configurable", {}), CANCEL_EVENT_KEY: self.cancel_event}
+        self._tool_config: RunnableConfig = {**self.config, "configurable": configurable}
+        self._tools = args["tools"]
+        # What every tool call of this node shares, read once (on the node's thread).
+        self._calls: NodeTools | Mapping[str, BaseTool] = (
+            NodeTools(self._tools, self._tool_config)
+            if isinstance(self._tools, Toolbox)
+            else self._tools
+        )
+        self._asynchronous = args.get("asynchronous", False)
+        self._batches = args.get("batches", {}) if self.settings.fuse != "off" else {}
+        self.record = CallRecord()
+        self.propagate_interrupts = args.get("propagate_interrupts", False)
+        """Let a tool's interrupt end the node (else it is recorded; see :meth:`waiting`)."""
+        self.journal = Journal(self.config)
+        self.replayed: dict[int, Outcome] = {}
+
+    def resume(self, entries: list[Entry]) -> None:
+        """Take the outcomes an earlier attempt of this node recorded (see :mod:`.durable`)."""
+        self.replayed = replayed_outcomes(entries)
+        for entry in entries:
+            message = entry.get("message") if entry.get("kind") == "result" else None
+            if isinstance(message, ToolMessage) and entry.get("index") in self.replayed:
+                self.record.messages[int(entry["index"])] = message
+
+    def job(self, task: PlannedTask, call_id: str | None = None) -> Job:
+        """Make the job that calls ``task``'s tool (fusable if the tool has a batched form).
+
+        ``call_id`` is the plan's tool call id for the task. After a crash, a task whose
+        outcome the journal recorded replays it instead.
+        """
+        recorded = self.replayed.get(task.index)
+        if recorded is not None and task.error is None:
+            return replay_job(task, recorded)
+        job = tool_job(
+            task,
+            self._calls,
+            self._tool_config,
+            asynchronous=self._asynchronous,
+            call_id=call_id,
+            record=self.record,
+            catch_interrupts=not self.propagate_interrupts,
+        )
+        batched = self._batches.get(task.name)
+        if batched is None or job.fn is None:
+            return job
+        sync, asynchronous = batched if isinstance(batched, tuple) else (batched, batched)
+        call = asynchronous if self._asynchronous else sync
+
+        def argument(deps: Mapping[int, object]) -> object:
+            args = unwrap_artifacts(substitute(task.args, task.deps, deps, result_text))
+            if isinstance(args, Mapping) and len(args) == 1:
+                return next(iter(args.values()))
+            return args
+
+        whole_plan = self.settings.fuse == "plan"
+        return replace(job, batch=BatchForm(task.name, argument, call, whole_plan=whole_plan))
+
+    def on_event(self, event: TaskEvent) -> None:
+        """Relay a task event, and record in the journal how each task that ran ended."""
+        self.events(event)
+        outcome = event.outcome
+        if (
+            event.kind == "finished"
+            and outcome is not None
+            and outcome.started_at is not None  # it ran (not skipped, not a planning error)
+            and outcome.index not in self.replayed
+            and outcome.index not in self.record.interrupts  # it runs again after the answer
+            and not self.cancel_event.is_set()  # a cancelled call did not finish: run it again
+        ):
+            self.journal.record_outcome(outcome, self.record.messages.get(outcome.index))
+
+    def unit(self, kind: type[Unit]) -> Unit:
+        """Create a task fetching unit of ``kind`` that reports to this run's events."""
+        return kind(
+            max_concurrency=self.settings.max_concurrency,
+            timeout=self.settings.task_timeout,
+            # Without a listener or a journal, the unit need not hand its events on at all.
+            on_event=None if self.events.silent and not self.journal.enabled else self.on_event,
+            completed=self.prior,
+            cancel_event=self.cancel_event,
+            propagate=(GraphBubbleUp,) if self.propagate_interrupts else (),
+            tool_limits=self.settings.tool_limits,
+            rate_limits={n: _rate(r) for n, r in (self.settings.tool_rate_limits or {}).items()},
+            priority="critical_path" if self.settings.priority == "critical_path" else "fifo",
+        )
+
+    def waiting(self, tasks: Iterable[PlannedTask]) -> set[int]:
+        """Return the tasks whose tool asked for input (``interrupt``) and all that need them.
+
+        They get no result now: they run again after the human's answer (``approve`` node).
+        """
+        waiting = set(self.record.interrupts)
+        for task in tasks:  # in plan order: a task's dependencies come before it
+            if task.deps & waiting:
+                waiting.add(task.index)
+        return waiting
+
+    def results(
+        self, tasks: Iterable[tuple[PlannedTask, str]], outcomes: Mapping[int, Outcome]
+    ) -> list[BaseMessage]:
+        """Return the result messages of ``(task, call id)`` pairs that finished, in order.
+
+        When a task of a ``return_direct`` tool succeeded, the first such result also
+        becomes the answer (an ``AIMessage``), and the joiner is not called.
+        """
+        pairs = list(tasks)
+        waiting = self.waiting(task for task, _ in pairs)
+        messages: list[BaseMessage] = []
+        direct: BaseMessage | None = None
+        for task, the_id in pairs:
+            if task.index not in outcomes or task.index in waiting:
+                continue
+            outcome = outcomes[task.index]
+            message = result_message(
+                the_id, task.name, outcome, self.record.messages.get(task.index)
+            )
+            messages.append(message)
+            tool = self._tools.get(task.name)
+            if direct is None and outcome.ok and tool is not None and tool.return_direct:
+                direct = direct_answer(message)
+        return [*messages, direct] if direct is not None else messages
+
+
+def replay_job(task: PlannedTask, recorded: Outcome) -> Job:
+    """Make a job that ends as ``recorded`` without calling the tool again."""
+    if not recorded.ok:
+        return Job(task.index, task.name, None, frozenset(), recorded.error, task.args)
+    value = recorded.value
+    return Job(task.index, task.name, lambda _deps: value, frozenset(), None, task.args)
+
+
+def _rate(value: object) -> RateLimit:
+    # A number of requests per second, or a langchain_core InMemoryRateLimiter's numbers.
+    per_second = getattr(value, "requests_per_second", value)
+    burst = getattr(value, "max_bucket_size", 1)
+    return RateLimit(float(per_second), burst=max(1, int(burst)))  # type: ignore[arg-type]
+
+
+def run_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
+    """Run jobs known up front on worker threads; return their outcomes by index."""
+    with run.unit(TaskFetchingUnit) as tfu:
+        for job in jobs:
+            tfu.submit(job)
+        tfu.close()
+        outcomes = tfu.wait()
+    run.journal.flush()
+    return outcomes
+
+
+async def arun_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
+    """Run jobs known up front on the event loop; return their outcomes by index."""
+    async with run.unit(AsyncTaskFetchingUnit) as tfu:
+        for job in jobs:
+            tfu.submit(job)
+        tfu.close()
+        outcomes = await tfu.wait()
+    await run.journal.aflush()
+    return outcomes

@@ -1,0 +1,169 @@
+"""Record a round in the conversation: the plan as tool calls, each result as a ToolMessage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+from llmcompiler_graph.executor.toolcall import Artifact, message_text, result_text
+from llmcompiler_graph.fetching.jobs import Outcome
+from llmcompiler_graph.joiner.rounds import clip
+from llmcompiler_graph.planner.tasks import PlannedTask
+from llmcompiler_graph.redact import redact
+from llmcompiler_graph.state import KIND
+
+__all__ = [
+    "call_id",
+    "direct_answer",
+    "fit_history",
+    "jsonable",
+    "observation",
+    "plan_message",
+    "result_message",
+    "storable",
+]
+
+_SERDE = JsonPlusSerializer()
+
+
+def plan_message(
+    tasks: Sequence[PlannedTask],
+    content: str,
+    *,
+    tag: str,
+    thought: str | None,
+    error: str | None,
+    held: Sequence[int] = (),
+    interrupted: Sequence[int] = (),
+) -> AIMessage:
+    """Return the plan as an ``AIMessage`` whose ``tool_calls`` are the tasks.
+
+    The full task records (number, tool, arguments, dependencies, thought, source line,
+    call id) are kept under ``additional_kwargs["llmcompiler"]``, with ``held`` listing
+    tasks that wait for a human (approval, or a tool's own ``interrupt``: ``interrupted``).
+    """
+    records, calls = [], []
+    for task in tasks:
+        the_id = call_id(tag, task.index)
+        args = jsonable(task.args)
+        records.append(
+            {
+                "index": task.index,
+                "name": task.name,
+                "args": args,
+                "deps": sorted(task.deps),
+                "thought": task.thought,
+                "line": task.line,
+                "id": the_id,
+            }
+        )
+        name = task.name or "invalid_task"
+        calls.append({"name": name, "args": args, "id": the_id, "type": "tool_call"})
+    marker = {
+        "kind": "plan",
+        "tasks": records,
+        "thought": thought,
+        "error": error,
+        "held": list(held),
+        "interrupted": list(interrupted),
+    }
+    return AIMessage(
+        content=content, tool_calls=calls, name="planner", additional_kwargs={KIND: marker}
+    )
+
+
+def call_id(tag: str, index: int) -> str:
+    """Return the tool call id of task ``index`` in the plan tagged ``tag``."""
+    return f"llmc_{tag}_{index if index > 0 else f'x{-index}'}"
+
+
+def result_message(
+    call_id: str, name: str, outcome: Outcome, message: ToolMessage | None = None
+) -> ToolMessage:
+    """Return a task's result (``status="error"`` for any failure) answering its tool call.
+
+    ``message`` is the ``ToolMessage`` the tool call produced, if any: its content (clipped)
+    and its artifact are kept. The task's record ``{"index", "status", "value"}`` is the
+    ``artifact`` when the tool made none, else it is kept under
+    ``additional_kwargs["llmcompiler"]`` (read it with
+    :func:`llmcompiler_graph.state.result_record`).
+    """
+    record: dict[str, Any] = {"index": outcome.index, "status": outcome.status}
+    if outcome.ok:
+        # The whole value, for ``$N`` in later rounds and approved tasks: the clip below is
+        # only for what models read. The checkpointer must be able to store it; a value it
+        # cannot (a plain object, a function) is kept as its full text.
+        value = outcome.value.value if isinstance(outcome.value, Artifact) else outcome.value
+        record["value"] = value if storable(value) else observation(outcome)
+    artifact: Any = record
+    marker: dict[str, Any] = {"kind": "result", "index": outcome.index, "status": outcome.status}
+    content: Any = clip(observation(outcome))
+    if message is not None and outcome.ok:
+        if message.artifact is not None:
+            artifact, marker = message.artifact, {"kind": "result", **record}
+        # The tool's own content: text (clipped), or content blocks (text, images) whole.
+        content = clip(message.content) if isinstance(message.content, str) else message.content
+    return ToolMessage(
+        content=content,
+        tool_call_id=call_id,
+        name=name or "invalid_task",
+        status="success" if outcome.ok else "error",
+        artifact=artifact,
+        additional_kwargs={KIND: marker},
+    )
+
+
+def fit_history(messages: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
+    """Return the newest earlier messages that fit ``budget`` characters, oldest first.
+
+    Each message is first clipped to a quarter of the budget, so one huge answer (a
+    failed joiner's, say) cannot crowd out the rest or break every later question.
+    """
+    kept: list[BaseMessage] = []
+    room = budget
+    for message in reversed(messages):
+        text = message_text(message.content)
+        if len(text) > budget // 4:
+            message = message.model_copy(update={"content": clip(text, budget // 4)})
+            text = str(message.content)
+        if len(text) > room:
+            break
+        kept.append(message)
+        room -= len(text)
+    return kept[::-1]
+
+
+def observation(outcome: Outcome) -> str:
+    """Return what the joiner reads for an outcome: the result's text, or the error.
+
+    Errors have credentials in their URLs hidden (:func:`~llmcompiler_graph.redact.redact`):
+    a last line of defence for tools that quote a secret URL in their exception.
+    """
+    return result_text(outcome.value) if outcome.ok else redact(str(outcome.error))
+
+
+def jsonable(value: object) -> Any:
+    """Return ``value`` as plain JSON data (unknown objects become strings)."""
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return str(value)
+
+
+def storable(value: object) -> bool:
+    """Tell whether LangGraph's checkpoint serializer can store ``value`` as it is."""
+    try:
+        _SERDE.dumps_typed(value)
+    except Exception:  # any failure means "not as it is"; the caller keeps the text
+        return False
+    return True
+
+
+def direct_answer(result: ToolMessage) -> AIMessage:
+    """Return the answer made of a ``return_direct`` tool's result (the joiner is skipped)."""
+    marker = {"kind": "answer", "thought": None, "return_direct": result.name}
+    return AIMessage(content=result.content, name="joiner", additional_kwargs={KIND: marker})
