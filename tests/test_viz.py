@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
+from langchain_core.tools import tool
 
 from llmcompiler_graph import create_llm_compiler
 from llmcompiler_graph.fetching.jobs import Outcome
@@ -74,7 +76,14 @@ def test_plan_dag_takes_a_single_plan_message_and_rejects_what_has_no_plan() -> 
 
 
 def test_timeline_records_planner_overlapping_tasks_and_joiner() -> None:
-    search = simulated_search_tool(latency_s=0.3, jitter_s=0.0)
+    both_running = threading.Barrier(2, timeout=30)  # neither returns before both started
+
+    @tool
+    def search(query: str) -> str:
+        """Search."""
+        both_running.wait()
+        return f"about {query}"
+
     plan = '1. search("alpha")\n2. search("beta")\n3. join()'
     app = create_llm_compiler(ScriptedChatModel(responses=[plan, "Action: Finish(x)"]), [search])
     timeline = Timeline()
