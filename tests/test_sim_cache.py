@@ -11,8 +11,10 @@ from llmcompiler_graph.sim.cache import (
     CacheHit,
     PrefixCache,
     breakpoint_positions,
+    common_prefix_tokens,
     cost_with_cache,
     prompt_token_count,
+    servable,
 )
 
 BREAK = {"type": "ephemeral"}
@@ -147,3 +149,18 @@ def test_cost_discounts_cached_tokens_and_charges_writes() -> None:
     assert anthropic == pytest.approx(((100 + 1500 * 0.1 + 400 * 1.25) * 10 + 100 * 30) / 1e6)
     # Without rules the counts are ignored: no cache, no discount.
     assert cost_with_cache(profile, 2000, 100, cached_tokens=1408) == pytest.approx(plain)
+
+
+def test_common_prefix_and_what_a_cache_can_serve_of_it() -> None:
+    first = [SystemMessage(words(1500)), HumanMessage(words(10, "wxyz"))]
+    replan = [*first, HumanMessage(words(200, "mnop"))]
+    assert common_prefix_tokens(first, replan) == 1510
+    assert common_prefix_tokens(first, [SystemMessage(words(1500)), AIMessage("wxyz")]) == 1500
+    assert common_prefix_tokens([HumanMessage("a b")], [SystemMessage("a b")]) == 0
+    assert servable(CACHE_RULES["openai"], 1510) == 1408
+    assert servable(CACHE_RULES["openai"], 1000) == 0
+    assert servable(CACHE_RULES["anthropic"], 1510) == 1510
+    # The replan reads what the first prompt left, up to its new rounds (rounded down).
+    cache = PrefixCache("openai")
+    cache.serve(first)
+    assert cache.serve(replan).cached_tokens == servable(cache.rules, 1510)

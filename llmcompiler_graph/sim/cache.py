@@ -44,8 +44,10 @@ __all__ = [
     "CacheRules",
     "PrefixCache",
     "breakpoint_positions",
+    "common_prefix_tokens",
     "cost_with_cache",
     "prompt_token_count",
+    "servable",
 ]
 
 _LOOKBACK_BLOCKS = 20
@@ -194,6 +196,39 @@ def _segments(
 def prompt_token_count(messages: Sequence[BaseMessage], tools: Sequence[Any] = ()) -> int:
     """Count a prompt's tokens the way the cache reads it (equal to ``sim.prompt_tokens``)."""
     return sum(len(tokens) for _, tokens, _ in _segments(messages, tools))
+
+
+def common_prefix_tokens(
+    first: Sequence[BaseMessage], second: Sequence[BaseMessage], tools: Sequence[Any] = ()
+) -> int:
+    """Return how many leading tokens two prompts share (a message's role is part of it)."""
+    shared = 0
+    for (role_a, tokens_a, _), (role_b, tokens_b, _) in zip(
+        _segments(first, tools), _segments(second, tools), strict=False
+    ):
+        if role_a != role_b:
+            break
+        for token_a, token_b in zip(tokens_a, tokens_b, strict=False):
+            if token_a != token_b:
+                return shared
+            shared += 1
+        if len(tokens_a) != len(tokens_b):
+            break
+    return shared
+
+
+def servable(rules: CacheRules, tokens: int) -> int:
+    """Return the most of a ``tokens``-long prefix seen before that ``rules`` serve from cache.
+
+    For automatic caches it is the prefix rounded down to a hit's granularity (0 below the
+    minimum); explicit caches serve a prefix that ends at a breakpoint whole.
+    """
+    if tokens < rules.min_tokens:
+        return 0
+    if rules.explicit:
+        return tokens
+    step = max(rules.block_tokens, 1)
+    return rules.min_tokens + (tokens - rules.min_tokens) // step * step
 
 
 def breakpoint_positions(messages: Sequence[BaseMessage], tools: Sequence[Any] = ()) -> list[int]:
