@@ -237,7 +237,8 @@ class Context:
     prompt_budget_chars: int = setting(
         40_000,
         "Most characters of plans and results in the joiner's and replanner's prompts (about "
-        "10,000 tokens); beyond it the largest texts are clipped first, and the prompt says so.",
+        "10,000 tokens); beyond it the largest texts are clipped first, and the prompt says so. "
+        "The planner's earlier conversation gets a quarter of it on top, the same in every round.",
         check=at_least(1_000),
     )
     fallback_answer_chars: int = setting(

@@ -8,6 +8,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.joiner.decide import build_joiner_messages, decide
 from llmcompiler_graph.joiner.decision import parse_decision
+from llmcompiler_graph.joiner.prompts import JOINER_MUST_FINISH
 from llmcompiler_graph.sim import ScriptedChatModel
 from llmcompiler_graph.state import KIND, Round, Turn, kind_of
 
@@ -148,9 +149,12 @@ def test_replan_limit_forces_a_finish_and_says_so() -> None:
     text = str(message.content)
     assert "could not complete this within 2 replan(s)" in text
     assert "probably 42." in text and "need more" in text
-    # And the joiner was told it must finish.
-    system = model.calls[0][0].content
-    assert "cannot replan any more" in str(system)
+    # And the joiner was told it must finish, after the results (its system prompt is the
+    # same in every round, so a provider can cache it).
+    system, body = (str(m.content) for m in model.calls[0])
+    assert "cannot replan" not in system
+    assert body.endswith(JOINER_MUST_FINISH)
+    assert body.rindex("Observation") < body.index(JOINER_MUST_FINISH)
 
 
 def test_max_replans_zero_never_replans() -> None:

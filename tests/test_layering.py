@@ -5,9 +5,9 @@ still a cycle a reader has to untangle. Layers, bottom up (a module may import i
 and those below it):
 
 ``redact`` -> ``errors`` -> ``fetching`` (the task fetching unit, stdlib only) -> ``planner``
--> ``executor`` ->
-``state`` -> ``context`` -> ``models`` -> ``joiner`` -> ``nodes`` (the LangGraph layer) ->
-``compiler`` -> ``server``, ``cli`` and the package's ``__init__``.
+-> ``executor`` -> ``state`` -> ``context`` -> ``models``, ``prompt_cache`` -> ``joiner`` ->
+``nodes`` (the LangGraph layer) -> ``compiler`` -> ``server``, ``cli`` and the package's
+``__init__``.
 
 Beside the core: ``sim`` (offline models and tools), ``tools`` (ready-made tools) and ``viz``
 (pictures). The core never imports them, except where resolving a model name or serving the
@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("executor",),
     ("state",),
     ("context",),
-    ("models",),
+    ("models", "prompt_cache"),
     ("joiner",),
     ("nodes",),
     ("compiler",),

@@ -52,7 +52,7 @@ def check_follow_up(model: ScriptedChatModel, calls: list[ToolCallRecord]) -> No
     assert history[2].text == "And where is Berlin?"
     # ...but not the earlier plan or results as work of this question, and numbering restarts.
     assert "Observation:" not in "\n".join(m.text for m in second)
-    assert "Start numbering at 1" in second[0].text
+    assert "Number the steps from 1" in second[0].text
     assert len(first) == 2  # system + question
     (joiner,) = joiner_prompts(model)[1:]
     assert BERLIN in joiner[-1].text and PARIS not in joiner[-1].text

@@ -151,7 +151,7 @@ def test_the_planner_is_bound_to_the_tools_and_told_the_numbering() -> None:
     app, model, _ = build(plan(call("search", query="Paris")))
     app.invoke({"messages": [("user", "q")]})
     planner_prompt = model.calls[0]
-    assert "numbered in order, starting at 1" in planner_prompt[0].text
+    assert "numbered in order, from 1" in planner_prompt[0].text
     assert "$N" in planner_prompt[0].text and "<END_OF_PLAN>" not in planner_prompt[0].text
 
 

@@ -20,13 +20,22 @@ __all__ = ["adecide", "build_joiner_messages", "conclude", "decide"]
 def build_joiner_messages(
     turn: Turn, settings: Settings, *, must_finish: bool
 ) -> list[BaseMessage]:
-    """Build the joiner's prompt: the question and this question's plans and results only."""
-    system = fill(
-        settings.joiner_prompt or prompts.JOINER_PROMPT,
-        must_finish=prompts.JOINER_MUST_FINISH if must_finish else "",
-    )
+    """Build the joiner's prompt: the question and this question's plans and results only.
+
+    Stable first: the system prompt is the same in every round; the question, the rounds and,
+    on the last allowed round, :data:`~llmcompiler_graph.joiner.prompts.JOINER_MUST_FINISH`
+    follow, so each round's prompt repeats the one before up to its new round.
+    """
+    template = settings.joiner_prompt or prompts.JOINER_PROMPT
+    note = prompts.JOINER_MUST_FINISH if must_finish else ""
+    if "{must_finish}" in template:  # a custom prompt that says where the note goes
+        system, note = fill(template, must_finish=note), ""
+    else:
+        system = template
     question = turn.question.content if turn.question is not None else ""
     body = f"Question: {question}\n\n{render_rounds(turn.rounds, settings.prompt_budget_chars)}"
+    if note:
+        body = f"{body}\n\n{note}"
     return [SystemMessage(system.strip()), HumanMessage(body)]
 
 

@@ -73,7 +73,10 @@ def bind_planner(
 def tool_call_planner_messages(
     turn: Turn, tools: Sequence[BaseTool], settings: Settings
 ) -> list[BaseMessage]:
-    """Build the tool-calling planner's prompt: rules, history, question, earlier rounds."""
+    """Build the tool-calling planner's prompt: rules, history, question, earlier rounds.
+
+    Ordered as :func:`build_planner_messages` orders a text plan's prompt.
+    """
     next_index = turn.next_index
     examples = f"\nExamples:\n{settings.examples.strip()}\n" if settings.examples else ""
     template = settings.planner_prompt
@@ -97,12 +100,21 @@ def tool_call_planner_messages(
         else:
             replan = prompts.fill(prompts.TOOL_CALLS_REPLAN_PROMPT, next_index=next_index)
             rounds.append(HumanMessage(f"{feedback}\n\n{replan}".strip()))
-    # The same prompt budget as text plans: results clipped fairly, history gets the rest.
+    # The same prompt budget as text plans: results clipped fairly, the conversation its share.
     budget = settings.prompt_budget_chars
-    used = _fit_results(rounds, budget)
-    history = fit_history(turn.history, max(budget - used, budget // 4))
+    _fit_results(rounds, budget)
+    history = _history(turn, budget)
     question = turn.question.content if turn.question is not None else ""
     return [SystemMessage(system), *history, HumanMessage(question), *rounds]
+
+
+def _history(turn: Turn, budget: int) -> list[BaseMessage]:
+    """Return the conversation as every round of the question shows it.
+
+    It gets a quarter of the budget on top of the rounds' whatever the rounds are, so a
+    replan repeats the prompt's start.
+    """
+    return fit_history(turn.history, budget // 4)
 
 
 def _fit_results(messages: list[BaseMessage], budget: int) -> int:
@@ -157,7 +169,14 @@ def _labelled(index: int, result: ToolMessage | None) -> str:
 def build_planner_messages(
     turn: Turn, tools: list[BaseTool], settings: Settings
 ) -> list[BaseMessage]:
-    """Build the planner's prompt: system rules and tools, history, question, earlier rounds."""
+    """Build the planner's prompt, ordered from the most stable part to the least.
+
+    First the system prompt (rules, tools, examples: the same for every question, round and
+    run), then the conversation, then the question, then this question's earlier rounds with
+    where the new plan's numbering continues. A provider's prompt cache then serves a replan
+    everything up to its rounds, and a thread's next question its system prompt and the
+    conversation before it.
+    """
     if settings.plan_format == "tool_calls":
         return tool_call_planner_messages(turn, tools, settings)
     next_index = turn.next_index
@@ -172,10 +191,10 @@ def build_planner_messages(
         examples=examples,
         next_index=next_index,
     )
-    # The earlier rounds and the earlier conversation share the prompt budget, rounds first.
+    # The rounds get the budget; the conversation its own share, whatever the rounds.
     budget = settings.prompt_budget_chars
+    history = _history(turn, budget)
     rounds = render_rounds(turn.rounds, budget) if turn.rounds else ""
-    history = fit_history(turn.history, max(budget - len(rounds), budget // 4))
     messages: list[BaseMessage] = [SystemMessage(system), *history]
     question = turn.question.content if turn.question is not None else ""
     messages.append(HumanMessage(question))

@@ -118,23 +118,33 @@ def result_message(
 
 
 def fit_history(messages: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
-    """Return the newest earlier messages that fit ``budget`` characters, oldest first.
+    """Return the latest earlier messages that fit ``budget`` characters, oldest first.
 
     Each message is first clipped to a quarter of the budget, so one huge answer (a
-    failed joiner's, say) cannot crowd out the rest or break every later question.
+    failed joiner's, say) cannot crowd out the rest or break every later question. A longer
+    conversation loses its oldest messages in steps of half the budget, not one at a time:
+    where it starts then stays the same for several questions, and so does the prompt's
+    prefix that a provider can serve from its cache.
     """
-    kept: list[BaseMessage] = []
-    room = budget
-    for message in reversed(messages):
+    clipped: list[BaseMessage] = []
+    sizes: list[int] = []
+    for message in messages:
         text = message_text(message.content)
         if len(text) > budget // 4:
             message = message.model_copy(update={"content": clip(text, budget // 4)})
             text = str(message.content)
-        if len(text) > room:
-            break
-        kept.append(message)
-        room -= len(text)
-    return kept[::-1]
+        clipped.append(message)
+        sizes.append(len(text))
+    excess = sum(sizes) - budget
+    if excess <= 0:
+        return clipped
+    step = max(budget // 2, 1)
+    cut = -(-excess // step) * step  # characters to drop: the excess, rounded up to a step
+    start = dropped = 0
+    while start < len(sizes) and dropped < cut:
+        dropped += sizes[start]
+        start += 1
+    return clipped[start:]
 
 
 def observation(outcome: Outcome) -> str:

@@ -4,10 +4,15 @@ Each is a plain string constant; pass your own to :func:`create_llm_compiler`
 (``planner_prompt=``) or through the runtime context. Fields in
 braces are filled with :meth:`str.replace`, so braces elsewhere in a prompt are safe:
 
-* planner: ``{tools}``, ``{num_tools}``, ``{num_tools_plus_one}``, ``{examples}``,
-  ``{next_index}``
-* tool-calling planner (``plan_format="tool_calls"``): ``{num_tools}``, ``{examples}``,
-  ``{next_index}`` (the tools themselves are bound to the model)
+* planner: ``{tools}``, ``{num_tools}``, ``{num_tools_plus_one}``, ``{examples}``
+* tool-calling planner (``plan_format="tool_calls"``): ``{num_tools}``, ``{examples}`` (the
+  tools themselves are bound to the model)
+
+The system prompts hold only what is the same for every question, round and run, so a
+provider can cache them (see ``docs/guides/prompt-caching.md``): where a replan's numbering
+continues is said in the replan message (:data:`REPLAN_PROMPT`, :data:`TOOL_CALLS_REPLAN_PROMPT`,
+field ``{next_index}``), after the rounds. A custom system prompt may still use
+``{next_index}``; it is filled in, but then it changes on every replan.
 """
 
 from __future__ import annotations
@@ -40,8 +45,8 @@ order the tool lists them.
 - Make steps independent whenever possible, so they run in parallel.
 - Each step must be one of the tools above; never invent tools.
 - You may write a line starting with `Thought:` before a step to reason about it.
-- Start numbering at {next_index}. End the plan with `join()` as its last numbered step, \
-then write <END_OF_PLAN>.
+- Number the steps from 1 (a replan says where its numbering continues). End the plan \
+with `join()` as its last numbered step, then write <END_OF_PLAN>.
 - Write nothing after <END_OF_PLAN>. Do not answer the question yourself: plan only.
 {examples}"""
 
@@ -56,7 +61,8 @@ Given a user query, plan how to answer it with the {num_tools} tools you are giv
 utmost parallelism: answer with all the tool calls needed, in one message, at once.
 
 One extension to ordinary tool calling lets later calls use earlier results:
-- The calls in your message are numbered in order, starting at {next_index}.
+- The calls in your message are numbered in order, from 1 (a replan says where its \
+numbering continues).
 - Any string argument may contain `$N` (or `${N}`) for the result of call N, e.g. \
 {"problem": "$1 / $2"}. An argument that is exactly "$N" receives the result itself.
 - A call may only use results of calls before it; it runs as soon as they are done, so \

@@ -49,7 +49,7 @@ _START_AT = re.compile(
 MATH_REQUEST = "Translate the math problem into ONE arithmetic expression"
 """How the paper's ``math`` tool (:mod:`llmcompiler_graph.tools.llm_math`) starts its prompt:
 the demo model answers such a request with an expression (sim never imports tools)."""
-_TOOL_CALLING = "numbered in order, starting at"  # in the tool-calling planner's prompt
+_TOOL_CALLING = "calls in your message are numbered in order"  # the tool-calling planner's
 _QUESTION_WORDS = {
     "were", "was", "what", "who", "whom", "which", "is", "are", "did", "does", "do", "how",
     "when", "where", "why", "compare", "find", "tell", "the", "and", "in", "of", "please",
@@ -218,9 +218,7 @@ def _observations(messages: list[BaseMessage]) -> list[str]:
 def _join(messages: list[BaseMessage]) -> str:
     found = _observations(messages)
     ok = [o for o in found if not o.startswith("ERROR:")]
-    must_finish = "cannot replan" in next(
-        (m.text for m in messages if isinstance(m, SystemMessage)), ""
-    )
+    must_finish = any("cannot replan" in m.text for m in messages)  # the note after the results
     if not ok and not must_finish:
         return (
             "Thought: Every step failed.\n"

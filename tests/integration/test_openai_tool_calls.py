@@ -120,7 +120,7 @@ def check_lookups(fake: FakeOpenAIServer, records: list[ToolCallRecord], answer:
     planner, joiner = fake.requests
     assert planner.body["stream"] is True
     assert sorted(t["function"]["name"] for t in planner.body["tools"]) == ["math", "search"]
-    assert "numbered in order, starting at 1" in planner.text("system")
+    assert "numbered in order, from 1" in planner.text("system")
     searches = sorted((r for r in records if r.tool == "search"), key=lambda r: r.start)
     assert searches[0].args["query"] == "Scott Derrickson"
     assert searches[0].start < planner.chunk_times[-1], "call 1 waited for the end of the stream"
