@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from llmcompiler_graph.errors import SchedulerError
+from llmcompiler_graph.redact import redact_clipped
 
 __all__ = [
     "MAX_CONCURRENCY",
+    "MAX_ERROR_CHARS",
     "BatchForm",
     "Job",
     "Outcome",
@@ -33,6 +35,9 @@ MAX_CONCURRENCY = 64
 Each sync call may hold a thread; a context asking for a million once made thousands of
 threads. Drivers clamp ``max_concurrency`` (and per-tool limits) to this value.
 """
+
+MAX_ERROR_CHARS = 8_000
+"""Longest text kept of a failed call's exception (its message says how much was cut)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +155,12 @@ def clamp_concurrency(value: int) -> int:
 
 
 def failure_message(job: Job, exc: BaseException) -> str:
-    """Describe a job whose call raised ``exc``."""
-    text = str(exc) or type(exc).__name__
+    """Describe a job whose call raised ``exc``: redacted, at most :data:`MAX_ERROR_CHARS`.
+
+    An exception's text may be a whole response body or a dump: it is cut here, once, so
+    what every later step does with the error (events, the state, prompts) is bounded.
+    """
+    text = redact_clipped(str(exc) or type(exc).__name__, MAX_ERROR_CHARS)
     return f"task {job.index} '{job.name}' failed: {type(exc).__name__}: {text}"
 
 

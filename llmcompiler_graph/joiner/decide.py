@@ -11,7 +11,7 @@ from llmcompiler_graph.joiner import prompts
 from llmcompiler_graph.joiner.decision import parse_decision
 from llmcompiler_graph.joiner.rounds import clip, render_rounds
 from llmcompiler_graph.planner.prompts import fill
-from llmcompiler_graph.redact import redact
+from llmcompiler_graph.redact import redact_clipped
 from llmcompiler_graph.state import KIND, Turn
 
 __all__ = ["adecide", "build_joiner_messages", "conclude", "decide"]
@@ -70,7 +70,7 @@ def _failed(exc: Exception, turn: Turn, settings: Settings) -> AIMessage:
     # This answer stays in the thread's history and reaches every later prompt: it is
     # capped at fallback_answer_chars, the results clipped fairly to fit.
     limit = settings.fallback_answer_chars
-    error = clip(redact(f"{type(exc).__name__}: {exc}"), max(limit // 4, 100))
+    error = clip(redact_clipped(f"{type(exc).__name__}: {exc}", limit), max(limit // 4, 100))
     head = f"I could not finish: the joiner model failed ({error}). Results so far:\n"
     results = render_rounds(turn.rounds, max(limit - len(head), 0))
     return _answer(clip(head + results, limit), thought=None, incomplete="joiner_failed")

@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 
 from llmcompiler_graph.executor.toolcall import message_text
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
-from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
+from llmcompiler_graph.fetching.jobs import MAX_ERROR_CHARS, Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.nodes.cancel import STREAM_SCOPE, CancelScope
 from llmcompiler_graph.nodes.events import task_event
@@ -32,7 +32,7 @@ from llmcompiler_graph.planner.parser import PlanParser
 from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.planner.tool_calls import ToolCallPlanReader
-from llmcompiler_graph.redact import redact
+from llmcompiler_graph.redact import redact_clipped
 
 __all__ = ["PlanRound", "arun_round", "run_round"]
 
@@ -183,7 +183,8 @@ class PlanRound:
 
     def fail(self, exc: Exception) -> None:
         """Record that the planner's stream failed (it becomes part of the plan message)."""
-        self.stream_error = redact(f"the planner's stream failed: {type(exc).__name__}: {exc}")
+        text = f"the planner's stream failed: {type(exc).__name__}: {exc}"
+        self.stream_error = redact_clipped(text, MAX_ERROR_CHARS)
 
     def transcript(self, outcomes: Mapping[int, Outcome]) -> list[BaseMessage]:
         """Return the plan message and one result message per finished task."""

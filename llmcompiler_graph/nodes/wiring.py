@@ -23,7 +23,7 @@ from langgraph.types import interrupt
 
 from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.errors import ApprovalAnswerError, ModelNotConfiguredError, PlanFormatError
-from llmcompiler_graph.fetching.jobs import Job
+from llmcompiler_graph.fetching.jobs import MAX_ERROR_CHARS, Job
 from llmcompiler_graph.joiner.decide import adecide, decide
 from llmcompiler_graph.models import RUN_MODEL, resolve_model
 from llmcompiler_graph.nodes.approve import ApprovalPass, check_approval_names, pending_tasks
@@ -31,7 +31,7 @@ from llmcompiler_graph.nodes.planner_call import PlannerModel, bind_planner, bui
 from llmcompiler_graph.nodes.round import PlanRound, arun_round, run_round
 from llmcompiler_graph.nodes.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
 from llmcompiler_graph.planner.syntax import ToolSpec
-from llmcompiler_graph.redact import redact
+from llmcompiler_graph.redact import redact_clipped
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
@@ -252,4 +252,5 @@ def after_join(state: State) -> Literal["plan_and_schedule", "__end__"]:
 def _notice(text: str) -> AIMessage:
     marker = {"kind": "answer", "thought": None, "incomplete": "model_not_configured"}
     # A model's construction error may quote its endpoint: no credentials into the state.
-    return AIMessage(content=redact(text), name="joiner", additional_kwargs={KIND: marker})
+    content = redact_clipped(text, MAX_ERROR_CHARS)
+    return AIMessage(content=content, name="joiner", additional_kwargs={KIND: marker})
