@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
+from benchmarks.__main__ import main
 from benchmarks.baselines import build_agent, scripted_turns
 from benchmarks.harness import ZERO_TIMINGS, ToolTimings, bench_model, make_tools
 from benchmarks.measures import readiness
@@ -17,7 +18,6 @@ from benchmarks.scripts import joiner_reply, plan_text
 from benchmarks.suite import SessionConfig, run_session
 from benchmarks.synthetic import synthetic_cases
 from benchmarks.workloads import PAPER_WORKLOADS, SYNTHETIC_WORKLOADS, Case, levels
-from llmcompiler_graph.cli import main
 from llmcompiler_graph.planner.parser import END_OF_PLAN
 from llmcompiler_graph.sim import LatencyProfile, cost_of, count_tokens, get_profile
 

@@ -113,13 +113,13 @@ SCRIPT = textwrap.dedent(
     """
     from langchain_core.tracers.langchain import wait_for_all_tracers
     from llmcompiler_graph import create_llm_compiler
-    from llmcompiler_graph.sim import ScriptedChatModel, make_search_tool
+    from llmcompiler_graph.sim import ScriptedChatModel, simulated_search_tool
 
     model = ScriptedChatModel(responses=[
         '1. search(query="traced")\\n2. join()<END_OF_PLAN>',
         "Action: Finish(done)",
     ])
-    app = create_llm_compiler(model, [make_search_tool(latency_s=0.01, jitter_s=0.0)])
+    app = create_llm_compiler(model, [simulated_search_tool(latency_s=0.01, jitter_s=0.0)])
     print(app.invoke({"messages": [("user", "q")]})["messages"][-1].content)
     wait_for_all_tracers()
     """
