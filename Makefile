@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 export LANGSMITH_TRACING ?= false
 export LANGGRAPH_CLI_NO_ANALYTICS ?= 1
 export LANGGRAPH_NO_VERSION_CHECK ?= true
+export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: demo test check lint typecheck unit fast bench bench-limits clean
+.PHONY: demo test check lint typecheck unit fast docs bench bench-limits clean
 
 $(BIN)/python:
 	@echo ">> Creating $(VENV) with $(PYTHON) and upgrading pip in it"
@@ -21,7 +22,8 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --progress-bar on -e ".[bench]"
 	touch $@
 
-# Everything for the tests: the bench extra plus pytest, linters, notebooks, the langgraph CLI.
+# Everything for the tests: the bench and docs extras plus pytest, linters, notebooks, the
+# langgraph CLI.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@echo ">> Installing llmcompiler-graph[dev] into $(VENV) (first run only, about 1-2 min, quiet)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -53,9 +55,14 @@ unit: $(VENV)/.installed-dev
 fast: $(VENV)/.installed-dev
 	LLMCOMPILER_FUZZ_EXAMPLES=$${LLMCOMPILER_FUZZ_EXAMPLES:-40} $(BIN)/python -m pytest -q -n 2 -m "not slow and not integration"
 
+# The documentation site, into site/ (strict: a broken link or reference fails). `make test`
+# builds it too, in tests/test_docs_site.py, which also checks what the pages show.
+docs: $(VENV)/.installed-dev
+	$(BIN)/mkdocs build --strict
+
 check: lint typecheck fast
 
 test: lint typecheck unit
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache bench-results
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache bench-results site .cache

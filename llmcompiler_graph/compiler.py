@@ -20,8 +20,9 @@ from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
 from llmcompiler_graph.context import Context
-from llmcompiler_graph.errors import ConfigurationError
+from llmcompiler_graph.errors import ConfigurationError, ModelNotConfiguredError
 from llmcompiler_graph.executor.toolbox import Toolbox
+from llmcompiler_graph.models import resolve_model, unplannable_tools
 from llmcompiler_graph.nodes.approve import check_approval_names, normalize_resume
 from llmcompiler_graph.nodes.cancel import cancel_on_close
 from llmcompiler_graph.nodes.journal import awithout_journal, without_journal
@@ -121,6 +122,7 @@ def create_llm_compiler(
                 f"{what} names unknown tool(s) {strangers}; "
                 f"the tools are: {', '.join(sorted(by_name)) or 'none'}"
             )
+    _check_plannable(model, by_name)
     if isinstance(model, BaseChatModel):
         bind_planner(model, tool_list, defaults)  # fail now, not on the first run
     nodes = Nodes(
@@ -143,6 +145,19 @@ def create_llm_compiler(
     compiled = builder.compile(checkpointer=checkpointer, store=store, name=name)
     compiled.__class__ = LLMCompilerGraph  # adds only the resume check below
     return cast(LLMCompilerGraph, compiled)
+
+
+def _check_plannable(model: ModelLike, tools: Mapping[str, Any]) -> None:
+    """Refuse a scripted planner that plans only for tools this graph does not have."""
+    planner, spec = model, "the planner"
+    if isinstance(model, str) and model.startswith("scripted:"):
+        spec = model
+        try:  # a scripted model is offline and cheap to build: check it now
+            planner = resolve_model(model)
+        except ModelNotConfiguredError:
+            return  # an unknown name: the run answers with what to register
+    if isinstance(planner, BaseChatModel) and (problem := unplannable_tools(planner, spec, tools)):
+        raise ConfigurationError(problem)
 
 
 class LLMCompilerGraph(CompiledStateGraph[State, Context, State, State]):

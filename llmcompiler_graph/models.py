@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -30,7 +30,7 @@ from langchain_core.language_models import BaseChatModel
 
 from llmcompiler_graph.errors import ModelNotConfiguredError
 
-__all__ = ["RUN_MODEL", "register_model", "resolve_model"]
+__all__ = ["RUN_MODEL", "register_model", "resolve_model", "unplannable_tools"]
 
 DEFAULT_MODEL = "openai:gpt-4o-mini"
 
@@ -91,6 +91,26 @@ def resolve_model(spec: str | None) -> BaseChatModel:
         base_url=base_url,
         temperature=0,
         stream_usage=True,
+    )
+
+
+def unplannable_tools(model: BaseChatModel, spec: str, tools: Collection[str]) -> str | None:
+    """Say why ``model`` cannot plan for ``tools``, or return ``None`` if it can.
+
+    A scripted model may declare the tools its script plans calls to (``plans_for``: the
+    built-in ``scripted:demo`` plans only ``search`` and ``math``). A graph with none of them
+    would run plans calling tools it does not have, so it is refused. ``spec`` names the
+    model in the message.
+    """
+    plans_for = getattr(model, "plans_for", None)
+    if not plans_for or set(plans_for) & set(tools):
+        return None
+    return (
+        f"model {spec!r} is a script that plans calls to {', '.join(sorted(plans_for))} only, "
+        f"and this graph has none of them (its tools: {', '.join(sorted(tools)) or 'none'}). "
+        "To try your own tools offline, script the plans yourself: "
+        "ScriptedChatModel(responses=[plan, answer]) from llmcompiler_graph.sim, where plan is "
+        "the numbered plan a model would write for your tools"
     )
 
 

@@ -25,7 +25,7 @@ from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.errors import ApprovalAnswerError, ModelNotConfiguredError, PlanFormatError
 from llmcompiler_graph.fetching.jobs import MAX_ERROR_CHARS, Job
 from llmcompiler_graph.joiner.decide import adecide, decide
-from llmcompiler_graph.models import RUN_MODEL, resolve_model
+from llmcompiler_graph.models import RUN_MODEL, resolve_model, unplannable_tools
 from llmcompiler_graph.nodes.approve import ApprovalPass, check_approval_names, pending_tasks
 from llmcompiler_graph.nodes.planner_call import PlannerModel, bind_planner, build_planner_messages
 from llmcompiler_graph.nodes.round import PlanRound, arun_round, run_round
@@ -200,7 +200,13 @@ class Nodes:
         return bind_planner(model, self.tools, settings)
 
     def _models(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
-        planner = self.model if self.model is not None else resolve_model(settings.model)
+        if self.model is not None:
+            planner = self.model
+        else:
+            planner = resolve_model(settings.model)
+            spec = settings.model or "LLMCOMPILER_MODEL"
+            if problem := unplannable_tools(planner, spec, [t.name for t in self.tools]):
+                raise ModelNotConfiguredError(problem)
         if self.joiner_model is not None:
             return planner, self.joiner_model
         if settings.joiner_model is not None:

@@ -256,16 +256,19 @@ def _first_sentence(text: str) -> str:
 
 
 def _model(
-    reply: Callable[[list[BaseMessage]], str | AIMessage], latency: str
+    reply: Callable[[list[BaseMessage]], str | AIMessage], latency: str, tools: frozenset[str]
 ) -> Callable[[], ScriptedChatModel]:
     return lambda: ScriptedChatModel(
-        responses=reply, latency=get_profile(latency), stream_tool_calls=True
+        responses=reply, latency=get_profile(latency), stream_tool_calls=True, plans_for=tools
     )
 
 
+DEMO_TOOLS = frozenset({"search", "math"})
+"""The only tools the demo models plan for: the demo ``search`` and ``math``."""
+
 BUILTIN_MODELS: dict[str, Callable[[], ScriptedChatModel]] = {
-    "demo": _model(demo_reply, "gpt-3.5-like"),
-    "demo-instant": _model(demo_reply, "instant"),
-    "echo": _model(echo_reply, "instant"),
+    "demo": _model(demo_reply, "gpt-3.5-like", DEMO_TOOLS),
+    "demo-instant": _model(demo_reply, "instant", DEMO_TOOLS),
+    "echo": _model(echo_reply, "instant", frozenset({"search"})),
 }
 """The built-in scripted models, by the name after ``scripted:``."""

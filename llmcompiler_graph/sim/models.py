@@ -98,6 +98,10 @@ class ScriptedChatModel(BaseChatModel):
     """Every prompt received, in arrival order."""
     events: list[CallRecord] = Field(default_factory=list, exclude=True)
     """Timing of every completed call, in completion order."""
+    plans_for: frozenset[str] | None = Field(default=None, exclude=True)
+    """The tools this script plans calls to (``None``: whatever its replies say). A graph with
+    this model as its planner and none of these tools is refused by ``create_llm_compiler``,
+    instead of running plans that call tools the graph does not have."""
     stream_tool_calls: bool = Field(default=False, exclude=True)
     """Stream tool calls as OpenAI and vLLM do, timed like text: each call's id and name in
     its first chunk, then its JSON arguments a token per chunk (see :func:`tool_call_stream`).
