@@ -3,7 +3,9 @@
 Pure Python, no LangChain types. :mod:`.jobs` is the vocabulary (a :class:`~.jobs.Job`, its
 :class:`~.jobs.Outcome`, lifecycle :class:`~.jobs.TaskEvent`, the concurrency ceiling);
 :mod:`.dependencies` the dependency bookkeeping in the spirit of :mod:`graphlib` (which tasks
-wait, which are ready, which are skipped because a dependency failed); :mod:`.limits` the
+wait, which are ready, which are skipped because a dependency failed); :mod:`.hazards` the
+ordering edges between calls that share a resource (:class:`~.hazards.Effects`: what a tool
+reads and writes; one writes, so they keep their plan order); :mod:`.limits` the
 per-tool concurrency and rate limits; :mod:`.core` the sans-IO scheduler that decides what
 starts and what is emitted (cap, priority, fusion, timeouts, cancellation), answering with
 a step (the calls to make, one job or a fused batch each, and the events to deliver); and two
@@ -14,7 +16,8 @@ still streams; nothing polls.
 """
 
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
+from llmcompiler_graph.fetching.hazards import Effects
 from llmcompiler_graph.fetching.jobs import Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 
-__all__ = ["AsyncTaskFetchingUnit", "Job", "Outcome", "TaskEvent", "TaskFetchingUnit"]
+__all__ = ["AsyncTaskFetchingUnit", "Effects", "Job", "Outcome", "TaskEvent", "TaskFetchingUnit"]

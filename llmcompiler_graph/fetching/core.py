@@ -1,7 +1,8 @@
 """The task fetching unit's scheduler, sans-IO: what to start and what to emit, never how.
 
 :class:`Scheduler` owns everything both drivers share: dependencies (a
-:class:`~.dependencies.DependencyTracker`), the concurrency cap, per-tool limits, which
+:class:`~.dependencies.DependencyTracker`, with the ordering edges between calls that share
+a resource, :mod:`.hazards`), the concurrency cap, per-tool limits, which
 ready job goes first (plan order or critical path) and fusion into batched calls, the
 running count and its peak, timeouts, cancellation, and every lifecycle event (a call's
 outcomes per job). It holds no lock,
@@ -234,6 +235,7 @@ class Scheduler:
         rate_limits: Mapping[str, RateLimit | float] | None = None,
         priority: Priority = "fifo",
         propagate: tuple[type[BaseException], ...] = (),
+        hold: tuple[type[BaseException], ...] = (),
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         """Create the core of one run; see the drivers for what each argument means.
@@ -254,6 +256,7 @@ class Scheduler:
         self._limits = ToolLimits(tool_limits, rate_limits, now=clock())
         self._fifo = priority == "fifo"
         self._propagate = propagate
+        self._hold = hold
         self._running: dict[int, Start] = {}  # by the index of the call's first job
         self._abandoned: set[int] = set()  # calls ended (timeout, cancel) that still run
         self._events: list[TaskEvent] = []
@@ -277,7 +280,8 @@ class Scheduler:
         if self._cancelled:
             return Step()
         ended = self._dag.add(job)
-        self._events.append(TaskEvent("planned", job.index, job.name, job.args))
+        after = self._dag.after(job.index)
+        self._events.append(TaskEvent("planned", job.index, job.name, job.args, after=after))
         self._report([ended] if ended is not None else [])
         return self._step()
 
@@ -309,8 +313,9 @@ class Scheduler:
         if error is not None and isinstance(error, self._propagate):
             self._raised = self._raised or error
         elif error is not None:
+            hold = isinstance(error, self._hold)
             for index, message in failures(start, lambda job: failure_message(job, error)):
-                self._report(self._dag.finish(index, "error", error=message))
+                self._report(self._dag.finish(index, "error", error=message, hold=hold))
         elif not start.fused:
             self._report(self._dag.finish(key, "ok", value=value))
         else:
@@ -388,6 +393,10 @@ class Scheduler:
     def is_running(self, index: int) -> bool:
         """Tell whether ``index`` is the first job of a running call."""
         return index in self._running
+
+    def held(self) -> set[int]:
+        """Return the jobs whose call raised a ``hold`` error, and those skipped because of them."""
+        return self._dag.held()
 
     def unfinished(self) -> list[int]:
         """Return the submitted jobs without an outcome, in plan order."""

@@ -2,7 +2,11 @@
 
 :class:`DependencyTracker` knows which jobs wait on which, which may start, how each one
 ended, and which must be skipped because a dependency failed; optionally, how long a chain
-of dependents (known so far) waits behind each job, for critical-path priority. It holds
+of dependents (known so far) waits behind each job, for critical-path priority. Besides a
+job's ``$N`` dependencies it waits for every earlier job it conflicts with on a shared
+resource (:mod:`.hazards`): an ordering edge, not data, so it waits for that job to end
+however it ended. A job *held* (it will run again later: a tool that asked for input) holds
+what must follow it: its dependents and the jobs ordered after it are skipped too. It holds
 no lock, runs nothing and knows no limits: :class:`~llmcompiler_graph.fetching.core.Scheduler`
 decides which ready job starts when.
 
@@ -22,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import NamedTuple
 
 from llmcompiler_graph.errors import SchedulerError
+from llmcompiler_graph.fetching.hazards import Hazards
 from llmcompiler_graph.fetching.jobs import Job, Outcome, Status
 
 __all__ = ["DependencyTracker", "Launch"]
@@ -72,6 +77,10 @@ class DependencyTracker:
         self._ready: dict[int, None] = {}  # insertion-ordered: the order jobs became ready
         self._chain: dict[int, int] | None = {} if track_chains else None
         self._closed = False
+        self._hazards = Hazards()
+        self._after: dict[int, tuple[int, ...]] = {}  # job -> its direct ordering edges
+        self._followers: dict[int, list[int]] = {}  # job -> later jobs ordered after it
+        self._held: set[int] = set()  # jobs that ended held, and what they held
 
     # -- adding jobs ------------------------------------------------------------------------
 
@@ -99,20 +108,34 @@ class DependencyTracker:
             )
         self._jobs[job.index] = job
         self._submitted_at[job.index] = self._clock()
+        # Every job takes its place in plan order, even one that will not run, so the edges
+        # are the same whatever ran (a journal's replay draws the plan it drew).
+        edges = self._hazards.add(job.index, job.effects)
+        if edges.after:
+            self._after[job.index] = edges.after
         failed = [d for d in sorted(job.deps) if d in self._outcomes and not self._outcomes[d].ok]
         pending = {d for d in job.deps if d not in self._outcomes}
+        ordered = {c for c in edges.conflicts if c not in self._outcomes}
+        held = next((c for c in edges.conflicts if c in self._held), None)
         if job.fn is None or job.error is not None:
             return self._record(job.index, "error", None, job.error or "not runnable")
         if failed:
+            if any(d in self._held for d in failed):
+                self._held.add(job.index)
             return self._record(
                 job.index, "skipped", None, self._skip_message(job.index, failed[0])
             )
+        if held is not None:
+            self._held.add(job.index)
+            return self._record(job.index, "skipped", None, self._after_message(job.index, held))
         if self._chain is not None:
             self._lengthen_chains(job)
-        if pending:
-            self._waiting_on[job.index] = pending
+        if pending or ordered:
+            self._waiting_on[job.index] = pending | ordered
             for d in pending:
                 self._dependents.setdefault(d, []).append(job.index)
+            for c in ordered:
+                self._followers.setdefault(c, []).append(job.index)
         else:
             self._ready[job.index] = None
         return None
@@ -148,15 +171,35 @@ class DependencyTracker:
         return iter(self._ready)
 
     def chain(self, index: int) -> int:
-        """Return the longest chain of dependents known behind a job (0 for none)."""
+        """Return the longest chain of dependents known behind a job (0 for none).
+
+        Jobs ordered after it by a shared resource count as dependents.
+        """
         return 0 if self._chain is None else self._chain.get(index, 0)
 
+    def after(self, index: int) -> tuple[int, ...]:
+        """Return the earlier jobs ``index`` is ordered after (direct edges, in plan order)."""
+        return self._after.get(index, ())
+
+    def held(self) -> set[int]:
+        """Return the jobs that ended held, and those skipped because of them."""
+        return set(self._held)
+
     def finish(
-        self, index: int, status: Status, *, value: object = None, error: str | None = None
+        self,
+        index: int,
+        status: Status,
+        *,
+        value: object = None,
+        error: str | None = None,
+        hold: bool = False,
     ) -> list[Outcome]:
         """Record how a started job ended, release its dependents, skip theirs if it failed.
 
-        Dependents whose last dependency this was become ready (see :meth:`start_next`).
+        Dependents whose last dependency this was become ready (see :meth:`start_next`), and
+        so do jobs ordered after it whose last earlier conflict this was, however it ended.
+        With ``hold`` (the job will run again later), the jobs ordered after it are skipped
+        too, and everything skipped because of it is held in turn (see :meth:`held`).
 
         Returns:
             The outcomes recorded, in order: this job's, then those of every job skipped
@@ -172,10 +215,15 @@ class DependencyTracker:
             raise SchedulerError(f"task {index}: finish() called twice; a job ends only once")
         recorded: list[Outcome] = []
         # Iterative, so a long chain of skipped dependents cannot exhaust the stack.
-        stack: list[tuple[int, Status, object, str | None]] = [(index, status, value, error)]
+        stack: list[tuple[int, Status, object, str | None, bool]] = [
+            (index, status, value, error, hold)
+        ]
         while stack:
-            outcome = self._record(*stack.pop())
+            *ended, held = stack.pop()
+            outcome = self._record(*ended)  # type: ignore[arg-type]
             recorded.append(outcome)
+            if held:
+                self._held.add(outcome.index)
             for dependent in self._dependents.pop(outcome.index, ()):
                 pending = self._waiting_on.get(dependent)
                 if pending is None:  # already skipped because another dependency failed
@@ -183,13 +231,27 @@ class DependencyTracker:
                 if not outcome.ok:
                     del self._waiting_on[dependent]
                     message = self._skip_message(dependent, outcome.index)
-                    stack.append((dependent, "skipped", None, message))
+                    stack.append((dependent, "skipped", None, message, held))
                     continue
-                pending.discard(outcome.index)
-                if not pending:
-                    del self._waiting_on[dependent]
-                    self._ready[dependent] = None
+                self._release(dependent, pending, outcome.index)
+            for follower in self._followers.pop(outcome.index, ()):
+                pending = self._waiting_on.get(follower)
+                if pending is None:  # already skipped, or released as a dependent
+                    continue
+                if held:
+                    del self._waiting_on[follower]
+                    message = self._after_message(follower, outcome.index)
+                    stack.append((follower, "skipped", None, message, True))
+                    continue
+                self._release(follower, pending, outcome.index)
         return recorded
+
+    def _release(self, index: int, pending: set[int], ended: int) -> None:
+        """Note that ``ended`` no longer keeps ``index`` waiting; queue it if nothing does."""
+        pending.discard(ended)
+        if not pending:
+            del self._waiting_on[index]
+            self._ready[index] = None
 
     def cancel(self, reason: str) -> list[Outcome]:
         """End every job without an outcome: running ones as errors, the others as skipped.
@@ -202,6 +264,7 @@ class DependencyTracker:
         self._ready.clear()
         self._waiting_on.clear()
         self._dependents.clear()
+        self._followers.clear()
         recorded = []
         for index in self.unfinished():
             name = self._jobs[index].name
@@ -263,14 +326,27 @@ class DependencyTracker:
 
     def _lengthen_chains(self, job: Job) -> None:
         # A new job has no dependents: each ancestor's chain grows to at least its distance.
-        stack = [(d, 1) for d in job.deps if d in self._jobs]
+        # Ordering edges count: a job with a long line of calls waiting behind it goes first.
+        stack = [(d, 1) for d in self._before(job.index) if d in self._jobs]
         while stack:
             index, length = stack.pop()
             assert self._chain is not None
             if self._chain.get(index, 0) >= length:
                 continue
             self._chain[index] = length
-            stack.extend((d, length + 1) for d in self._jobs[index].deps if d in self._jobs)
+            stack.extend((d, length + 1) for d in self._before(index) if d in self._jobs)
+
+    def _before(self, index: int) -> Iterator[int]:
+        """Iterate over the jobs ``index`` waits for: its dependencies, then its edges."""
+        yield from self._jobs[index].deps
+        yield from self._after.get(index, ())
+
+    def _after_message(self, index: int, held: int) -> str:
+        self._root_cause[index] = self._root_cause.get(held, held)
+        return (
+            f"task {index} '{self._jobs[index].name}' did not run: it must run after task "
+            f"{held} '{self._jobs[held].name}', which will run again later"
+        )
 
     def _skip_message(self, index: int, failed_dep: int) -> str:
         # Name the dependency and the failure behind it.

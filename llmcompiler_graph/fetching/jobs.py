@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from llmcompiler_graph.errors import SchedulerError
+from llmcompiler_graph.fetching.hazards import Effects
 from llmcompiler_graph.redact import redact_clipped
 
 __all__ = [
@@ -80,6 +81,8 @@ class Job:
         batch: How to fuse this job with others of its tool (see :class:`BatchForm`).
         resolve: Given the results of ``deps``, return the arguments the call actually
             receives (``$N`` references replaced), for the ``started``/``finished`` events.
+        effects: The shared resources the call reads and writes: it starts only after
+            every earlier job it conflicts with has ended (see :mod:`.hazards`).
 
     """
 
@@ -91,6 +94,7 @@ class Job:
     args: object = None
     batch: BatchForm | None = None
     resolve: Callable[[Mapping[int, object]], object] | None = None
+    effects: Effects | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +127,8 @@ class TaskEvent:
 
     ``fused`` lists every task of the batched call this task ran in (empty if it ran alone).
     ``args`` are the job's arguments as planned; ``resolved`` (``started``/``finished`` of a
-    job that started and has a ``resolve``) what the call received.
+    job that started and has a ``resolve``) what the call received. ``after`` (``planned``)
+    lists the earlier jobs it must follow because they share a resource (direct edges).
     """
 
     kind: Literal["planned", "started", "finished"]
@@ -134,6 +139,7 @@ class TaskEvent:
     time: float = field(default_factory=time.perf_counter)
     fused: tuple[int, ...] = ()
     resolved: object = None
+    after: tuple[int, ...] = ()
 
 
 def check_limits(max_concurrency: int, timeout: float | None) -> None:

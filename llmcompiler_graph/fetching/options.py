@@ -37,6 +37,10 @@ class UnitOptions(TypedDict, total=False):
             ``GraphBubbleUp`` for ``interrupt()`` inside a tool): the jobs of the call that
             raised it get no outcome, nothing new starts, running calls finish, and
             ``wait`` re-raises the first such exception.
+        hold: Exception types that mean a call will run again later (a tool that asked for
+            input, its interrupt recorded): its jobs fail, and what must follow them (their
+            dependents, the jobs ordered after them by a shared resource) is skipped and
+            held too (``held()``), so it runs after them, later.
         cancel_event: Set when the run is cancelled (``cancel()``, or leaving the ``with``
             block early); sync jobs can watch it to stop early. One is created if not given.
 
@@ -51,6 +55,7 @@ class UnitOptions(TypedDict, total=False):
     rate_limits: NotRequired[Mapping[str, RateLimit | float] | None]
     priority: NotRequired[Priority]
     propagate: NotRequired[tuple[type[BaseException], ...]]
+    hold: NotRequired[tuple[type[BaseException], ...]]
     cancel_event: NotRequired[threading.Event | None]
 
 
@@ -70,4 +75,5 @@ def scheduler_for(options: UnitOptions) -> Scheduler:
         rate_limits=options.get("rate_limits"),
         priority=options.get("priority", "fifo"),
         propagate=options.get("propagate", ()),
+        hold=options.get("hold", ()),
     )
