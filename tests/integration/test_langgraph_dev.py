@@ -54,6 +54,28 @@ def test_lists_the_graph_with_its_context_schema(langgraph_dev: DevServer) -> No
         assert setting in context
 
 
+def test_studio_gets_every_schema_and_the_graph(langgraph_dev: DevServer) -> None:
+    # What Studio reads: the input form (input_schema), the state view (state_schema and
+    # output_schema), the assistant's settings (context_schema), and the drawing (xray).
+    # langgraph dev answers null for a schema it cannot build and says why only in its log
+    # (a typing.TypedDict on Python < 3.12, say).
+    client = get_sync_client(url=langgraph_dev.url)
+    assistants = client.assistants.search()
+    assert assistants
+    for assistant in assistants:
+        schemas = client.assistants.get_schemas(assistant["assistant_id"])
+        for name in ("input_schema", "output_schema", "state_schema"):
+            assert schemas[name] is not None, (assistant["graph_id"], name)
+            assert schemas[name]["properties"]["messages"]["type"] == "array"
+        assert "interrupt_before_tools" in schemas["context_schema"]["properties"]
+        graph = client.assistants.get_graph(assistant["assistant_id"], xray=True)
+        assert {"plan_and_schedule", "approve", "join"} <= {node["id"] for node in graph["nodes"]}
+        edges = {(edge["source"], edge["target"]) for edge in graph["edges"]}
+        assert {("plan_and_schedule", "approve"), ("approve", "join")} <= edges
+    log = langgraph_dev.log
+    assert "Failed to get" not in log, log[log.find("Failed to get") :][:500]
+
+
 def test_wait_returns_the_answer(langgraph_dev: DevServer) -> None:
     client = get_sync_client(url=langgraph_dev.url)
     thread = client.threads.create()
