@@ -32,6 +32,8 @@ from langchain_core.tools.base import FILTERED_ARGS, get_all_basemodel_annotatio
 from langgraph.prebuilt import ToolNode, ToolRuntime
 from langgraph.runtime import Runtime, get_runtime
 
+from llmcompiler_graph.planner.tool_specs import tool_schema
+
 __all__ = ["RAW", "NodeTools", "Toolbox"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,6 +52,7 @@ class Toolbox(Mapping[str, BaseTool]):
     def __init__(self, tools: Sequence[BaseTool]) -> None:
         """Wrap ``tools`` (names must be unique) and build their ``ToolNode``."""
         self._tools = {t.name: t for t in tools}
+        self._schemas: dict[str, dict[str, Any]] = {}
         # Copies whose function also hands its return value to the job (see _capturing).
         self.node = ToolNode([_capturing(t) for t in tools], handle_tool_errors=False)
 
@@ -64,6 +67,17 @@ class Toolbox(Mapping[str, BaseTool]):
     def __len__(self) -> int:
         """Return how many tools there are."""
         return len(self._tools)
+
+    def schema(self, name: str) -> dict[str, Any] | None:
+        """Return the JSON schema of tool ``name``'s arguments (``None``: no such tool).
+
+        Worked out on first use (only calls receiving a two-faced result read it) and kept:
+        a tool's schema does not change.
+        """
+        found = self._schemas.get(name)
+        if found is None and name in self._tools:
+            found = self._schemas[name] = tool_schema(self._tools[name])
+        return found
 
 
 class NodeTools:

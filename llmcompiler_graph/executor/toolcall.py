@@ -15,9 +15,11 @@ What a task's result is (its value for ``$N``):
 
 * a ``ToolMessage`` with ``status="error"`` (a handled ``ToolException``, or a tool's own
   error message) makes the task fail with that text; its dependents are skipped;
-* for a ``content_and_artifact`` tool (or a tool that returned its own ``ToolMessage``
-  with an artifact), an exact ``"$N"`` argument receives the artifact and ``$N`` inside
-  text receives the content;
+* for a ``content_and_artifact`` tool (MCP tools loaded with ``langchain-mcp-adapters``
+  among them) or a tool that returned its own ``ToolMessage`` with an artifact, the result
+  is an :class:`Artifact`: an exact ``"$N"`` argument receives the content's text or the
+  artifact, whichever the receiving parameter's schema takes (see
+  :mod:`llmcompiler_graph.executor.receiving`), and ``$N`` inside text receives the text;
 * otherwise an exact ``"$N"`` receives the object the tool function returned (for ``@tool``
   and ``StructuredTool`` functions; for other ``BaseTool`` classes, the message content).
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
@@ -41,35 +43,25 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 
 from llmcompiler_graph.errors import LLMCompilerError
+from llmcompiler_graph.executor.receiving import Artifact, fit_arguments, holds_artifact
 from llmcompiler_graph.executor.toolbox import RAW, NodeTools, Toolbox
 from llmcompiler_graph.fetching.jobs import Job
 from llmcompiler_graph.planner.references import substitute, to_text
 from llmcompiler_graph.planner.tasks import PlannedTask
 
 __all__ = [
-    "Artifact",
     "CallRecord",
     "TaskInterrupted",
     "ToolError",
     "async_only",
     "has_async",
     "message_text",
+    "resolved_arguments",
     "result_text",
     "tool_job",
+    "tool_text",
     "unwrap_artifacts",
 ]
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """A result whose text (its message's content) is not the object an exact ``"$N"`` gets."""
-
-    value: object
-    text: str
-
-    def __str__(self) -> str:
-        """Return the text (what ``$N`` inside text receives)."""
-        return self.text
 
 
 class ToolError(LLMCompilerError):
@@ -125,7 +117,7 @@ def tool_job(
     the_id = call_id or f"llmc_task_{task.index}"
 
     def arguments(deps: Mapping[int, object]) -> object:
-        return unwrap_artifacts(substitute(task.args, task.deps, deps, result_text))
+        return resolved_arguments(task, deps, box.box.schema)
 
     def call_of(deps: Mapping[int, object]) -> ToolCall:
         args = arguments(deps)
@@ -194,16 +186,31 @@ def _result(
         return raw[-1]
     message = _tool_message(task, output)
     if message.status == "error":
-        raise ToolError(message_text(message.content))
+        raise ToolError(tool_text(message.content))
     record.messages[task.index] = message
     returned_message = bool(raw) and isinstance(raw[-1], ToolMessage | Command)
     if tool.response_format == "content_and_artifact" or (
         returned_message and message.artifact is not None
     ):
-        return Artifact(message.artifact, message_text(message.content))
+        return Artifact(message.artifact, tool_text(message.content))
     if raw and not returned_message:
         return raw[-1]
     return message.content
+
+
+def resolved_arguments(
+    task: PlannedTask, deps: Mapping[int, object], schema: Callable[[str], object]
+) -> object:
+    """Return ``task``'s arguments with the results of ``deps`` in place of ``$N``.
+
+    An exact ``"$N"`` of a result with two faces (an :class:`Artifact`) receives the face
+    its parameter takes; ``schema(name)`` returns a tool's argument schema, asked only then.
+    """
+    args = substitute(task.args, task.deps, deps, result_text)
+    if isinstance(args, dict) and holds_artifact(args):
+        found = schema(task.name)
+        return fit_arguments(args, found if isinstance(found, Mapping) else None)
+    return args
 
 
 def unwrap_artifacts(value: object) -> object:
@@ -258,7 +265,9 @@ def result_text(value: object) -> str:
     """Render a tool's return value as text (message contents unwrapped)."""
     if isinstance(value, Artifact):
         return value.text
-    if isinstance(value, ToolMessage | AIMessage):
+    if isinstance(value, ToolMessage):
+        return tool_text(value.content)
+    if isinstance(value, AIMessage):
         return message_text(value.content)
     return to_text(value)
 
@@ -274,3 +283,18 @@ def message_text(content: object) -> str:
             if isinstance(b, str | dict)
         )
     return str(content)
+
+
+def tool_text(content: object) -> str:
+    """Return the text of a tool result's content: its text blocks, one per line.
+
+    A tool's content blocks are separate items (an MCP tool returning a list sends one
+    block per item), unlike a model's, which :func:`message_text` joins as written.
+    """
+    if isinstance(content, list):
+        return "\n".join(
+            b if isinstance(b, str) else str(b.get("text", ""))
+            for b in content
+            if isinstance(b, str) or (isinstance(b, dict) and "text" in b)
+        )
+    return message_text(content)

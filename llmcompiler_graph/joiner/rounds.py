@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from langchain_core.messages import ToolMessage
 
-from llmcompiler_graph.executor.toolcall import message_text
+from llmcompiler_graph.executor.toolcall import tool_text
 from llmcompiler_graph.state import Round, planned_tasks
 
 __all__ = ["FENCE", "MAX_OBSERVATION_CHARS", "clip", "fair_cap", "fence", "render_rounds"]
@@ -53,7 +53,7 @@ def render_rounds(rounds: list[Round], budget: int | None = None) -> str:
                 lines.append("Observation: (no result)")
             else:
                 prefix = "Observation: ERROR: " if result.status == "error" else "Observation: "
-                lines.append(_Field(prefix, message_text(result.content)))
+                lines.append(_Field(prefix, tool_text(result.content)))
         marker = round_.plan.additional_kwargs.get("llmcompiler", {})
         if isinstance(marker, dict) and marker.get("error"):
             lines.append(_Field("Planner error: ", str(marker["error"])))

@@ -25,7 +25,7 @@ from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.errors import PlanFormatError
-from llmcompiler_graph.executor.toolcall import message_text
+from llmcompiler_graph.executor.toolcall import message_text, tool_text
 from llmcompiler_graph.joiner.rounds import clip, fair_cap, render_rounds
 from llmcompiler_graph.nodes.transcript import fit_history
 from llmcompiler_graph.planner import prompts
@@ -162,8 +162,8 @@ def _labelled(index: int, result: ToolMessage | None) -> str:
     if result is None:
         return f"Call {label}: no result (it did not run)"
     if result.status == "error":
-        return f"Call {label} failed: {message_text(result.content)}"
-    return f"Call {label} returned: {message_text(result.content)}"
+        return f"Call {label} failed: {tool_text(result.content)}"
+    return f"Call {label} returned: {tool_text(result.content)}"
 
 
 def build_planner_messages(

@@ -18,14 +18,13 @@ from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 
 from llmcompiler_graph.context import Settings
+from llmcompiler_graph.executor.receiving import Artifact
 from llmcompiler_graph.executor.toolbox import NodeTools, Toolbox
 from llmcompiler_graph.executor.toolcall import (
-    Artifact,
     CallRecord,
-    message_text,
-    result_text,
+    resolved_arguments,
     tool_job,
-    unwrap_artifacts,
+    tool_text,
 )
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
 from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome, TaskEvent
@@ -34,8 +33,8 @@ from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.nodes.events import EventRelay, EventSink
 from llmcompiler_graph.nodes.journal import Entry, Journal, replayed_outcomes
 from llmcompiler_graph.nodes.transcript import direct_answer, result_message
-from llmcompiler_graph.planner.references import substitute
 from llmcompiler_graph.planner.tasks import PlannedTask
+from llmcompiler_graph.planner.tool_specs import tool_schema
 from llmcompiler_graph.state import Turn, result_record
 
 __all__ = [
@@ -83,7 +82,10 @@ def prior_outcomes(turn: Turn) -> dict[int, Outcome]:
             value = artifact["value"] if "value" in artifact else message.content
             if "value" in artifact and artifact is not message.artifact:
                 # The tool made its own artifact: "$N" in text is the content, as it was.
-                value = Artifact(value, message_text(message.content))
+                value = Artifact(value, tool_text(message.content))
+            elif status == "ok" and "value" not in artifact:
+                # Only a text (an MCP result without structured content; see result_message).
+                value = Artifact(None, tool_text(message.content))
             outcomes[index] = Outcome(index, str(message.name or ""), status, value=value)
     return outcomes
 
@@ -162,13 +164,19 @@ class TaskRun:
         call = asynchronous if self._asynchronous else sync
 
         def argument(deps: Mapping[int, object]) -> object:
-            args = unwrap_artifacts(substitute(task.args, task.deps, deps, result_text))
+            args = resolved_arguments(task, deps, self._schema)
             if isinstance(args, Mapping) and len(args) == 1:
                 return next(iter(args.values()))
             return args
 
         whole_plan = self.settings.fuse == "plan"
         return replace(job, batch=BatchForm(task.name, argument, call, whole_plan=whole_plan))
+
+    def _schema(self, name: str) -> object:
+        tool = self._tools.get(name)
+        if isinstance(self._tools, Toolbox):
+            return self._tools.schema(name)
+        return tool_schema(tool) if tool is not None else None
 
     def on_event(self, event: TaskEvent) -> None:
         """Relay a task event, and record in the journal how each task that ran ended."""

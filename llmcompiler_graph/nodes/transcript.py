@@ -9,7 +9,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-from llmcompiler_graph.executor.toolcall import Artifact, message_text, result_text
+from llmcompiler_graph.executor.receiving import Artifact
+from llmcompiler_graph.executor.toolcall import message_text, result_text
 from llmcompiler_graph.fetching.jobs import Outcome
 from llmcompiler_graph.joiner.rounds import clip
 from llmcompiler_graph.planner.tasks import PlannedTask
@@ -98,7 +99,9 @@ def result_message(
         # only for what models read. The checkpointer must be able to store it; a value it
         # cannot (a plain object, a function) is kept as its full text.
         value = outcome.value.value if isinstance(outcome.value, Artifact) else outcome.value
-        record["value"] = value if storable(value) else observation(outcome)
+        if not (isinstance(outcome.value, Artifact) and value is None):
+            record["value"] = value if storable(value) else observation(outcome)
+        # else only a text (an MCP result without structured content): it is the content
     artifact: Any = record
     marker: dict[str, Any] = {"kind": "result", "index": outcome.index, "status": outcome.status}
     content: Any = clip(observation(outcome))
