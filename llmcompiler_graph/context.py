@@ -27,6 +27,7 @@ LangGraph users already set it), then the factory's keyword, then the default be
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +44,7 @@ from llmcompiler_graph.planner.prompts import PLANNER_PROMPT
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "FUSE_MODES",
+    "MIN_RATE",
     "PLAN_FORMATS",
     "Check",
     "Context",
@@ -100,8 +102,13 @@ def setting(default: Any, description: str, *, check: Check | None = None, shown
 
 
 def at_least(low: int) -> Check:
-    """Return a check that a value is an int of at least ``low``."""
-    return lambda v: None if isinstance(v, int) and v >= low else f"must be {low} or more"
+    """Return a check that a value is an int (not a bool) of at least ``low``."""
+
+    def check(value: Any) -> str | None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
+        return None if ok else f"must be a whole number, {low} or more"
+
+    return check
 
 
 def check_concurrency(value: Any) -> str | None:
@@ -124,16 +131,23 @@ def check_tool_limits(value: Any) -> str | None:
     return None
 
 
+MIN_RATE = 1 / 3600
+"""The lowest ``tool_rate_limits`` rate: one call an hour (a lower one would hang a run)."""
+
+
 def check_rates(value: Any) -> str | None:
-    """Check ``tool_rate_limits``: ``None`` or tool names mapped to rates (> 0) or limiters."""
+    """Check ``tool_rate_limits``: ``None`` or tool names mapped to rates or limiters."""
 
     def ok(rate: Any) -> bool:
         rate = getattr(rate, "requests_per_second", rate)  # an InMemoryRateLimiter
-        return isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0
+        return isinstance(rate, int | float) and not isinstance(rate, bool) and rate >= MIN_RATE
 
     if value is None or (isinstance(value, Mapping) and all(ok(r) for r in value.values())):
         return None
-    return "must map tool names to requests per second (> 0), e.g. {'search': 5}"
+    return (
+        "must map tool names to requests per second, at least one an hour (1/3600), "
+        "e.g. {'search': 5}"
+    )
 
 
 def check_priority(value: Any) -> str | None:
@@ -147,8 +161,9 @@ def check_fuse(value: Any) -> str | None:
 
 
 def check_positive_seconds(value: Any) -> str | None:
-    """Check a duration: positive seconds, or ``None`` for no limit."""
-    ok = value is None or (isinstance(value, int | float) and value > 0)
+    """Check a duration: positive seconds (``inf`` too), or ``None`` for no limit."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = value is None or (number and value > 0)  # NaN is not > 0
     return None if ok else "must be positive seconds or None"
 
 
@@ -199,7 +214,8 @@ class Context:
     )
     task_timeout: float | None = setting(
         None,
-        "Seconds one tool call may take before it becomes a timeout error; None: no limit.",
+        "Seconds one tool call may take before it becomes a timeout error; None (or inf): no "
+        "limit.",
         check=check_positive_seconds,
     )
     tool_limits: Mapping[str, int] | None = setting(
@@ -210,8 +226,9 @@ class Context:
     )
     tool_rate_limits: Mapping[str, float] | None = setting(
         None,
-        'Requests per second per tool (a token bucket, burst 1), e.g. {"search": 5}; the factory '
-        "also takes a `langchain_core` `InMemoryRateLimiter` per tool. Waiting is a timer.",
+        'Requests per second per tool (a token bucket, burst 1), e.g. {"search": 5}, at least '
+        "1/3600; the factory also takes a `langchain_core` `InMemoryRateLimiter` per tool. "
+        "Waiting is a timer.",
         check=check_rates,
     )
     priority: str = setting(
@@ -340,10 +357,19 @@ def effective_settings(
     """Combine the graph's defaults, ``config["max_concurrency"]`` and the run's context."""
     changes: dict[str, Any] = {}
     limit = (config or {}).get("max_concurrency")
-    if limit is not None:  # LangGraph's general knob: clamped, not refused
-        changes["max_concurrency"] = max(1, min(int(limit), MAX_CONCURRENCY))
+    if limit is not None:
+        changes["max_concurrency"] = _config_concurrency(limit)
     changes.update(explicit_settings(context))
     return replace(defaults, **changes) if changes else defaults
+
+
+def _config_concurrency(limit: object) -> int:
+    """Read LangGraph's general per-run knob: any number, clamped to 1..MAX_CONCURRENCY."""
+    if isinstance(limit, bool) or not isinstance(limit, int | float) or math.isnan(limit):
+        raise ConfigurationError(
+            f'config["max_concurrency"] must be a number of tool calls, got {limit!r}'
+        )
+    return MAX_CONCURRENCY if limit >= MAX_CONCURRENCY else max(1, int(limit))
 
 
 def _default(f: Field[Any]) -> Any:

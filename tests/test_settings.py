@@ -64,7 +64,7 @@ def test_unknown_factory_setting_names_the_known_ones() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "msg"),
     [
-        ("max_replans", -1, "max_replans must be 0 or more, got -1"),
+        ("max_replans", -1, "max_replans must be a whole number, 0 or more, got -1"),
         ("max_concurrency", 0, "max_concurrency must be 1 or more, got 0"),
         ("task_timeout", 0, "task_timeout must be positive seconds or None, got 0"),
         ("interrupt_before_tools", [3], "interrupt_before_tools must be a list of tool names"),

@@ -6,6 +6,7 @@ and add only their I/O: how a call runs, how events are delivered, how a wait bl
 
 from __future__ import annotations
 
+import math
 import threading
 
 from llmcompiler_graph.errors import SchedulerError
@@ -22,7 +23,8 @@ class UnitBase:
     def __init__(self, options: UnitOptions, thread_name: str) -> None:
         """Check ``options``, build the core they describe and a pool of worker threads."""
         self._core = scheduler_for(options)
-        self._timeout = options.get("timeout")
+        timeout = options.get("timeout")
+        self._timeout = None if timeout == math.inf else timeout  # inf: no limit
         self.cancel_event = options.get("cancel_event") or threading.Event()
         self._thread_name = options.get("thread_name", thread_name)
         self._pool = WorkerPool(self._thread_name)

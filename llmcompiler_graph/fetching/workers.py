@@ -167,7 +167,9 @@ class Watchdog:
                     continue
                 remaining = deadline - time.perf_counter()
                 if remaining > 0:
-                    self._cond.wait(remaining)
+                    # A deadline centuries away (a huge timeout, a tiny rate) is slept on in
+                    # steps the platform can time; the thread must never die of it.
+                    self._cond.wait(min(remaining, threading.TIMEOUT_MAX))
                     continue
                 heapq.heappop(self._heap)
                 del self._armed[key]

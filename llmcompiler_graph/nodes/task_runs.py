@@ -7,6 +7,8 @@ derives from the other) and run their jobs through it.
 
 from __future__ import annotations
 
+import contextvars
+import inspect
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -14,6 +16,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
 from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 
@@ -43,6 +46,7 @@ __all__ = [
     "TaskRun",
     "TaskRunArgs",
     "arun_jobs",
+    "in_run_context",
     "prior_outcomes",
     "replay_job",
     "run_jobs",
@@ -161,7 +165,7 @@ class TaskRun:
         if batched is None or job.fn is None:
             return job
         sync, asynchronous = batched if isinstance(batched, tuple) else (batched, batched)
-        call = asynchronous if self._asynchronous else sync
+        call = in_run_context(asynchronous if self._asynchronous else sync, self._tool_config)
 
         def argument(deps: Mapping[int, object]) -> object:
             args = resolved_arguments(task, deps, self._schema)
@@ -250,6 +254,27 @@ def replay_job(task: PlannedTask, recorded: Outcome) -> Job:
         return Job(task.index, task.name, None, frozenset(), recorded.error, task.args)
     value = recorded.value
     return Job(task.index, task.name, lambda _deps: value, frozenset(), None, task.args)
+
+
+def in_run_context(call: BatchCall, config: RunnableConfig) -> BatchCall:
+    """Return ``call`` made to run as a single tool call does: in the node's context.
+
+    A sync batched call runs on a worker thread; there it sees the run's config
+    (``get_config()``), context (``get_runtime()``), stream writer and tracing, from a copy
+    of the context it was made in (the node's). Async ones run in the node's task already.
+    """
+    if inspect.iscoroutinefunction(call):
+        return call
+    context = contextvars.copy_context()
+
+    def run(inputs: list[Any]) -> Any:
+        def inside() -> Any:
+            var_child_runnable_config.set(config)
+            return call(inputs)
+
+        return context.copy().run(inside)
+
+    return run
 
 
 def _rate(value: object) -> RateLimit:

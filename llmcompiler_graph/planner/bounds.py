@@ -29,6 +29,7 @@ class PlanLimits:
     _chars: int = 0
     _line: int = 0
     _tasks: int = field(default=0, repr=False)
+    _last_name: str = field(default="", repr=False)
 
     def admit(self, piece: str) -> str:
         """Return the part of ``piece`` within the limits (all of it, until one is reached)."""
@@ -63,13 +64,20 @@ class PlanLimits:
         return kept
 
     def admit_calls(self, text: str, calls: Iterable[Mapping[str, object]]) -> bool:
-        """Count a tool-calling chunk (text and argument fragments) against ``max_chars``.
+        """Count a tool-calling chunk (text, name pieces, arguments) against ``max_chars``.
 
-        Return whether to read it; once the plan is too long the stream is cut there.
+        Return whether to read it; once the plan is too long the stream is cut there. A name
+        repeated in every chunk of its call (some providers do) counts once.
         """
         if self.error is not None:
             return False
-        size = len(text) + sum(len(str(c.get("args") or "")) for c in calls)
+        size = len(text)
+        for call in calls:
+            size += len(str(call.get("args") or ""))
+            name = call.get("name")
+            if isinstance(name, str) and name != self._last_name:
+                size += len(name)
+                self._last_name = name
         if self._chars + size > self.max_chars:
             self.error = (
                 f"the plan was cut at max_plan_chars={self.max_chars} characters; plan fewer, "

@@ -32,12 +32,26 @@ from llmcompiler_graph.planner.references import ReferenceError_, dependencies
 from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tasks import PlannedTask, task_label
 
-__all__ = ["JOIN_TOOL", "ToolCallPlanReader", "read_tool_call_plan"]
+__all__ = [
+    "JOIN_TOOL",
+    "MAX_ARGUMENT_DEPTH",
+    "MAX_TOOL_NAME_CHARS",
+    "ToolCallPlanReader",
+    "read_tool_call_plan",
+]
 
 JOIN_TOOL = "join"
 """A call of this name (no tool has it) is ignored, keeping its number: some models add it."""
 
+MAX_TOOL_NAME_CHARS = 256
+"""Longest tool name a call may stream (providers allow 64); a longer one fails its call."""
+
+MAX_ARGUMENT_DEPTH = 100
+"""Deepest nesting of a call's JSON arguments; deeper ones fail the call (before they are
+parsed, so no recursion limit is ever reached by the parser, the planner or a serializer)."""
+
 _MAX_SHOWN = 200
+_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*+"?|[\[{]|[\]}]')  # a string, an opening, a closing
 
 
 @dataclass
@@ -51,6 +65,7 @@ class _OpenCall:
     thought: str | None = None
     size: int = 0
     too_long: bool = False
+    name_too_long: bool = False
 
 
 class ToolCallPlanReader:
@@ -141,11 +156,17 @@ class ToolCallPlanReader:
         if call.id is None:
             call.id = _str(chunk.get("id"))
         name = chunk.get("name")
-        if isinstance(name, str) and name:
-            call.name += name if call.name != name else ""
+        if isinstance(name, str) and name and call.name != name and not call.name_too_long:
+            if len(call.name) + len(name) > MAX_TOOL_NAME_CHARS:
+                call.name_too_long = True  # its pieces are no longer kept
+            else:
+                call.name += name
         args = chunk.get("args")
         if isinstance(args, Mapping):  # a provider that sends parsed arguments
-            args = json.dumps(args)
+            try:
+                args = json.dumps(args)
+            except (TypeError, ValueError, RecursionError):
+                args = "<arguments that are not JSON>"
         if not isinstance(args, str) or call.too_long:
             return
         call.size += len(args)
@@ -162,14 +183,25 @@ class ToolCallPlanReader:
         index, self._next = self._next, self._next + 1
         if call.name == JOIN_TOOL and JOIN_TOOL not in self._tools:
             return []  # it takes its number, as a numbered join() does in a text plan
-        task = self._task(index, call)
+        try:
+            task = self._task(index, call)
+        except Exception as exc:  # one call that cannot be read fails alone
+            task = PlannedTask(
+                index,
+                _shown_name(call),
+                {},
+                thought=call.thought,
+                error=f"{task_label(index, _shown_name(call))}: this call could not be read "
+                f"({type(exc).__name__}); call the tool with plain JSON arguments",
+                line=f"{index}. {_shown_name(call) or '?'}(...)",
+            )
         self._planned.add(index)
         self.tasks.append(task)
         return [task]
 
     def _task(self, index: int, call: _OpenCall) -> PlannedTask:
         raw = "".join(call.fragments)
-        name = call.name
+        name = _shown_name(call)
         line = f"{index}. {name or '?'}({_shorten(raw.strip() or '{}')})"
 
         def error(problem: str, args: dict[str, object] | None = None) -> PlannedTask:
@@ -178,10 +210,20 @@ class ToolCallPlanReader:
                 index, name, args or {}, thought=call.thought, error=message, line=line
             )
 
+        if call.name_too_long:
+            return error(
+                f"the tool name is longer than {MAX_TOOL_NAME_CHARS} characters; "
+                f"call one of the tools: {', '.join(sorted(self._tools)) or 'none'}"
+            )
         if call.too_long:
             return error(
                 f"the arguments are longer than max_plan_line_chars={self._max_call_chars} "
                 "characters; pass shorter values (or raise max_plan_line_chars)"
+            )
+        if _nesting(raw) > MAX_ARGUMENT_DEPTH:
+            return error(
+                f"the arguments nest deeper than {MAX_ARGUMENT_DEPTH} levels of lists and "
+                "objects; pass flatter values"
             )
         parsed: object = {}
         problem: str | None = None
@@ -251,6 +293,24 @@ def _json_problem(exc: BaseException) -> str:
         f"the arguments are not valid JSON ({detail}); "
         'send one JSON object, e.g. {"query": "..."}'
     )
+
+
+def _nesting(raw: str) -> int:
+    """Return how deep ``raw``'s JSON lists and objects nest (one pass, no recursion)."""
+    depth = deepest = 0
+    for match in _JSON_NESTING.finditer(raw):
+        mark = match.group()
+        if mark in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif mark in "]}":
+            depth -= 1
+    return deepest
+
+
+def _shown_name(call: _OpenCall) -> str:
+    """Return the call's tool name, or its start when it grew too long to be one."""
+    return f"{call.name[:60]}..." if call.name_too_long else call.name
 
 
 def _str(value: object) -> str | None:
