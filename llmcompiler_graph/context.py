@@ -284,6 +284,13 @@ class Context:
         "LLMCOMPILER_PLAN_FORMAT.",
         check=check_plan_format,
     )
+    cache_breakpoints: bool = setting(
+        True,
+        "Mark Anthropic prompt-cache breakpoints (`cache_control` on the end of the system "
+        "prompt and of the conversation) when the planner or joiner is an Anthropic chat model; "
+        "other providers cache prefixes on their own and get their messages unchanged.",
+        check=lambda v: None if isinstance(v, bool) else "must be True or False",
+    )
 
     def __post_init__(self) -> None:
         """Normalize lists to tuples and run every field's check.

@@ -11,6 +11,7 @@ from llmcompiler_graph.joiner import prompts
 from llmcompiler_graph.joiner.decision import parse_decision
 from llmcompiler_graph.joiner.rounds import clip, render_rounds
 from llmcompiler_graph.planner.prompts import fill
+from llmcompiler_graph.prompt_cache import mark, takes_cache_control
 from llmcompiler_graph.redact import redact_clipped
 from llmcompiler_graph.state import KIND, Turn
 
@@ -18,13 +19,14 @@ __all__ = ["adecide", "build_joiner_messages", "conclude", "decide"]
 
 
 def build_joiner_messages(
-    turn: Turn, settings: Settings, *, must_finish: bool
+    turn: Turn, settings: Settings, *, must_finish: bool, breakpoints: bool = False
 ) -> list[BaseMessage]:
     """Build the joiner's prompt: the question and this question's plans and results only.
 
     Stable first: the system prompt is the same in every round; the question, the rounds and,
     on the last allowed round, :data:`~llmcompiler_graph.joiner.prompts.JOINER_MUST_FINISH`
-    follow, so each round's prompt repeats the one before up to its new round.
+    follow, so each round's prompt repeats the one before up to its new round. With
+    ``breakpoints`` (for Anthropic's models) the system prompt carries ``cache_control``.
     """
     template = settings.joiner_prompt or prompts.JOINER_PROMPT
     note = prompts.JOINER_MUST_FINISH if must_finish else ""
@@ -36,16 +38,22 @@ def build_joiner_messages(
     body = f"Question: {question}\n\n{render_rounds(turn.rounds, settings.prompt_budget_chars)}"
     if note:
         body = f"{body}\n\n{note}"
-    return [SystemMessage(system.strip()), HumanMessage(body)]
+    messages: list[BaseMessage] = [SystemMessage(system.strip()), HumanMessage(body)]
+    return mark(messages, [0]) if breakpoints else messages
+
+
+def _joiner_messages(model: BaseChatModel, turn: Turn, settings: Settings) -> list[BaseMessage]:
+    must_finish = turn.replans >= settings.max_replans
+    breakpoints = settings.cache_breakpoints and takes_cache_control(model)
+    return build_joiner_messages(turn, settings, must_finish=must_finish, breakpoints=breakpoints)
 
 
 def decide(
     model: BaseChatModel, turn: Turn, settings: Settings, config: RunnableConfig
 ) -> AIMessage:
     """Ask the joiner model and turn its reply into an answer or a replan message."""
-    must_finish = turn.replans >= settings.max_replans
     try:
-        reply = model.invoke(build_joiner_messages(turn, settings, must_finish=must_finish), config)
+        reply = model.invoke(_joiner_messages(model, turn, settings), config)
         text = reply.text if isinstance(reply.text, str) else str(reply.content)
     except Exception as exc:  # a failing joiner still ends the run with a clear answer
         return _failed(exc, turn, settings)
@@ -56,10 +64,8 @@ async def adecide(
     model: BaseChatModel, turn: Turn, settings: Settings, config: RunnableConfig
 ) -> AIMessage:
     """Do what :func:`decide` does, awaiting the model (for the graph's async nodes)."""
-    must_finish = turn.replans >= settings.max_replans
     try:
-        messages = build_joiner_messages(turn, settings, must_finish=must_finish)
-        reply = await model.ainvoke(messages, config)
+        reply = await model.ainvoke(_joiner_messages(model, turn, settings), config)
         text = reply.text if isinstance(reply.text, str) else str(reply.content)
     except Exception as exc:  # a failing joiner still ends the run with a clear answer
         return _failed(exc, turn, settings)

@@ -31,6 +31,7 @@ from llmcompiler_graph.nodes.transcript import fit_history
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.parser import END_OF_PLAN
 from llmcompiler_graph.planner.tool_specs import describe_tools
+from llmcompiler_graph.prompt_cache import mark
 from llmcompiler_graph.state import KIND, Round, Turn, planned_tasks
 
 __all__ = [
@@ -71,7 +72,7 @@ def bind_planner(
 
 
 def tool_call_planner_messages(
-    turn: Turn, tools: Sequence[BaseTool], settings: Settings
+    turn: Turn, tools: Sequence[BaseTool], settings: Settings, *, breakpoints: bool = False
 ) -> list[BaseMessage]:
     """Build the tool-calling planner's prompt: rules, history, question, earlier rounds.
 
@@ -105,7 +106,13 @@ def tool_call_planner_messages(
     _fit_results(rounds, budget)
     history = _history(turn, budget)
     question = turn.question.content if turn.question is not None else ""
-    return [SystemMessage(system), *history, HumanMessage(question), *rounds]
+    messages = [SystemMessage(system), *history, HumanMessage(question), *rounds]
+    return _marked(messages, history) if breakpoints else messages
+
+
+def _marked(messages: list[BaseMessage], history: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """Mark cache breakpoints at the end of the system prompt and of the conversation."""
+    return mark(messages, [0, len(history)] if history else [0])
 
 
 def _history(turn: Turn, budget: int) -> list[BaseMessage]:
@@ -167,7 +174,7 @@ def _labelled(index: int, result: ToolMessage | None) -> str:
 
 
 def build_planner_messages(
-    turn: Turn, tools: list[BaseTool], settings: Settings
+    turn: Turn, tools: list[BaseTool], settings: Settings, *, breakpoints: bool = False
 ) -> list[BaseMessage]:
     """Build the planner's prompt, ordered from the most stable part to the least.
 
@@ -175,10 +182,11 @@ def build_planner_messages(
     run), then the conversation, then the question, then this question's earlier rounds with
     where the new plan's numbering continues. A provider's prompt cache then serves a replan
     everything up to its rounds, and a thread's next question its system prompt and the
-    conversation before it.
+    conversation before it. With ``breakpoints`` (for Anthropic's models), the end of the
+    system prompt and of the conversation carry ``cache_control``.
     """
     if settings.plan_format == "tool_calls":
-        return tool_call_planner_messages(turn, tools, settings)
+        return tool_call_planner_messages(turn, tools, settings, breakpoints=breakpoints)
     next_index = turn.next_index
     given = settings.examples
     shown = prompts.default_examples([t.name for t in tools]) if given is None else given
@@ -201,7 +209,7 @@ def build_planner_messages(
     if turn.rounds:
         replan = prompts.fill(prompts.REPLAN_PROMPT, next_index=next_index)
         messages.append(HumanMessage(f"{rounds}\n\n{replan}"))
-    return messages
+    return _marked(messages, history) if breakpoints else messages
 
 
 def _refuses_stop(exc: Exception) -> bool:

@@ -31,6 +31,7 @@ from llmcompiler_graph.nodes.planner_call import PlannerModel, bind_planner, bui
 from llmcompiler_graph.nodes.round import PlanRound, arun_round, run_round
 from llmcompiler_graph.nodes.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
 from llmcompiler_graph.planner.syntax import ToolSpec
+from llmcompiler_graph.prompt_cache import takes_cache_control
 from llmcompiler_graph.redact import redact_clipped
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 
@@ -87,7 +88,7 @@ class Nodes:
             planner = self._planner(self._models(settings)[0], settings)
         except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
-        messages, round_ = self._round(state, config, settings, asynchronous=False)
+        messages, round_ = self._round(state, config, settings, planner, asynchronous=False)
         return {"messages": run_round(planner, messages, round_)}
 
     async def aplan(self, state: State, config: RunnableConfig) -> Update:
@@ -97,14 +98,21 @@ class Nodes:
             planner = self._planner((await self._amodels(settings))[0], settings)
         except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
-        messages, round_ = self._round(state, config, settings, asynchronous=True)
+        messages, round_ = self._round(state, config, settings, planner, asynchronous=True)
         return {"messages": await arun_round(planner, messages, round_)}
 
     def _round(
-        self, state: State, config: RunnableConfig, settings: Settings, *, asynchronous: bool
+        self,
+        state: State,
+        config: RunnableConfig,
+        settings: Settings,
+        planner: PlannerModel,
+        *,
+        asynchronous: bool,
     ) -> tuple[list[BaseMessage], PlanRound]:
         args = self._pass_args(state, config, settings, asynchronous=asynchronous)
-        messages = build_planner_messages(args["turn"], self.tools, settings)
+        marks = settings.cache_breakpoints and takes_cache_control(planner)
+        messages = build_planner_messages(args["turn"], self.tools, settings, breakpoints=marks)
         return messages, PlanRound(TaskRun(**args), specs=self.specs)
 
     # -- approve ----------------------------------------------------------------------------
