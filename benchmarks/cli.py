@@ -13,9 +13,9 @@ __all__ = ["add_commands", "run"]
 
 DEMO_QUESTIONS = 3
 DEMO_TIME = "about 2-3 min"
-"""How long ``demo`` takes with its defaults on the project's 2-core machine (README agrees)."""
+"""How long ``demo`` takes with its defaults on the project's 2-core machine (the docs agree)."""
 BENCH_TIME = "about 15-20 min"
-"""How long ``bench`` takes with its defaults on the project's 2-core machine (README agrees)."""
+"""How long ``bench`` takes with its defaults on the project's 2-core machine (the docs agree)."""
 
 
 def add_commands(commands: Any) -> None:

@@ -9,8 +9,8 @@ derived from these fields:
 * the keys of a run's context (``graph.invoke(..., context={...})``, or an assistant's
   context on LangGraph Platform / ``langgraph dev``), and the JSON schema Studio shows;
 * validation (:meth:`Context.__post_init__` runs each field's check);
-* the settings table in the README (``python -m llmcompiler_graph.context --write-readme``;
-  a test says when it is stale).
+* the settings table of the documentation (its Settings page, generated from these fields
+  when the site is built; ``python -m llmcompiler_graph.context`` prints it).
 
 **Adding a setting is a one-place change**: add a field below with
 ``setting(default, "description", check=...)``, and read it as ``settings.<name>`` where
@@ -28,11 +28,9 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -384,7 +382,7 @@ def _default(f: Field[Any]) -> Any:
 
 
 def settings_table() -> str:
-    """Return the settings as a Markdown table (the README's, and the factory's docs)."""
+    """Return the settings as a Markdown table (the docs' Settings page)."""
     rows = ["| setting | type | default | meaning |", "|---|---|---|---|"]
     for f in fields(Context):
         shown = f.metadata.get("shown") or repr(_default(f))
@@ -406,21 +404,7 @@ def settings_args_doc(indent: str = "    ") -> str:
     )
 
 
-README_START = "<!-- settings:start (python -m llmcompiler_graph.context --write-readme) -->"
-README_END = "<!-- settings:end -->"
-
-
-def _write_readme(path: Path) -> None:
-    text = path.read_text()
-    head, _, rest = text.partition(README_START)
-    _, _, tail = rest.partition(README_END)
-    path.write_text(f"{head}{README_START}\n{settings_table()}\n{README_END}{tail}")
-
-
 Context.__doc__ = f"{Context.__doc__}\n\nAttributes:\n{settings_args_doc()}\n"
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--write-readme"]:
-        _write_readme(Path(__file__).resolve().parents[1] / "README.md")
-    else:
-        print(settings_table())
+    print(settings_table())

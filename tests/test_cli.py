@@ -55,7 +55,7 @@ def test_ask_rejects_an_unknown_tool_set(
 
 # -- exit codes and whole error text ---------------------------------------------
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+BENCHMARKS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "index.md"
 LONG_FIX = "then set SEARCH_ENDPOINT to a reachable server; this fix is at the very end"
 
 
@@ -64,14 +64,14 @@ def offline_tools(monkeypatch: pytest.MonkeyPatch) -> None:
     """Instant simulated tools for `ask`, whatever LLMCOMPILER_TOOLS says."""
     monkeypatch.setattr(
         "llmcompiler_graph.server.served_tools",
-        lambda: [
+        lambda **_: [
             simulated_search_tool(latency_s=0.0, jitter_s=0.0, corpus=DEMO_CORPUS),
             simulated_math_tool(latency_s=0.0),
         ],
     )
 
 
-def _failing_search() -> list[BaseTool]:
+def _failing_search(**_: object) -> list[BaseTool]:
     @tool
     def search(query: str) -> str:
         """Search the web."""
@@ -144,7 +144,7 @@ def test_ask_exits_1_when_the_replan_limit_is_hit_without_an_answer(
 def test_ask_exits_0_with_an_answer_even_if_some_tasks_failed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def half_broken() -> list[BaseTool]:
+    def half_broken(**_: object) -> list[BaseTool]:
         @tool
         def search(query: str) -> str:
             """Search the web."""
@@ -162,7 +162,7 @@ def test_ask_exits_0_with_an_answer_even_if_some_tasks_failed(
     assert "search ok in" in out and "search error in" in out
 
 
-def test_every_demo_and_bench_option_has_help_and_the_readme_gives_the_same_times() -> None:
+def test_every_demo_and_bench_option_has_help_and_the_docs_give_the_same_times() -> None:
     parser = argparse.ArgumentParser()
     bench_cli.add_commands(parser.add_subparsers(dest="command"))
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -173,9 +173,9 @@ def test_every_demo_and_bench_option_has_help_and_the_readme_gives_the_same_time
             if a.option_strings and not a.help
         ]
         assert undocumented == [], name
-    readme = README.read_text(encoding="utf-8")
-    assert f"python -m benchmarks demo    # {bench_cli.DEMO_TIME}:" in readme
-    assert f"python -m benchmarks bench   # {bench_cli.BENCH_TIME} on 2 cores:" in readme
+    page = BENCHMARKS_PAGE.read_text(encoding="utf-8")
+    assert f"python -m benchmarks demo    # {bench_cli.DEMO_TIME}:" in page
+    assert f"python -m benchmarks bench   # {bench_cli.BENCH_TIME} on 2 cores:" in page
     assert bench_cli.DEMO_TIME in commands.choices["demo"].description
     assert bench_cli.BENCH_TIME in commands.choices["bench"].description
 

@@ -1,4 +1,4 @@
-"""Every Python block of the docs runs, offline, as a reader would run it.
+"""Every Python block of the README and the docs runs, offline, as a reader would run it.
 
 Sybil reads each page's ```` ```python ```` blocks in order and runs them in one namespace per
 page, so a page reads as one session. Two HTML comments (invisible on the site) steer it:
@@ -26,7 +26,7 @@ from sybil.parsers.markdown import PythonCodeBlockParser
 from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = sorted((ROOT / "docs").rglob("*.md"))
+PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 COMPILE_ONLY = "__compile_only__"
 
 

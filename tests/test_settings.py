@@ -14,8 +14,6 @@ from fakes.apps import scripted_app
 from llmcompiler_graph import Context
 from llmcompiler_graph.context import (
     DEFAULT_MAX_CONCURRENCY,
-    README_END,
-    README_START,
     effective_settings,
     explicit_settings,
     settings_table,
@@ -23,7 +21,7 @@ from llmcompiler_graph.context import (
 from llmcompiler_graph.nodes.task_runs import TaskRun
 from llmcompiler_graph.sim import simulated_math_tool
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+SETTINGS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "guides" / "settings.md"
 QUESTION = {"messages": [("user", "What is 2 + 3?")]}
 
 
@@ -110,14 +108,11 @@ def test_effective_settings_precedence() -> None:
     assert Context(interrupt_before_tools=["a"]).interrupt_before_tools == ("a",)
 
 
-def test_readme_settings_table_is_generated_from_context() -> None:
-    text = README.read_text()
-    assert README_START in text and README_END in text
-    section = text.split(README_START, 1)[1].split(README_END, 1)[0].strip()
-    assert section == settings_table(), (
-        "the README's settings table is stale: run "
-        "`python -m llmcompiler_graph.context --write-readme`"
-    )
+def test_the_docs_settings_table_is_generated_from_context() -> None:
+    # docs/hooks.py replaces the marker with settings_table() when the site is built.
+    assert "<!-- generated: settings -->" in SETTINGS_PAGE.read_text(encoding="utf-8")
+    table = settings_table().splitlines()
+    assert len(table) == 2 + len(fields(Context))
     for f in fields(Context):
         assert f.metadata["description"], f"setting {f.name} has no description"
         assert f"    {f.name}: " in (Context.__doc__ or "")

@@ -1,6 +1,6 @@
 """Human approval of tool calls: which tasks wait, what the reviewer sees, what they answer.
 
-Design (see the README's approval section). A task whose tool is listed in
+Design (see the docs' Approval guide). A task whose tool is listed in
 ``interrupt_before_tools`` is *held*, and so is every task that needs its result:
 
 1. ``plan_and_schedule`` streams the whole plan once and runs every task that is not held,

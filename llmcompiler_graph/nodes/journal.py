@@ -18,7 +18,7 @@ carries on, appending new entries after the old ones.
 The entries' values pass through the checkpointer's serializer; a value it cannot store is
 not recorded (its task runs again after a crash). Without a checkpointer there is nothing
 to resume, and the journal does nothing. With ``durability="exit"`` LangGraph writes
-nothing before the node ends, so a crash loses the round (see the README's Guarantees).
+nothing before the node ends, so a crash loses the round (see the docs' Guarantees).
 """
 
 from __future__ import annotations

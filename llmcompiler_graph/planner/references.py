@@ -1,6 +1,6 @@
 """``$N`` references between tasks: finding them in arguments and substituting results.
 
-The rule (also in the README):
+The rule (also in the docs' Plan formats guide):
 
 * ``${N}`` anywhere, or an argument that is exactly ``$N``, is a dependency on task N.
   Task N must have been planned before the task that uses it, or the task fails.
