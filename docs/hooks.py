@@ -156,19 +156,18 @@ def _html_safe(text: str) -> str:
 
 
 def command_line() -> str:
-    """Every command of ``llmcompiler-graph``: its options with their help, and exit codes."""
+    """Return every command of ``llmcompiler-graph``: its options with their help, exit codes."""
     from llmcompiler_graph.cli import EXIT_CODES, build_parser
 
     parser = build_parser()
     lines = [
-        f"`llmcompiler-graph {' | '.join(sorted(_commands(parser)))}`; "
-        "`llmcompiler-graph COMMAND --help` prints the same.",
+        "## Exit codes",
         "",
         "| exit code | meaning |",
         "|---|---|",
-        *(f"| `{code}` | {meaning} |" for code, meaning in EXIT_CODES.items()),
+        *(f"| `{code}` | {_escape(meaning)} |" for code, meaning in EXIT_CODES.items()),
         "",
-        "Global options:",
+        "## Global options",
         "",
         *_options(parser),
     ]
@@ -220,7 +219,8 @@ def _options(parser: Any) -> list[str]:
             continue
         name = ", ".join(action.option_strings) or action.dest
         if action.option_strings and action.nargs != 0:
-            name += f" {action.metavar or action.dest.upper()}"
+            choices = "{" + ",".join(map(str, action.choices)) + "}" if action.choices else ""
+            name += f" {action.metavar or choices or action.dest.upper()}"
         help_text = (action.help or "") % {"default": action.default, "prog": parser.prog}
         rows.append(f"| `{name}` | {_escape(help_text)} |")
     return rows

@@ -3,6 +3,10 @@
 ``ask`` answers a question with a real model and the demo tools; ``demo`` does the same
 offline, with the scripted demo model and simulated tools (no key, no network). The benchmark
 suite is not part of the package: run it from a clone with ``python -m benchmarks``.
+
+Every user error (an option's or an environment variable's value, an unknown tool set, no
+model configured) is one line on stderr that names what to change, and the exit code says
+which kind of outcome it was (:data:`EXIT_CODES`); ``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -10,78 +14,195 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
-__all__ = ["DEMO_QUESTION", "main"]
+__all__ = ["DEMO_QUESTION", "EXIT_CODES", "build_parser", "main"]
+
+PROG = "llmcompiler-graph"
 
 DEMO_QUESTION = "Were Scott Derrickson and Ed Wood of the same nationality?"
 """What ``llmcompiler-graph demo`` asks when no question is given (the paper's example)."""
 
+EXIT_CODES: dict[int, str] = {
+    0: "answered (even if some tasks failed; their errors are printed)",
+    1: "the run ended without an answer: no model was reachable, every task failed, or the "
+    "replan limit was reached (the reason is on stderr)",
+    2: "nothing ran: a usage or configuration error (an option's or an environment "
+    "variable's value, an unknown tool set, no model configured); the line says what to change",
+    3: "an unexpected internal error, a bug: the line names it, `--debug` shows the traceback",
+    130: "interrupted (Ctrl-C): the run was stopped where it was",
+}
+"""The exit codes of every command, by code (the CLI reference page lists them)."""
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="llmcompiler-graph",
-        description="LLMCompiler on LangGraph: plan tool calls at once, run them in parallel.",
+
+class _UsageError(Exception):
+    """A mistake in the command line or the environment: one line on stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (argparse's own print the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command line's parser: every command and option, each with its help."""
+    from llmcompiler_graph import __version__
+    from llmcompiler_graph.context import PLAN_FORMATS
+    from llmcompiler_graph.server import PLAN_FORMAT_ENV, TOOL_SETS, TOOLS_ENV
+
+    parser = _Parser(
+        prog=PROG,
+        description="LLMCompiler on LangGraph: a planner writes every tool call at once, each "
+        "call runs as soon as its inputs are ready, a joiner answers or replans.",
+        epilog="exit codes: "
+        + "; ".join(f"{code} {meaning.split(':')[0]}" for code, meaning in EXIT_CODES.items()),
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-
+    parser.add_argument(
+        "--version", action="version", version=f"{PROG} {__version__}", help="print the version"
+    )
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
     ask = commands.add_parser(
         "ask",
-        help="answer a question with a real model and the demo tools "
-        "($LLMCOMPILER_TOOLS=simulated for offline ones)",
+        help="answer a question with a real model and the demo tools",
+        description="Answer a question with a chat model (--model, else $LLMCOMPILER_MODEL, "
+        "else openai:gpt-4o-mini) and a tool set (--tools): print each task as it starts and "
+        "ends, then the answer.",
     )
-    ask.add_argument("question")
+    ask.add_argument("question", help="the question to answer")
     ask.add_argument(
         "--model",
-        help="e.g. openai:gpt-4o-mini (default: $LLMCOMPILER_MODEL, else openai:gpt-4o-mini)",
+        help="the chat model: any name init_chat_model knows (openai:gpt-4o-mini, "
+        "anthropic:claude-3-5-haiku-latest, ollama:llama3.1 ...) or scripted:demo offline "
+        "(default: $LLMCOMPILER_MODEL, else openai:gpt-4o-mini)",
     )
-    ask.add_argument("--max-replans", type=int, default=3)
-    ask.add_argument("--max-concurrency", type=int, default=None)
-    ask.add_argument("--task-timeout", type=float, default=None)
-
+    ask.add_argument(
+        "--tools",
+        choices=TOOL_SETS,
+        help="the tool set: demo (Wikipedia search and math) or simulated (offline look-alikes) "
+        f"(default: ${TOOLS_ENV}, else demo)",
+    )
+    ask.add_argument(
+        "--plan-format",
+        choices=PLAN_FORMATS,
+        help="how the planner writes its plan: text (numbered calls) or tool_calls (native "
+        f"tool calls) (default: ${PLAN_FORMAT_ENV}, else text)",
+    )
+    _add_run_options(ask)
     demo = commands.add_parser(
         "demo",
-        help="answer a question offline: the scripted demo model and simulated tools "
-        "(search over a small corpus, math), no key, no network",
+        help="answer a question offline: the scripted demo model and simulated tools",
+        description="Answer a question offline, with the scripted demo model (rule-based, "
+        "streams like gpt-3.5) and simulated search and math: no key, no network. The "
+        "benchmark demo (LLMCompiler against ReAct and parallel tool calling) is "
+        "`python -m benchmarks demo` in a clone.",
     )
-    demo.add_argument("question", nargs="?", default=DEMO_QUESTION)
-    demo.add_argument("--max-replans", type=int, default=3)
-    demo.add_argument("--max-concurrency", type=int, default=None)
-    demo.add_argument("--task-timeout", type=float, default=None)
-
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        os.environ["LLMCOMPILER_TOOLS"] = "simulated"
-        args.model = "scripted:demo"
-        print("Offline demo: the scripted demo model and simulated tools.", file=sys.stderr)
-    return _ask(args)
+    demo.add_argument(
+        "question",
+        nargs="?",
+        default=DEMO_QUESTION,
+        help=f"the question (default: {DEMO_QUESTION!r})",
+    )
+    _add_run_options(demo)
+    return parser
 
 
-def _ask(args: argparse.Namespace) -> int:
+_DEBUG_HELP = "on an error, also print its traceback"
+
+
+def _add_run_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-replans",
+        type=int,
+        help="planning rounds allowed after the first, 0 or more (default 3)",
+    )
+    command.add_argument(
+        "--max-concurrency",
+        type=int,
+        help="most tool calls running at once, 1 to 64 (default 8)",
+    )
+    command.add_argument(
+        "--task-timeout",
+        type=float,
+        help="seconds one tool call may take before it becomes a timeout error (default: none)",
+    )
+    # Also after the command; SUPPRESS keeps a --debug given before it.
+    command.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (see :data:`EXIT_CODES`)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in arguments
+    command = next((a for a in arguments if a in ("ask", "demo")), None)
+    prog = f"{PROG} {command}" if command else PROG
+    try:
+        try:
+            args = build_parser().parse_args(arguments)
+        except SystemExit as exit:  # --help and --version
+            return int(exit.code or 0)
+        return _run(args)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except _UsageError as exc:
+        return _fail(prog, str(exc), 2, debug)
+    except Exception as exc:
+        from llmcompiler_graph.errors import LLMCompilerError
+
+        if isinstance(exc, LLMCompilerError):  # a setting, a variable, the model: the user's
+            return _fail(prog, str(exc), 2, debug)
+        detail = f"internal error, {type(exc).__name__}: {exc} (--debug shows the traceback)"
+        return _fail(prog, detail, 3, debug)
+
+
+def _fail(prog: str, message: str, code: int, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    print(f"{prog}: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     from llmcompiler_graph.compiler import create_llm_compiler
-    from llmcompiler_graph.errors import ModelNotConfiguredError
+    from llmcompiler_graph.context import Context
+    from llmcompiler_graph.errors import ConfigurationError, ModelNotConfiguredError
     from llmcompiler_graph.models import resolve_model
-    from llmcompiler_graph.server import TOOLS_ENV, served_tools
+    from llmcompiler_graph.server import TOOLS_ENV, served_plan_format, served_tools
 
+    settings = {
+        name: value
+        for name in ("max_replans", "max_concurrency", "task_timeout")
+        if (value := getattr(args, name)) is not None
+    }
     try:
-        model = resolve_model(args.model)
+        Context(**settings)  # checks the values before anything is built
+    except ConfigurationError as exc:
+        name = str(exc).split()[0]
+        raise _UsageError(f"--{name.replace('_', '-')}: {exc}") from exc
+    if args.command == "demo":
+        print("Offline demo: the scripted demo model and simulated tools.", file=sys.stderr)
+        model_name, tool_set, plan_format = "scripted:demo", "simulated", None
+    else:
+        model_name, tool_set, plan_format = args.model, args.tools, args.plan_format
+    try:
+        tools = served_tools(tool_set=tool_set)
+    except ConfigurationError as exc:
+        raise _UsageError(f"{exc} (or choose with --tools)") from exc
+    try:
+        model = resolve_model(model_name)
     except ModelNotConfiguredError as exc:
-        print(f"llmcompiler-graph ask: {exc}", file=sys.stderr)
-        print("To try the package offline, run: llmcompiler-graph demo", file=sys.stderr)
-        return 2
-    try:
-        tools = served_tools()
-    except ValueError as exc:
-        print(f"llmcompiler-graph ask: {exc}", file=sys.stderr)
-        return 2
+        raise _UsageError(f"{exc} To try the package offline: {PROG} demo") from exc
     app = create_llm_compiler(
-        model,
-        tools,
-        max_replans=args.max_replans,
-        max_concurrency=args.max_concurrency,
-        task_timeout=args.task_timeout,
+        model, tools, plan_format=plan_format or served_plan_format(), **settings
     )
     from langchain_core.messages import HumanMessage
 
@@ -100,7 +221,7 @@ def _ask(args: argparse.Namespace) -> int:
     failure = run.failure()
     if failure is None:
         return 0
-    print(f"llmcompiler-graph ask: the run failed: {failure}", file=sys.stderr)
+    print(f"{PROG} {args.command}: the run failed: {failure}", file=sys.stderr)
     if run.incomplete == "joiner_failed" and "Connection" in run.answer:
         where = os.environ.get("OPENAI_BASE_URL") or "the OpenAI API"
         print(
@@ -108,10 +229,11 @@ def _ask(args: argparse.Namespace) -> int:
             "OPENAI_BASE_URL points at it (for example http://localhost:11434/v1 for Ollama).",
             file=sys.stderr,
         )
-    if run.searches_all_failed() and os.environ.get(TOOLS_ENV, "demo") != "simulated":
+    offline = (tool_set or os.environ.get(TOOLS_ENV) or "demo") == "simulated"
+    if run.searches_all_failed() and not offline:
         print(
             "Every search failed. If this machine is offline, try the offline look-alike "
-            f"tools: {TOOLS_ENV}=simulated llmcompiler-graph ask ...",
+            f"tools: --tools simulated (or {TOOLS_ENV}=simulated)",
             file=sys.stderr,
         )
     return 1

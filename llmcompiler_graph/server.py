@@ -35,6 +35,7 @@ __all__ = [
     "DEMO_CORPUS",
     "PLAN_FORMAT_ENV",
     "TOOLS_ENV",
+    "TOOL_SETS",
     "make_graph",
     "served_plan_format",
     "served_tools",
@@ -65,8 +66,14 @@ DEMO_CORPUS: dict[str, str] = {
 """Canned answers of the simulated ``search`` tool (other queries get a synthetic snippet)."""
 
 
-def served_tools(model: BaseChatModel | str | None = None) -> list[BaseTool]:
-    """Return the tools ``LLMCOMPILER_TOOLS`` selects for the served graph.
+TOOL_SETS = ("demo", "simulated")
+"""The tool sets :func:`served_tools` knows (``LLMCOMPILER_TOOLS``, or ``ask --tools``)."""
+
+
+def served_tools(
+    model: BaseChatModel | str | None = None, *, tool_set: str | None = None
+) -> list[BaseTool]:
+    """Return the tools of ``tool_set``, or of ``LLMCOMPILER_TOOLS`` when it is ``None``.
 
     ``math`` is the paper's (word problems over earlier results, by ``model``: ``None`` for
     the run's model); plain arithmetic never calls a model.
@@ -75,7 +82,8 @@ def served_tools(model: BaseChatModel | str | None = None) -> list[BaseTool]:
         ConfigurationError: For a value other than ``demo`` or ``simulated``.
 
     """
-    choice = (os.environ.get(TOOLS_ENV) or "demo").strip().lower()
+    chosen = tool_set if tool_set is not None else os.environ.get(TOOLS_ENV)
+    choice = (chosen or "demo").strip().lower()
     if choice == "demo":
         from llmcompiler_graph.tools import demo_tools
 
@@ -88,8 +96,9 @@ def served_tools(model: BaseChatModel | str | None = None) -> list[BaseTool]:
             simulated_search_tool(latency_s=0.5, jitter_s=0.1, corpus=DEMO_CORPUS),
             make_math_tool(model),
         ]
+    where = f"tool set {tool_set!r}" if tool_set is not None else f"{TOOLS_ENV}={chosen!r}"
     raise ConfigurationError(
-        f"{TOOLS_ENV}={os.environ.get(TOOLS_ENV)!r} is not a tool set: use 'demo' (Wikipedia "
+        f"{where} is not a tool set: use 'demo' (Wikipedia "
         "search and math, the default) or 'simulated' (offline, for trying the server)"
     )
 

@@ -80,6 +80,23 @@ def test_the_environment_page_lists_what_the_code_reads(site: Path) -> None:
         assert name in text
 
 
+def test_the_cli_page_has_every_command_option_and_exit_code(site: Path) -> None:
+    import argparse
+
+    from llmcompiler_graph.cli import EXIT_CODES, build_parser
+
+    text = _text(site / "reference" / "cli" / "index.html")
+    for code, meaning in EXIT_CODES.items():
+        assert meaning.replace("`", "")[:40] in text, code
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in {"": parser, **commands.choices}.items():
+        for action in command._actions:
+            for option in action.option_strings:
+                assert option in text, (name, option)
+        assert (command.description or "")[:40] in text, name
+
+
 def test_the_results_pages_are_rendered_from_the_recorded_files(site: Path) -> None:
     text = _text(site / "benchmarks" / "results" / "index.html")
     assert "measured/ideal" in text and "LLMCompiler (async)" in text
