@@ -161,6 +161,8 @@ def command_line() -> str:
 
     parser = build_parser()
     lines = [
+        _escape(parser.description or ""),
+        "",
         "## Exit codes",
         "",
         "| exit code | meaning |",
