@@ -135,96 +135,152 @@ def evaluate_targets(
         ours = rows.get("llmcompiler")
         if ours is None:
             continue
-        if realistic and ours["vs_ideal"] is not None:
+        for approach, label, target in (
+            ("llmcompiler", "", IDEAL_TARGET),
+            ("llmcompiler-async", " (async)", IDEAL_TARGET),
+            ("llmcompiler-tool-calls", " (tool calls)", TOOL_CALLS_IDEAL_TARGET),
+        ):
+            row = rows.get(approach)
+            if not realistic or row is None or row["vs_ideal"] is None:
+                continue
+            ok = row["vs_ideal"] <= target
             checks.append(
                 _check(
-                    f"{workload}: measured/ideal",
-                    ours["vs_ideal"],
-                    f"<= {IDEAL_TARGET}",
-                    ours["vs_ideal"] <= IDEAL_TARGET,
-                )
-            )
-        asynchronous = rows.get("llmcompiler-async")
-        if realistic and asynchronous is not None and asynchronous["vs_ideal"] is not None:
-            checks.append(
-                _check(
-                    f"{workload}: measured/ideal (async)",
-                    asynchronous["vs_ideal"],
-                    f"<= {IDEAL_TARGET}",
-                    asynchronous["vs_ideal"] <= IDEAL_TARGET,
-                )
-            )
-        native = rows.get("llmcompiler-tool-calls")
-        if realistic and native is not None and native["vs_ideal"] is not None:
-            checks.append(
-                _check(
-                    f"{workload}: measured/ideal (tool calls)",
-                    native["vs_ideal"],
-                    f"<= {TOOL_CALLS_IDEAL_TARGET}",
-                    native["vs_ideal"] <= TOOL_CALLS_IDEAL_TARGET,
+                    f"{workload}: measured/ideal{label}",
+                    row["vs_ideal"],
+                    f"<= {target}",
+                    ok,
+                    "" if ok else _ideal_missed(row, target),
                 )
             )
         if workload in PAPER_SPEEDUP and ours["speedup_vs_react"] is not None:
             paper = PAPER_SPEEDUP[workload]
+            ok = ours["speedup_vs_react"] >= paper
             notes = [] if profile == "gpt-3.5-like" else ["the paper's figure is for GPT-3.5"]
-            notes += _out_of_reach(rows, paper)
+            if not ok:
+                notes.append(_speedup_missed(rows, "react", paper))
             checks.append(
                 _check(
                     f"{workload}: speedup vs ReAct",
                     ours["speedup_vs_react"],
                     f">= {paper} (paper)",
-                    ours["speedup_vs_react"] >= paper,
+                    ok,
                     "; ".join(notes),
                 )
             )
         if workload in set(with_dependencies) and ours["speedup_vs_parallel"] is not None:
+            ok = ours["speedup_vs_parallel"] > 1
             checks.append(
                 _check(
                     f"{workload}: speedup vs parallel tool calling",
                     ours["speedup_vs_parallel"],
                     "> 1",
-                    ours["speedup_vs_parallel"] > 1,
+                    ok,
+                    "" if ok else _speedup_missed(rows, "parallel", 1.0),
                 )
             )
     if micro:
         ratio = micro["scaling_ratio"]
-        checks.append(_check("scheduler: 10x tasks, time ratio", ratio, "<= 12", ratio <= 12))
+        checks.append(
+            _check(
+                "scheduler: 10x tasks, time ratio",
+                ratio,
+                "<= 12",
+                ratio <= 12,
+                "" if ratio <= 12 else _scaling_missed(micro),
+            )
+        )
         wide = micro["wide"]
+        ok = wide["never_exceeded"] and wide["fully_used"]
         checks.append(
             _check(
                 f"scheduler: peak running, {wide['tasks']} wide, cap {wide['cap']}",
                 wide["peak_running"],
                 f"== {wide['cap']} (never above, pool fully used)",
-                wide["never_exceeded"] and wide["fully_used"],
+                ok,
+                ""
+                if ok
+                else (
+                    "more calls ran at once than the cap allows: a bug, please report it"
+                    if not wide["never_exceeded"]
+                    else f"the pool was not fully used ({wide['utilisation']:.0%}): on a busy "
+                    "machine the 64 zero-latency tasks may finish before 8 run together"
+                ),
             )
         )
     if all_overheads_ms:
         median = statistics.median(all_overheads_ms)
+        ok = median < OVERHEAD_TARGET_MS
         checks.append(
             _check(
                 "orchestration overhead, median per task (ms)",
                 median,
                 f"< {OVERHEAD_TARGET_MS}",
-                median < OVERHEAD_TARGET_MS,
+                ok,
+                ""
+                if ok
+                else f"{median - OVERHEAD_TARGET_MS:.2f} ms over: the time from a task being able "
+                "to start to its tool starting (LangChain's stream handling, parsing, the "
+                "scheduler, a thread hand-off, tool.invoke); a busy or small machine adds "
+                "milliseconds at each thread wake-up, so rerun on an idle machine to compare",
             )
         )
     return checks
 
 
-def _out_of_reach(rows: Mapping[str, Mapping[str, Any]], paper: float) -> list[str]:
-    """Explain a paper speedup that even perfect schedulers cannot reach in this simulation."""
-    react, ours = rows.get("react"), rows["llmcompiler"]
-    if react is None or not ours["ideal_mean_s"]:
-        return []
-    limit = react["ideal_mean_s"] / ours["ideal_mean_s"]
-    if limit >= paper:
-        return []
-    return [
-        f"out of reach here: with perfect scheduling on both sides the ratio is {limit:.2f}x, "
-        f"because our scripted ReAct makes exactly the {react['tasks']:.3g} tool calls the "
-        "question needs, one per turn (its best case), while the paper timed real ReAct agents "
-        "that took extra turns; see the README's Benchmarks section"
-    ]
+def _ideal_missed(row: Mapping[str, Any], target: float) -> str:
+    """Say by how much a measured/ideal target was missed, and what limits it."""
+    overhead = row.get("overhead_ms_median")
+    per_task = f" (median {overhead:.1f} ms per task here)" if overhead is not None else ""
+    return (
+        f"{(row['vs_ideal'] - 1) * 100:.1f}% slower than a perfect scheduler under the same "
+        f"timings, {(row['vs_ideal'] - target) * 100:.1f} points over the target: what adds up "
+        f"is the orchestration on the critical path{per_task} and the machine; with "
+        f"{row['n']} question(s), one run slowed by a busy or small machine (a thread waking "
+        "late costs milliseconds) moves the mean, so rerun on an idle machine to compare"
+    )
+
+
+def _speedup_missed(rows: Mapping[str, Mapping[str, Any]], other: str, target: float) -> str:
+    """Say why a speedup target was missed: out of reach in this simulation, or by how much."""
+    ours, theirs = rows["llmcompiler"], rows.get(other)
+    if theirs is None or not ours["ideal_mean_s"]:
+        return "the other approach's ideal time is not known, so the gap cannot be split"
+    limit = theirs["ideal_mean_s"] / ours["ideal_mean_s"]
+    if limit <= target:
+        if other == "react":
+            return (
+                f"out of reach here: with perfect scheduling on both sides the ratio is "
+                f"{limit:.2f}x, because our scripted ReAct makes exactly the "
+                f"{theirs['tasks']:.3g} tool calls the question needs, one per turn (its best "
+                "case), while the paper timed real ReAct agents that took extra turns; see the "
+                "docs' Benchmarks pages"
+            )
+        return (
+            f"out of reach here: with perfect scheduling on both sides the ratio is "
+            f"{limit:.2f}x: the parallel agent's turns (one per dependency level) take no longer "
+            "here than LLMCompiler's plan and joiner calls, so streaming has nothing to win back"
+        )
+    return (
+        f"perfect scheduling on both sides would give {limit:.2f}x, so the gap to the target "
+        "is orchestration overhead (see this workload's measured/ideal)"
+    )
+
+
+def _scaling_missed(micro: Mapping[str, Any]) -> str:
+    """Say what the scheduler's scaling ratio was made of when it missed its target."""
+    per_task = {d["tasks"]: d["us_per_task"] for d in micro.get("random_dags", [])}
+    small, large = per_task.get(1000), per_task.get(10000)
+    detail = (
+        f" ({small:.1f} µs per task at 1,000 tasks, {large:.1f} at 10,000)"
+        if small is not None and large is not None
+        else ""
+    )
+    return (
+        f"the cost per task grew with the DAG{detail}; on a shared 2-core machine this ratio is "
+        "noisy (a 1,000-task DAG submitted within one GIL switch interval runs unusually fast), "
+        "so rerun on an idle machine to compare"
+    )
 
 
 def _check(name: str, value: float, target: str, ok: bool, note: str = "") -> dict[str, Any]:
@@ -236,7 +292,8 @@ def targets_text(checks: Sequence[Mapping[str, Any]]) -> str:
     lines = []
     for c in checks:
         mark = "met" if c["ok"] else "MISSED"
-        note = f" ({c['note']})" if c["note"] else ""
+        note = c["note"] or ("" if c["ok"] else "no reason recorded")
+        note = f" ({note})" if note else ""
         lines.append(f"- {mark}: {c['name']} = {c['value']:.3f} (target {c['target']}){note}")
     return "\n".join(lines)
 

@@ -14,6 +14,25 @@ __all__ = ["render_report"]
 
 _AWAKE = "; CPUs kept out of deep idle (micro-benchmarks excepted)"
 
+COLUMNS = "\n".join(
+    [
+        "How to read the table (one row per workload and approach; simulated time):",
+        "",
+        "- n: questions run; median s, p90 s: the wall time of one question (median, 90th "
+        "percentile).",
+        "- x vs ReAct, x vs parallel: how many times faster than ReAct and than parallel tool "
+        "calling (their mean latency over this row's); above 1 is faster.",
+        "- LLM calls, input tok, output tok, cost $: model calls, tokens and simulated cost per "
+        "question (means).",
+        "- measured/ideal: the measured time over the time a perfect scheduler needs under the "
+        "same simulated timings (1.00: nothing lost to orchestration; 1.05: 5% lost).",
+        "- overhead ms/task: how long an LLMCompiler task waited between the moment it could "
+        "start (its call streamed, its inputs ready) and its tool starting; the median over the "
+        "workload's tasks (- for the agents, which have no plan to measure against).",
+    ]
+)
+"""What each column of the results table means: printed before the table."""
+
 
 def render_report(
     title: str,
@@ -46,19 +65,11 @@ def render_report(
         f"{_AWAKE if settings.get('keep_awake') else ''}"
         "; the heap frozen out of garbage collection after the warm-up.",
         "",
+        COLUMNS,
+        "",
         markdown_table(summary),
         "",
-        "Speedup = mean latency of the other approach / ours. Cost and tokens are means per "
-        "question.",
-        "",
-        "- measured/ideal: the measured time divided by the time a perfect scheduler needs "
-        "under the same simulated timings (1.00 means nothing was lost to orchestration, "
-        "1.05 means 5% was).",
-        "- overhead ms/task: how long each LLMCompiler task waited, in milliseconds, between "
-        "the moment it could start (its plan line streamed and its inputs ready) and the "
-        "moment its tool started; the median over the workload's tasks.",
-        "",
-        "Targets (printed, not asserted):",
+        "Targets (printed, not asserted; a missed one says why on its line):",
         "",
         targets_text(targets),
     ]
