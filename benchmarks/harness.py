@@ -30,8 +30,8 @@ from benchmarks.scripts import search_corpus
 from benchmarks.workloads import Case, Step
 from llmcompiler_graph.sim import (
     LatencyProfile,
+    PrefixCache,
     ScriptedChatModel,
-    prompt_tokens,
     simulated_latency,
     simulated_math_tool,
     simulated_search_tool,
@@ -125,14 +125,13 @@ def prefill_for(profile: LatencyProfile) -> float:
 
 
 class BenchChatModel(ScriptedChatModel):
-    """A :class:`ScriptedChatModel` that adds prefill time and records call and chunk times.
+    """A :class:`ScriptedChatModel` that records call and chunk times.
 
-    Before streaming, it sleeps ``prefill_s_per_token`` for each input token (counted with
-    the sim's :func:`~llmcompiler_graph.sim.prompt_tokens`). Both the sync and the async
-    path are instrumented (the limits benchmark runs LLMCompiler both ways).
+    Its prefill (``prefill_s_per_token`` for each input token the simulated provider cache,
+    if any, did not serve) delays the first chunk, as in any scripted model. Both the sync
+    and the async path are instrumented (the limits benchmark runs LLMCompiler both ways).
     """
 
-    prefill_s_per_token: float = Field(default=0.0, exclude=True)
     call_starts: list[float] = Field(default_factory=list, exclude=True)
     """Per call (in start order), when the call began (before prefill)."""
     chunk_times: list[list[float]] = Field(default_factory=list, exclude=True)
@@ -151,10 +150,6 @@ class BenchChatModel(ScriptedChatModel):
         with self._times_lock:
             self.call_starts.append(start)
             self.chunk_times.append(times)
-        if self.prefill_s_per_token > 0:
-            prefill = self.prefill_s_per_token * prompt_tokens(messages, kwargs.get("tools") or ())
-            if (delay := start + prefill - time.perf_counter()) > 0:
-                time.sleep(delay)
         inner = super()._stream(messages, stop, run_manager, **kwargs)
         try:
             for chunk in inner:
@@ -177,10 +172,6 @@ class BenchChatModel(ScriptedChatModel):
         with self._times_lock:
             self.call_starts.append(start)
             self.chunk_times.append(times)
-        if self.prefill_s_per_token > 0:
-            prefill = self.prefill_s_per_token * prompt_tokens(messages, kwargs.get("tools") or ())
-            if (delay := start + prefill - time.perf_counter()) > 0:
-                await asyncio.sleep(delay)
         inner = super()._astream(messages, stop, run_manager, **kwargs)
         try:
             async for chunk in inner:
@@ -192,17 +183,23 @@ class BenchChatModel(ScriptedChatModel):
 
 
 def bench_model(
-    responses: list[Any], profile: LatencyProfile, *, stream_tool_calls: bool = False
+    responses: list[Any],
+    profile: LatencyProfile,
+    *,
+    stream_tool_calls: bool = False,
+    prompt_cache: PrefixCache | None = None,
 ) -> BenchChatModel:
     """Build a scripted model with ``profile``'s latency and the matching prefill slope.
 
     With ``stream_tool_calls`` its tool calls stream as deltas timed like text (see
-    :func:`~llmcompiler_graph.sim.tool_call_stream`).
+    :func:`~llmcompiler_graph.sim.tool_call_stream`); with ``prompt_cache`` its prompts are
+    served from that simulated provider cache where they repeat a prefix.
     """
     return BenchChatModel(
         responses=responses,
         latency=profile,
         prefill_s_per_token=prefill_for(profile),
+        prompt_cache=prompt_cache,
         stream_tool_calls=stream_tool_calls,
     )
 

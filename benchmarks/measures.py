@@ -51,14 +51,15 @@ def ideal_rounds(
     case: Case,
     profile: LatencyProfile,
     timings: ToolTimings,
-    planner_inputs: Sequence[int] = (),
-    joiner_inputs: Sequence[int] = (),
+    planner_inputs: Sequence[float] = (),
+    joiner_inputs: Sequence[float] = (),
     *,
     tool_calls: bool = False,
 ) -> list[IdealRound]:
     """Describe ``case``'s rounds for the ideal schedule under ``profile`` and ``timings``.
 
-    ``planner_inputs`` and ``joiner_inputs`` are each call's prompt tokens (for prefill time);
+    ``planner_inputs`` and ``joiner_inputs`` are each call's prompt tokens (for prefill time;
+    a token served from a prompt cache counts the cache's share of one);
     missing ones count as 0. ``tool_calls``: the planner makes tool calls, not a text plan.
     """
     slope = prefill_for(profile)

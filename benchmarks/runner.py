@@ -18,6 +18,7 @@ so any slowdown from sharing the machine is visible, not hidden.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -41,7 +42,7 @@ from benchmarks.measures import ideal_rounds, overheads, timeline
 from benchmarks.scripts import extract_answer, joiner_reply, plan_text, plan_tool_calls
 from benchmarks.workloads import Case
 from llmcompiler_graph.compiler import create_llm_compiler
-from llmcompiler_graph.sim import LatencyProfile, cost_of
+from llmcompiler_graph.sim import CACHE_RULES, LatencyProfile, PrefixCache
 
 __all__ = ["APPROACHES", "OURS", "Approach", "Env", "RunResult", "run_case", "run_suite"]
 
@@ -62,11 +63,28 @@ OURS: tuple[Approach, ...] = ("llmcompiler", "llmcompiler-async", "llmcompiler-t
 
 @dataclass(frozen=True)
 class Env:
-    """What every run shares: the model profile, tool latencies and the concurrency cap."""
+    """What every run shares: the model profile, tool latencies and the concurrency cap.
+
+    With ``cache`` (a provider's rules, a key of :data:`~llmcompiler_graph.sim.CACHE_RULES`),
+    the models are served from a simulated prompt cache: one per approach (its planner and
+    joiner are one deployment), kept across every run that shares this ``Env``.
+    """
 
     profile: LatencyProfile
     timings: ToolTimings = field(default_factory=ToolTimings)
     max_concurrency: int = 64
+    cache: str | None = None
+    caches: dict[str, PrefixCache] = field(default_factory=dict, compare=False, repr=False)
+
+    def cache_for(self, approach: str) -> PrefixCache | None:
+        """Return ``approach``'s simulated prompt cache (``None`` without ``cache``)."""
+        if self.cache is None:
+            return None
+        with _CACHES_LOCK:
+            return self.caches.setdefault(approach, PrefixCache(CACHE_RULES[self.cache]))
+
+
+_CACHES_LOCK = threading.Lock()
 
 
 @dataclass
@@ -89,6 +107,12 @@ class RunResult:
     """(input, output) tokens of each model call, in call order."""
     overheads_ms: list[float] = field(default_factory=list)
     timeline: dict[str, Any] | None = None
+    cached_tokens: int = 0
+    """Input tokens served from the simulated prompt cache (0 without one)."""
+    ttft_s: float | None = None
+    """Mean time to first token of the run's model calls (measured)."""
+    planner_tokens: list[tuple[int, int]] = field(default_factory=list)
+    """(input, cached) tokens of each planner call (every model call for the agents)."""
 
     @property
     def correct(self) -> bool:
@@ -112,16 +136,38 @@ def _calls(*models: BenchChatModel) -> list[tuple[int, int]]:
     return [(e.input_tokens, e.output_tokens) for e in sorted(events, key=lambda e: e.start)]
 
 
-def _totals(
-    calls: Sequence[tuple[int, int]], profile: LatencyProfile
-) -> tuple[int, int, int, float]:
-    inp = sum(i for i, _ in calls)
-    out = sum(o for _, o in calls)
-    return len(calls), inp, out, sum(cost_of(profile, i, o) for i, o in calls)
+def _totals(*models: BenchChatModel) -> tuple[int, int, int, float, int]:
+    """Return calls, input, output and cached tokens and the cost (at the cache's prices)."""
+    events = [e for m in models for e in m.events]
+    inp = sum(e.input_tokens for e in events)
+    out = sum(e.output_tokens for e in events)
+    cached = sum(e.cached_tokens for e in events)
+    return len(events), inp, out, sum(m.cost_usd() for m in models), cached
 
 
-def _inputs(model: BenchChatModel) -> list[int]:
-    return [e.input_tokens for e in sorted(model.events, key=lambda e: e.index)]
+def _inputs(model: BenchChatModel) -> list[float]:
+    """Return each call's prefill-equivalent input tokens (a cached token counts its share)."""
+    share = model.prompt_cache.rules.prefill_share if model.prompt_cache is not None else 1.0
+    return [
+        e.input_tokens - e.cached_tokens * (1.0 - share)
+        for e in sorted(model.events, key=lambda e: e.index)
+    ]
+
+
+def ttft(*models: BenchChatModel) -> float | None:
+    """Return the mean measured time to first token (first chunk) of the models' calls."""
+    gaps = [
+        times[0] - start
+        for m in models
+        for start, times in zip(m.call_starts, m.chunk_times, strict=False)
+        if times
+    ]
+    return sum(gaps) / len(gaps) if gaps else None
+
+
+def planner_tokens(model: BenchChatModel) -> list[tuple[int, int]]:
+    """Return (input, cached) tokens of each of ``model``'s calls, in call order."""
+    return [(e.input_tokens, e.cached_tokens) for e in sorted(model.events, key=lambda e: e.index)]
 
 
 def _run_llmcompiler(
@@ -130,8 +176,16 @@ def _run_llmcompiler(
     records: list[ToolRecord] = []
     tools = make_tools(case, env.timings, records)
     plans = [plan_tool_calls(r) if tool_calls else plan_text(r) for r in case.rounds]
-    planner = bench_model(plans, env.profile, stream_tool_calls=tool_calls)
-    joiner = bench_model([joiner_reply(case, i) for i in range(len(case.rounds))], env.profile)
+    name = (
+        "llmcompiler-tool-calls"
+        if tool_calls
+        else ("llmcompiler-async" if run_async else "llmcompiler")
+    )
+    cache = env.cache_for(name)
+    planner = bench_model(plans, env.profile, stream_tool_calls=tool_calls, prompt_cache=cache)
+    joiner = bench_model(
+        [joiner_reply(case, i) for i in range(len(case.rounds))], env.profile, prompt_cache=cache
+    )
     app = create_llm_compiler(
         planner,
         tools,
@@ -159,13 +213,11 @@ def _run_llmcompiler(
     )
     schedule = llmcompiler_schedule(rounds)
     per_call = _calls(planner, joiner)
-    calls, inp, outp, cost = _totals(per_call, env.profile)
+    calls, inp, outp, cost, cached = _totals(planner, joiner)
     return RunResult(
         case.workload,
         case.id,
-        "llmcompiler-tool-calls"
-        if tool_calls
-        else ("llmcompiler-async" if run_async else "llmcompiler"),
+        name,
         latency,
         schedule.makespan,
         answer,
@@ -178,6 +230,9 @@ def _run_llmcompiler(
         per_call,
         overheads_ms=overheads(case, planner, records, tool_calls=tool_calls),
         timeline=timeline(case, start, planner, joiner, records, schedule),
+        cached_tokens=cached,
+        ttft_s=ttft(planner, joiner),
+        planner_tokens=planner_tokens(planner),
     )
 
 
@@ -185,7 +240,7 @@ def _run_agent(case: Case, approach: Literal["react", "parallel"], env: Env) -> 
     records: list[ToolRecord] = []
     tools = make_tools(case, env.timings, records)
     turns = scripted_turns(case, approach)
-    model = bench_model(list(turns), env.profile)
+    model = bench_model(list(turns), env.profile, prompt_cache=env.cache_for(approach))
     agent = build_agent(model, tools, approach)
     config = {"max_concurrency": env.max_concurrency, "recursion_limit": 4 * len(turns) + 10}
     start = time.perf_counter()
@@ -198,16 +253,14 @@ def _run_agent(case: Case, approach: Literal["react", "parallel"], env: Env) -> 
     ideal = agent_makespan(
         [
             (
-                call_seconds(
-                    env.profile, e.output_tokens, prefill_for(env.profile) * e.input_tokens
-                ),
+                call_seconds(env.profile, e.output_tokens, prefill_for(env.profile) * tokens),
                 [env.timings.duration(steps[c["id"] or ""], case.seed) for c in turn.tool_calls],
             )
-            for e, turn in zip(events, turns, strict=False)
+            for e, tokens, turn in zip(events, _inputs(model), turns, strict=False)
         ]
     )
     per_call = _calls(model)
-    calls, inp, outp, cost = _totals(per_call, env.profile)
+    calls, inp, outp, cost, cached = _totals(model)
     return RunResult(
         case.workload,
         case.id,
@@ -222,6 +275,9 @@ def _run_agent(case: Case, approach: Literal["react", "parallel"], env: Env) -> 
         cost,
         len(case.steps),
         per_call,
+        cached_tokens=cached,
+        ttft_s=ttft(model),
+        planner_tokens=planner_tokens(model),
     )
 
 

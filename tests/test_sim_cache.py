@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from llmcompiler_graph.sim import get_profile, prompt_tokens
+from llmcompiler_graph.sim import ScriptedChatModel, get_profile, prompt_tokens
 from llmcompiler_graph.sim.cache import (
     CACHE_RULES,
     CacheHit,
@@ -16,6 +16,7 @@ from llmcompiler_graph.sim.cache import (
     prompt_token_count,
     servable,
 )
+from llmcompiler_graph.sim.replies import chunk_schedule
 
 BREAK = {"type": "ephemeral"}
 
@@ -164,3 +165,50 @@ def test_common_prefix_and_what_a_cache_can_serve_of_it() -> None:
     cache = PrefixCache("openai")
     cache.serve(first)
     assert cache.serve(replan).cached_tokens == servable(cache.rules, 1510)
+
+
+# -- in a scripted model ------------------------------------------------------------------
+
+
+def test_a_scripted_model_reports_cached_tokens_costs_them_and_prefills_them_fast() -> None:
+    profile = get_profile("gpt-4-like")
+    model = ScriptedChatModel(
+        responses=["one", "two"],
+        latency=profile,
+        prompt_cache=PrefixCache("openai"),
+        prefill_s_per_token=0.0001,
+    )
+    prompt = [SystemMessage(words(1500)), HumanMessage("q")]
+    first = model._begin(prompt, None, None)
+    second = model._begin(prompt, None, None)
+    assert first.usage["input_token_details"] == {"cache_read": 0, "cache_creation": 0}
+    assert second.usage["input_token_details"] == {"cache_read": 1408, "cache_creation": 0}
+    assert first.prefill_s == pytest.approx(1501 * 0.0001)
+    share = CACHE_RULES["openai"].prefill_share
+    assert second.prefill_s == pytest.approx((1501 - 1408 * (1 - share)) * 0.0001)
+    for turn in (first, second):  # the first token waits for the prefill, then the ttft
+        deadline, _ = next(chunk_schedule(turn, profile))
+        assert deadline - turn.start == pytest.approx(turn.prefill_s + profile.ttft_s)
+    assert model.cost_usd(second.usage) == pytest.approx(
+        cost_with_cache(profile, 1501, 1, cached_tokens=1408, rules=CACHE_RULES["openai"])
+    )
+
+
+def test_calls_record_what_the_cache_served_and_the_total_cost_uses_it() -> None:
+    model = ScriptedChatModel(
+        responses=["one", "two"],
+        latency=get_profile("gpt-3.5-like"),
+        prompt_cache=PrefixCache("openai"),
+    )
+    prompt = [SystemMessage(words(1500)), HumanMessage("q")]
+    replies = [model.invoke(prompt), model.invoke(prompt)]
+    assert [r.usage_metadata["input_token_details"]["cache_read"] for r in replies] == [0, 1408]  # type: ignore[index]
+    assert sorted(e.cached_tokens for e in model.events) == [0, 1408]
+    profile, rules = get_profile("gpt-3.5-like"), CACHE_RULES["openai"]
+    expected = sum(
+        cost_with_cache(profile, 1501, 1, cached_tokens=c, rules=rules) for c in (0, 1408)
+    )
+    assert model.cost_usd() == pytest.approx(expected)
+    plain = ScriptedChatModel(responses=["one"], latency=get_profile("gpt-3.5-like"))
+    reply = plain.invoke(prompt)
+    assert "input_token_details" not in (reply.usage_metadata or {})

@@ -5,6 +5,13 @@ deterministically, with realistic model and tool latencies and token costs.
 """
 
 from llmcompiler_graph.errors import ScriptExhaustedError
+from llmcompiler_graph.sim.cache import (
+    CACHE_RULES,
+    CacheHit,
+    CacheRules,
+    PrefixCache,
+    cost_with_cache,
+)
 from llmcompiler_graph.sim.models import CallRecord, Responder, ScriptedChatModel, prompt_tokens
 from llmcompiler_graph.sim.profiles import PROFILES, LatencyProfile, cost_of, get_profile
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
@@ -17,15 +24,20 @@ from llmcompiler_graph.sim.tools import (
 from llmcompiler_graph.sim.toolstream import ToolCallStream, tool_call_stream
 
 __all__ = [
+    "CACHE_RULES",
     "PROFILES",
+    "CacheHit",
+    "CacheRules",
     "CallRecord",
     "LatencyProfile",
+    "PrefixCache",
     "Responder",
     "ScriptExhaustedError",
     "ScriptedChatModel",
     "ToolCallRecord",
     "ToolCallStream",
     "cost_of",
+    "cost_with_cache",
     "count_tokens",
     "get_profile",
     "prompt_tokens",

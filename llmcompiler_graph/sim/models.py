@@ -35,7 +35,8 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from llmcompiler_graph.errors import ScriptExhaustedError
-from llmcompiler_graph.sim.profiles import PROFILES, LatencyProfile, cost_of, get_profile
+from llmcompiler_graph.sim.cache import CacheHit, PrefixCache, cost_with_cache
+from llmcompiler_graph.sim.profiles import PROFILES, LatencyProfile, get_profile
 from llmcompiler_graph.sim.replies import ReplyTurn, chunk_schedule, streamed_chunks
 from llmcompiler_graph.sim.tokenizer import count_tokens, tokenize
 from llmcompiler_graph.sim.toolstream import tool_call_json
@@ -73,6 +74,10 @@ class CallRecord:
     end: float
     input_tokens: int
     output_tokens: int
+    cached_tokens: int = 0
+    """Input tokens served from the simulated provider cache (``prompt_cache``)."""
+    cache_write_tokens: int = 0
+    """Input tokens written to an explicit cache (billed at its write price)."""
 
 
 Responder = Callable[[list[BaseMessage]], str | AIMessage]
@@ -106,6 +111,14 @@ class ScriptedChatModel(BaseChatModel):
     """Stream tool calls as OpenAI and vLLM do, timed like text: each call's id and name in
     its first chunk, then its JSON arguments a token per chunk (see :func:`tool_call_stream`).
     Off: all tool calls come whole in the last chunk."""
+    prompt_cache: PrefixCache | None = Field(default=None, exclude=True)
+    """A simulated provider prompt cache (share one between the models of one deployment):
+    each call's prompt prefix seen before is served from it, reported as ``cache_read`` in
+    ``usage_metadata["input_token_details"]``, billed at the cache's price and prefilled in
+    a fraction of the time. ``None``: no cache."""
+    prefill_s_per_token: float = Field(default=0.0, exclude=True)
+    """Prompt-processing time per input token, before the first token (seconds); a token
+    served from ``prompt_cache`` takes its rules' ``prefill_share`` of it."""
 
     # Re-entrant: a stream closed early is finalized in its ``finally`` (which records the
     # call under this lock), and when the generator sits in a reference cycle the garbage
@@ -135,12 +148,34 @@ class ScriptedChatModel(BaseChatModel):
         return {"latency_profile": self.latency.name}
 
     def cost_usd(self, usage: UsageMetadata | None = None) -> float:
-        """Return the cost of ``usage``, or of all completed calls if omitted."""
+        """Return the cost of ``usage``, or of all completed calls if omitted.
+
+        Tokens served from (or written to) ``prompt_cache`` are billed at its rules' prices.
+        """
+        rules = self.prompt_cache.rules if self.prompt_cache is not None else None
         if usage is not None:
-            return cost_of(self.latency, usage["input_tokens"], usage["output_tokens"])
+            details = usage.get("input_token_details") or {}
+            return cost_with_cache(
+                self.latency,
+                usage["input_tokens"],
+                usage["output_tokens"],
+                cached_tokens=details.get("cache_read", 0),
+                written_tokens=details.get("cache_creation", 0),
+                rules=rules,
+            )
         with self._lock:
             events = list(self.events)
-        return sum(cost_of(self.latency, e.input_tokens, e.output_tokens) for e in events)
+        return sum(
+            cost_with_cache(
+                self.latency,
+                e.input_tokens,
+                e.output_tokens,
+                cached_tokens=e.cached_tokens,
+                written_tokens=e.cache_write_tokens,
+                rules=rules,
+            )
+            for e in events
+        )
 
     def bind_tools(
         self,
@@ -189,16 +224,39 @@ class ScriptedChatModel(BaseChatModel):
             call_id = call.get("id") or f"call_{index}_{i}"
             chunks.append(tool_call_chunk(name=call["name"], args=args, id=call_id, index=i))
         inp = prompt_tokens(messages, tools or ())
+        hit, share = CacheHit(inp), 1.0
+        if self.prompt_cache is not None:
+            hit, share = (
+                self.prompt_cache.serve(messages, tools or ()),
+                self.prompt_cache.rules.prefill_share,
+            )
         streamed = None
         if self.stream_tool_calls and reply.tool_calls:
             streamed, out = streamed_chunks(text, reply, chunks)
         usage = UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
+        if self.prompt_cache is not None:
+            usage["input_token_details"] = {
+                "cache_read": hit.cached_tokens,
+                "cache_creation": hit.written_tokens,
+            }
         if streamed is not None:
             last = AIMessageChunk(
                 content="", id=reply.id, usage_metadata=usage, chunk_position="last"
             )
             streamed.append((out - 1, last))
-        return ReplyTurn(index, start, tokenize(text), chunks, usage, reply.id, streamed=streamed)
+        prefill = self.prefill_s_per_token * (inp - hit.cached_tokens * (1.0 - share))
+        return ReplyTurn(
+            index,
+            start,
+            tokenize(text),
+            chunks,
+            usage,
+            reply.id,
+            streamed=streamed,
+            prefill_s=prefill,
+            cached_tokens=hit.cached_tokens,
+            cache_write_tokens=hit.written_tokens,
+        )
 
     def _finish(self, turn: ReplyTurn, emitted: int) -> None:
         """Record the call, also when the consumer closed the stream early.
@@ -219,7 +277,17 @@ class ScriptedChatModel(BaseChatModel):
                 else count_tokens("".join(turn.text_tokens[:emitted]))
             )
         end, inp = time.perf_counter(), usage["input_tokens"]
-        record = CallRecord(turn.index, thread, turn.start, turn.first_token, end, inp, out)
+        record = CallRecord(
+            turn.index,
+            thread,
+            turn.start,
+            turn.first_token,
+            end,
+            inp,
+            out,
+            turn.cached_tokens,
+            turn.cache_write_tokens,
+        )
         with self._lock:
             self.events.append(record)
 

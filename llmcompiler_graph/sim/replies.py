@@ -36,6 +36,10 @@ class ReplyTurn:
     first_token: float = 0.0
     streamed: list[tuple[int, AIMessageChunk]] | None = None
     """With ``stream_tool_calls``: every chunk with the token slot it is due at."""
+    prefill_s: float = 0.0
+    """Prompt-processing time before the time to first token (what the cache did not serve)."""
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 def streamed_chunks(
@@ -58,10 +62,10 @@ def streamed_chunks(
 def chunk_schedule(
     turn: ReplyTurn, latency: LatencyProfile
 ) -> Iterator[tuple[float, ChatGenerationChunk]]:
-    """Yield ``(deadline, chunk)``; token k is due at start + ttft + k / rate."""
+    """Yield ``(deadline, chunk)``; token k is due at start + prefill + ttft + k / rate."""
     rate, n_out = latency.output_tokens_per_s, turn.usage["output_tokens"]
     step = 1.0 / rate if rate > 0 else 0.0
-    base = turn.start + latency.ttft_s
+    base = turn.start + turn.prefill_s + latency.ttft_s
     if turn.streamed is not None:
         for slot, message in turn.streamed:
             yield base + slot * step, ChatGenerationChunk(message=message)
