@@ -21,6 +21,7 @@ from langgraph.types import Command
 
 from llmcompiler_graph.context import Context
 from llmcompiler_graph.errors import ConfigurationError, ModelNotConfiguredError
+from llmcompiler_graph.executor.effects import tool_effects
 from llmcompiler_graph.executor.toolbox import Toolbox
 from llmcompiler_graph.models import resolve_model, unplannable_tools
 from llmcompiler_graph.nodes.approve import check_approval_names, normalize_resume
@@ -82,7 +83,8 @@ def create_llm_compiler(
 
     Raises:
         ConfigurationError: For duplicate or reserved tool names, unknown tools in
-            ``interrupt_before_tools``, out-of-range settings, or ``plan_format="tool_calls"``
+            ``interrupt_before_tools`` or ``tool_effects``, a bad effects declaration,
+            out-of-range settings, or ``plan_format="tool_calls"``
             with a model that has no tool calling.
         TypeError: For a tool that is neither a ``BaseTool`` nor a callable, or an unknown
             setting.
@@ -111,6 +113,7 @@ def create_llm_compiler(
     settings["joiner_model"] = joiner_model if isinstance(joiner_model, str) else None
     defaults = Context(**settings)
     check_approval_names(defaults.interrupt_before_tools, by_name, "interrupt_before_tools")
+    tool_effects(tool_list, defaults.tool_effects)  # a bad declaration fails here, not in a run
     for what, names in (
         ("tool_limits", defaults.tool_limits or {}),
         ("tool_rate_limits", defaults.tool_rate_limits or {}),

@@ -35,7 +35,8 @@ from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 
-from llmcompiler_graph.errors import ConfigurationError
+from llmcompiler_graph.errors import ConfigurationError, SchedulerError
+from llmcompiler_graph.fetching.hazards import Effects
 from llmcompiler_graph.fetching.jobs import MAX_CONCURRENCY
 from llmcompiler_graph.planner.prompts import PLANNER_PROMPT
 
@@ -56,6 +57,7 @@ __all__ = [
     "check_positive_seconds",
     "check_priority",
     "check_rates",
+    "check_tool_effects",
     "check_tool_limits",
     "check_tool_names",
     "effective_settings",
@@ -170,6 +172,20 @@ def check_plan_format(value: Any) -> str | None:
     return None if value in PLAN_FORMATS else "must be one of 'text', 'tool_calls'"
 
 
+def check_tool_effects(value: Any) -> str | None:
+    """Check ``tool_effects``: ``None``, or tool names mapped to ``{"reads", "writes"}`` lists."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        return 'must map tool names to {"reads": [...], "writes": [...]}'
+    for name, spec in value.items():
+        try:
+            Effects.parse(spec, where=f"[{name!r}]")
+        except SchedulerError as exc:
+            return f"must map tool names to {{'reads': [...], 'writes': [...]}}: {exc}"
+    return None
+
+
 def check_tool_names(value: Any) -> str | None:
     """Check a list of tool names (not a bare string)."""
     ok = not isinstance(value, str) and all(isinstance(name, str) for name in value)
@@ -242,6 +258,14 @@ class Context:
         'call), "plan" (hold them until the plan has streamed, then one call for all that are '
         'ready: fewest calls, started later) or "off". True/False mean "waiting"/"off".',
         check=check_fuse,
+    )
+    tool_effects: Mapping[str, Mapping[str, Sequence[str]]] | None = setting(
+        None,
+        'The shared resources each tool reads and writes, e.g. {"write_file": {"writes": '
+        '["fs"]}, "read_file": {"reads": ["fs"]}}: two calls that touch a common resource, one '
+        "of them writing it, run in plan order; reads overlap. Per tool, replaces what its "
+        '`metadata["llmcompiler_effects"]` declares.',
+        check=check_tool_effects,
     )
     interrupt_before_tools: Sequence[str] = setting(
         (),

@@ -300,8 +300,8 @@ class ApprovalPass:
         known = set(self.prior)
         jobs: list[Job] = []
         for task in self.pending:
-            if task.deps & held:
-                held.add(task.index)
+            if task.deps.union(self.run.order(task)) & held:
+                held.add(task.index)  # it needs, or must run after, a task still held
                 continue
             missing = sorted(task.deps - known)
             verdict = self.verdicts.get(task.index)

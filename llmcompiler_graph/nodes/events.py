@@ -25,12 +25,18 @@ _WALL_CLOCK_OFFSET = time.time() - time.perf_counter()
 
 
 def task_event(
-    event: TaskEvent, *, deps: Collection[int] = (), extra: Mapping[str, Any] | None = None
+    event: TaskEvent,
+    *,
+    deps: Collection[int] = (),
+    waits_for: Collection[int] = (),
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Turn a scheduler event into a JSON-friendly custom stream event.
 
     Keys: ``type`` (``"llmcompiler.task"``), ``event`` (``planned``/``started``/``finished``),
-    ``index``, ``tool``, ``args`` (as planned, with ``$N`` references), ``deps``, ``time``
+    ``index``, ``tool``, ``args`` (as planned, with ``$N`` references), ``deps``,
+    ``waits_for`` (earlier tasks it runs after because they share a resource, one of them
+    writing it: ``tool_effects``; in plan order), ``time``
     (Unix seconds), ``fused`` (the tasks of the batched call it ran in, if fused); for a task
     that started, ``resolved_args`` (what the tool received, each text clipped to
     :data:`MAX_ARG_CHARS`); once finished ``status``, ``ok``, ``duration`` (seconds),
@@ -43,6 +49,7 @@ def task_event(
         "tool": event.name,
         "args": jsonable(event.args),
         "deps": sorted(deps),
+        "waits_for": list(waits_for),
         "time": round(_WALL_CLOCK_OFFSET + event.time, 6),
     }
     if event.fused:
@@ -84,6 +91,7 @@ class EventRelay:
         self._sink = sink
         self._context = contextvars.copy_context()
         self.deps: dict[int, Collection[int]] = {}
+        self.waits_for: dict[int, Collection[int]] = {}
         self.silent = does_nothing(sink)
         """Whether the sink does nothing (nobody streams the ``custom`` mode): send nothing."""
 
@@ -99,7 +107,9 @@ class EventRelay:
     def __call__(self, event: TaskEvent) -> None:
         """Send a scheduler event (the scheduler's ``on_event``)."""
         if not self.silent:
-            self.send(task_event(event, deps=self.deps.get(event.index, ())))
+            index = event.index
+            after = self.waits_for.get(index, ())
+            self.send(task_event(event, deps=self.deps.get(index, ()), waits_for=after))
 
 
 def _nothing(_: object) -> None:

@@ -25,11 +25,13 @@ from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.context import Settings
 from llmcompiler_graph.errors import PlanFormatError
+from llmcompiler_graph.executor.effects import tool_effects
 from llmcompiler_graph.executor.toolcall import message_text, tool_text
 from llmcompiler_graph.joiner.rounds import clip, fair_cap, render_rounds
 from llmcompiler_graph.nodes.transcript import fit_history
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.parser import END_OF_PLAN
+from llmcompiler_graph.planner.shared_state import shared_state_note
 from llmcompiler_graph.planner.tool_specs import describe_tools
 from llmcompiler_graph.prompt_cache import mark
 from llmcompiler_graph.state import KIND, Round, Turn, planned_tasks
@@ -90,7 +92,7 @@ def tool_call_planner_messages(
         num_tools_plus_one=len(tools) + 1,
         examples=examples,
         next_index=next_index,
-    )
+    ) + shared_state(tools, settings)
     rounds: list[BaseMessage] = []
     for number, round_ in enumerate(turn.rounds, start=1):
         rounds += replay_round(round_)
@@ -173,6 +175,19 @@ def _labelled(index: int, result: ToolMessage | None) -> str:
     return f"Call {label} returned: {tool_text(result.content)}"
 
 
+def shared_state(tools: Sequence[BaseTool], settings: Settings) -> str:
+    """Return the system prompt's last part: which listed tools share state, or ``""``.
+
+    One line per resource that a listed tool writes (``tool_effects``, and each tool's
+    ``metadata["llmcompiler_effects"]``), so the model writes those steps in the order
+    they must happen.
+    """
+    listed = {t.name for t in tools}
+    declared = {n: e for n, e in (settings.tool_effects or {}).items() if n in listed}
+    note = shared_state_note(tool_effects(tools, declared), listed)
+    return f"\n\n{note}" if note else ""
+
+
 def build_planner_messages(
     turn: Turn, tools: list[BaseTool], settings: Settings, *, breakpoints: bool = False
 ) -> list[BaseMessage]:
@@ -198,7 +213,7 @@ def build_planner_messages(
         num_tools_plus_one=len(tools) + 1,
         examples=examples,
         next_index=next_index,
-    )
+    ) + shared_state(tools, settings)
     # The rounds get the budget; the conversation its own share, whatever the rounds.
     budget = settings.prompt_budget_chars
     history = _history(turn, budget)

@@ -201,6 +201,7 @@ class PlanRound:
             error=error,
             held=sorted(self.held | waiting),
             interrupted=sorted(self.run.record.interrupts),
+            after=self.run.after,
         )
         pairs = zip(self.parser.tasks, plan.tool_calls, strict=True)
         return [plan, *self.run.results(((t, str(c["id"])) for t, c in pairs), outcomes)]
@@ -209,16 +210,20 @@ class PlanRound:
         jobs: list[Job] = []
         for task in tasks:
             self.run.events.deps[task.index] = sorted(task.deps)
+            after = self.run.order(task)
             if (too_many := self.limits.task_error(task)) is not None:
                 jobs.append(Job(task.index, task.name, None, frozenset(), too_many, task.args))
                 continue
             approval = task.error is None and self.run.settings.needs_approval(task.name)
-            if approval or (task.error is None and task.deps & self.held):
-                # Held until a human approves (or until the task it needs is approved).
+            follows = task.deps.union(after)
+            if approval or (task.error is None and follows & self.held):
+                # Held until a human approves (or until the task it needs, or must run
+                # after because they share a resource, is approved).
                 self.held.add(task.index)
                 planned = TaskEvent("planned", task.index, task.name, task.args)
+                extra = {"awaiting_approval": approval}
                 self.run.events.send(
-                    task_event(planned, deps=task.deps, extra={"awaiting_approval": approval})
+                    task_event(planned, deps=task.deps, waits_for=after, extra=extra)
                 )
                 continue
             jobs.append(self.run.job(task, call_id(self._tag, task.index)))

@@ -21,15 +21,18 @@ from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 
 from llmcompiler_graph.context import Settings
+from llmcompiler_graph.executor.effects import tool_effects
 from llmcompiler_graph.executor.receiving import Artifact
 from llmcompiler_graph.executor.toolbox import NodeTools, Toolbox
 from llmcompiler_graph.executor.toolcall import (
     CallRecord,
+    TaskInterrupted,
     resolved_arguments,
     tool_job,
     tool_text,
 )
 from llmcompiler_graph.fetching.aio import AsyncTaskFetchingUnit
+from llmcompiler_graph.fetching.hazards import Hazards
 from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.limits import RateLimit
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
@@ -134,6 +137,11 @@ class TaskRun:
         """Let a tool's interrupt end the node (else it is recorded; see :meth:`waiting`)."""
         self.journal = Journal(self.config)
         self.replayed: dict[int, Outcome] = {}
+        self.effects = tool_effects(self._tools.values(), self.settings.tool_effects)
+        """Each tool's shared resources (its metadata, then ``tool_effects``)."""
+        self._hazards = Hazards()
+        self.after: dict[int, tuple[int, ...]] = {}
+        """Per task placed with :meth:`order`, the earlier tasks it must run after."""
 
     def resume(self, entries: list[Entry]) -> None:
         """Take the outcomes an earlier attempt of this node recorded (see :mod:`.durable`)."""
@@ -143,12 +151,32 @@ class TaskRun:
             if isinstance(message, ToolMessage) and entry.get("index") in self.replayed:
                 self.record.messages[int(entry["index"])] = message
 
+    def order(self, task: PlannedTask) -> tuple[int, ...]:
+        """Place ``task`` next in plan order; return the earlier tasks it must run after.
+
+        Those share a resource with it, one of them writing it (``tool_effects``; direct
+        edges, as drawn and sent in events as ``waits_for``). Call it once per task, in plan
+        order, whether the task runs now or not.
+        """
+        effects = self.effects.get(task.name) if task.error is None else None
+        after = self._hazards.add(task.index, effects).after
+        if after:
+            self.after[task.index] = after
+            self.events.waits_for[task.index] = after
+        return after
+
     def job(self, task: PlannedTask, call_id: str | None = None) -> Job:
         """Make the job that calls ``task``'s tool (fusable if the tool has a batched form).
 
         ``call_id`` is the plan's tool call id for the task. After a crash, a task whose
-        outcome the journal recorded replays it instead.
+        outcome the journal recorded replays it instead. The job carries the tool's effects
+        (``tool_effects``), so the scheduler orders it after the calls it conflicts with.
         """
+        effects = self.effects.get(task.name)
+        job = self._job(task, call_id)
+        return replace(job, effects=effects) if effects and job.fn is not None else job
+
+    def _job(self, task: PlannedTask, call_id: str | None) -> Job:
         recorded = self.replayed.get(task.index)
         if recorded is not None and task.error is None:
             return replay_job(task, recorded)
@@ -206,19 +234,23 @@ class TaskRun:
             completed=self.prior,
             cancel_event=self.cancel_event,
             propagate=(GraphBubbleUp,) if self.propagate_interrupts else (),
+            # A recorded interrupt: the task runs again later, so what must follow it waits.
+            hold=() if self.propagate_interrupts else (TaskInterrupted,),
             tool_limits=self.settings.tool_limits,
             rate_limits={n: _rate(r) for n, r in (self.settings.tool_rate_limits or {}).items()},
             priority="critical_path" if self.settings.priority == "critical_path" else "fifo",
         )
 
     def waiting(self, tasks: Iterable[PlannedTask]) -> set[int]:
-        """Return the tasks whose tool asked for input (``interrupt``) and all that need them.
+        """Return the tasks whose tool asked for input (``interrupt``) and all that follow them.
 
-        They get no result now: they run again after the human's answer (``approve`` node).
+        That is every task that needs their results, or must run after them because they
+        share a resource (:meth:`order`). They get no result now: they run again after the
+        human's answer (``approve`` node).
         """
         waiting = set(self.record.interrupts)
-        for task in tasks:  # in plan order: a task's dependencies come before it
-            if task.deps & waiting:
+        for task in tasks:  # in plan order: what a task follows comes before it
+            if task.deps & waiting or waiting.intersection(self.after.get(task.index, ())):
                 waiting.add(task.index)
         return waiting
 

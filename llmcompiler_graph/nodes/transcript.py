@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
@@ -40,28 +40,32 @@ def plan_message(
     error: str | None,
     held: Sequence[int] = (),
     interrupted: Sequence[int] = (),
+    after: Mapping[int, Sequence[int]] | None = None,
 ) -> AIMessage:
     """Return the plan as an ``AIMessage`` whose ``tool_calls`` are the tasks.
 
     The full task records (number, tool, arguments, dependencies, thought, source line,
-    call id) are kept under ``additional_kwargs["llmcompiler"]``, with ``held`` listing
-    tasks that wait for a human (approval, or a tool's own ``interrupt``: ``interrupted``).
+    call id; ``after``: the earlier tasks it runs after because they share a resource, when
+    there are any) are kept under ``additional_kwargs["llmcompiler"]``, with ``held``
+    listing tasks that wait for a human (approval, or a tool's own ``interrupt``:
+    ``interrupted``).
     """
     records, calls = [], []
     for task in tasks:
         the_id = call_id(tag, task.index)
         args = jsonable(task.args)
-        records.append(
-            {
-                "index": task.index,
-                "name": task.name,
-                "args": args,
-                "deps": sorted(task.deps),
-                "thought": task.thought,
-                "line": task.line,
-                "id": the_id,
-            }
-        )
+        record = {
+            "index": task.index,
+            "name": task.name,
+            "args": args,
+            "deps": sorted(task.deps),
+            "thought": task.thought,
+            "line": task.line,
+            "id": the_id,
+        }
+        if after and after.get(task.index):
+            record["after"] = list(after[task.index])
+        records.append(record)
         name = task.name or "invalid_task"
         calls.append({"name": name, "args": args, "id": the_id, "type": "tool_call"})
     marker = {

@@ -1,9 +1,13 @@
-"""Draw a plan's task DAG: tasks as boxes, ``$N`` dependencies as arrows, a join per round."""
+"""Draw a plan's task DAG: tasks as boxes, ``$N`` dependencies as arrows, a join per round.
+
+Ordering edges (two tasks share a resource, one writes it: ``tool_effects``) are dashed
+arrows of another colour.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import BaseMessage, ToolMessage
@@ -13,6 +17,8 @@ from llmcompiler_graph.viz._style import COLORS, STATUS_LABELS, clip_text, escap
 
 __all__ = ["plot_plan_dag"]
 
+_ORDER_COLOR = "#d2691e"
+"""The colour of an ordering edge (a shared resource), beside the black ``$N`` arrows."""
 _COLUMN_INCHES = 2.4
 _ROW_INCHES = 0.85
 
@@ -26,15 +32,19 @@ class _Node:
     parents: list[str]
     row: float = 0.0
     dashed: bool = False
+    after: list[str] = field(default_factory=list)
+    """Tasks this one runs after because they share a resource (drawn dashed)."""
 
 
 def plot_plan_dag(source: Any, *, ax: Any = None, title: str | None = None) -> Any:
     """Draw the task graph of a plan, or of every plan (round) of the last question.
 
     Each task is a box ``$N tool`` with its first argument, coloured by how it ended (when
-    results are present); an arrow ``A -> B`` means B uses A's result (``$A``). Tasks in one
-    column do not depend on each other, so they run at the same time. Each round ends in a
-    ``join`` box; a dashed arrow from it leads to the next round after a replan.
+    results are present); an arrow ``A -> B`` means B uses A's result (``$A``), a dashed
+    orange one that B runs after A because they share a resource and one of them writes it
+    (``tool_effects``). Tasks in one column neither depend on nor wait for each other, so
+    they run at the same time. Each round ends in a ``join`` box; a dashed grey arrow from
+    it leads to the next round after a replan.
 
     Args:
         source: A plan ``AIMessage`` (name ``"planner"``), a list of messages, or the graph's
@@ -75,7 +85,7 @@ def plot_plan_dag(source: Any, *, ax: Any = None, title: str | None = None) -> A
     axes.set_title(
         escape(title if title is not None else clip_text(question, 90) or "Plan"), fontsize=10
     )
-    _legend(axes, {n.status for n in nodes.values()})
+    _legend(axes, {n.status for n in nodes.values()}, any(n.after for n in nodes.values()))
     return figure
 
 
@@ -107,7 +117,8 @@ def _layout(rounds: Sequence[Any], answered: bool) -> tuple[dict[str, _Node], li
         for task in tasks:
             index = int(task["index"])
             deps = [int(d) for d in task.get("deps", [])]
-            local = [level[d] for d in deps if d in here and d in level]
+            after = [int(a) for a in task.get("after", []) if int(a) not in deps]
+            local = [level[d] for d in deps + after if d in here and d in level]
             level[index] = 1 + max(local) if local else 0
             key = f"t{index}"
             parents = [f"t{d}" for d in deps if f"t{d}" in nodes]
@@ -120,10 +131,11 @@ def _layout(rounds: Sequence[Any], answered: bool) -> tuple[dict[str, _Node], li
                 offset + level[index],
                 parents,
                 dashed=index <= 0,
+                after=[f"t{a}" for a in after if f"t{a}" in nodes],
             )
             keys.append(key)
         join_column = offset + (max(level.values()) + 1 if level else 0)
-        used = {p for k in keys for p in nodes[k].parents}
+        used = {p for k in keys for p in (*nodes[k].parents, *nodes[k].after)}
         last = number == len(rounds)
         outcome = "answer" if last and answered else ("replan" if not last else "pending")
         join = f"j{number}"
@@ -195,6 +207,23 @@ def _draw(axes: Any, nodes: Mapping[str, _Node]) -> None:
             zorder=3,
         )
     for node in nodes.values():
+        for parent in node.after:
+            axes.annotate(
+                "",
+                xy=(0, 0.5),
+                xycoords=boxes[node.key],
+                xytext=(1, 0.5),
+                textcoords=boxes[parent],
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": _ORDER_COLOR,
+                    "linestyle": "--",
+                    "shrinkA": 2,
+                    "shrinkB": 2,
+                    "connectionstyle": "arc3,rad=0.15",
+                },
+                zorder=2,
+            )
         for parent in node.parents:
             replan = parent.startswith("j")
             axes.annotate(
@@ -215,14 +244,18 @@ def _draw(axes: Any, nodes: Mapping[str, _Node]) -> None:
             )
 
 
-def _legend(axes: Any, statuses: set[str]) -> None:
+def _legend(axes: Any, statuses: set[str], ordered: bool) -> None:
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     shown = [s for s in STATUS_LABELS if s in statuses]
-    handles = [
+    handles: list[Any] = [
         Patch(facecolor=COLORS[s], edgecolor="#333333", label=STATUS_LABELS[s]) for s in shown
     ]
     handles.append(Patch(facecolor=COLORS["joiner"], edgecolor="#333333", label="joiner"))
+    if ordered:
+        label = "runs after (shared resource)"
+        handles.append(Line2D([], [], color=_ORDER_COLOR, linestyle="--", label=label))
     axes.legend(
         handles=handles,
         loc="lower center",
