@@ -74,7 +74,7 @@ def env_names_in(folder: Path) -> dict[str, set[str]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if pattern.match(node.value):
-                    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+                    module = ".".join(path.relative_to(folder.parent).with_suffix("").parts)
                     found.setdefault(node.value, set()).add(module.removesuffix(".__init__"))
     return found
 

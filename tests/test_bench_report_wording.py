@@ -89,6 +89,7 @@ def test_every_missed_target_says_why_on_its_line() -> None:
     by_name = {line.split(" = ")[0]: line for line in missed}
     ideal = by_name["- MISSED: hotpotqa: measured/ideal (tool calls)"]
     assert "1.4% slower than a perfect scheduler" in ideal and "0.4 points over" in ideal
+    assert "ReAct 1.000 and parallel tool calling 1.000" in ideal and "was steady" in ideal
     assert "out of reach here" in by_name["- MISSED: hotpotqa: speedup vs ReAct"]
     assert "would give 4.00x" in by_name["- MISSED: movie: speedup vs ReAct"]
     assert "out of reach here" in by_name["- MISSED: movie: speedup vs parallel tool calling"]
