@@ -26,7 +26,6 @@ from llmcompiler_graph.executor.toolbox import Toolbox
 from llmcompiler_graph.models import resolve_model, unplannable_tools
 from llmcompiler_graph.nodes.approve import check_approval_names, normalize_resume
 from llmcompiler_graph.nodes.cancel import cancel_on_close
-from llmcompiler_graph.nodes.journal import awithout_journal, without_journal
 from llmcompiler_graph.nodes.planner_call import bind_planner
 from llmcompiler_graph.nodes.task_runs import BatchTool
 from llmcompiler_graph.nodes.wiring import DualNode, Nodes, after_approve, after_join, after_plan
@@ -166,7 +165,6 @@ def _check_plannable(model: ModelLike, tools: Mapping[str, Any]) -> None:
 class LLMCompilerGraph(CompiledStateGraph[State, Context, State, State]):
     """The compiled graph, checking an approval answer before LangGraph reads it.
 
-    Its streams leave out the round journal's tasks (:mod:`llmcompiler_graph.nodes.journal`).
     LangGraph fails inside its loop on ``Command(resume=None)`` and on resume dicts with
     integer keys, and reads ``{}`` as no answer; here ``None`` and ``{}`` are refused with the
     accepted shapes before anything runs (the run stays paused, ready for a valid answer)
@@ -180,11 +178,11 @@ class LLMCompilerGraph(CompiledStateGraph[State, Context, State, State]):
         task starts, running tools see the cancel event, and the close returns promptly.
         """
         parts = super().stream(_checked(input), *args, **kwargs)
-        return cancel_on_close(without_journal(parts))
+        return cancel_on_close(parts)
 
     def astream(self, input: Any, *args: Any, **kwargs: Any) -> Any:
         """Run :meth:`CompiledStateGraph.astream` on a checked input."""
-        return awithout_journal(super().astream(_checked(input), *args, **kwargs))
+        return super().astream(_checked(input), *args, **kwargs)
 
 
 def _checked(input: Any) -> Any:

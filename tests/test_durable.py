@@ -11,7 +11,7 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.nodes.journal import Journal
+from llmcompiler_graph.nodes.journal import JOURNAL_CHANNEL, Journal
 from llmcompiler_graph.sim import LatencyProfile, ScriptedChatModel
 
 WIDE = "".join(f'{i}. meet(name="t{i}")\n' for i in range(1, 9)) + "9. join()<END_OF_PLAN>"
@@ -69,7 +69,7 @@ def test_the_round_is_journaled_in_the_checkpoint() -> None:
         w[2]
         for _, _, pending in [(None, None, t.pending_writes) for t in saver.list(config)]
         for w in pending or ()
-        if w[1] == "__return__" and isinstance(w[2], dict) and "kind" in w[2]
+        if w[1] == JOURNAL_CHANNEL and isinstance(w[2], dict) and "kind" in w[2]
     ]
     kinds = [e["kind"] for e in entries]
     assert "plan" in kinds and "plan_end" in kinds
@@ -106,7 +106,7 @@ def test_the_plan_is_journaled_in_stream_order_as_its_tasks_start(mode: str) -> 
         (e["kind"], "".join(piece for piece, _ in e["chunks"]))
         for t in saver.list(config)
         for w in t.pending_writes or ()
-        if w[1] == "__return__" and isinstance(e := w[2], dict) and "chunks" in e
+        if w[1] == JOURNAL_CHANNEL and isinstance(e := w[2], dict) and "chunks" in e
     ]
     # Writes land in any order: each holds a run of the stream, found by its place in it.
     written = sorted((t for _, t in texts if t), key=plan.index)

@@ -1,187 +1,243 @@
-"""Crash-safe nodes: a write-ahead journal kept in LangGraph's own task results.
+"""Crash-safe nodes: a write-ahead journal kept beside the step's checkpoint.
 
-LangGraph writes a node's output only when the node ends, but it records the result of
-each ``@task`` the node calls as soon as that task finishes (a pending write in the
-checkpoint), and when the node is run again after a crash it hands each task call, by its
-position among the node's calls, the result recorded for it instead of running it.
+LangGraph writes a node's output only when the node ends; after a crash it runs the node
+again from its start, against the same checkpoint. So as a round (or an approval pass)
+goes, it appends entries to a journal that the node's next attempt reads back: which
+plan text arrived, which task ended how. The journal is stored with the checkpointer's
+own ``put_writes``, as *pending writes* of the step's checkpoint (the place LangGraph
+keeps the results of a step's finished tasks), under a channel of its own that no node
+reads, so LangGraph ignores them.
 
-A round cannot call one task per tool call in a replayable order: tools start when their
-dependencies finish, in whatever order that happens, and replay matches calls by position
-only (a different order silently swaps results). So the node calls a single task,
-:func:`journal_entry`, which returns its argument: each call records one self-describing
-entry (which plan text arrived, which task ended how). The k-th call returns the k-th
-entry, whatever it says, so the order in which entries are written does not matter: on
-a re-run the node first reads the recorded entries back (:meth:`Journal.replay`: calls
-until one returns an entry of this attempt), then rebuilds what it knew from them and
-carries on, appending new entries after the old ones.
+Why not one LangGraph ``@task`` per entry: replay matches task calls by their position
+within the node, the writes of concurrent calls land in any order (a crash between two
+leaves a gap that hides every later entry), the push machinery scans the step's pending
+writes on each call (an 8,000-line plan cost seconds) and each call streams its entry as
+events. Here one writer per node execution saves entries one batch after another, in the
+order they were recorded: a batch is saved only after the previous one returned, so what
+a crash leaves is always a prefix of what was recorded. Callers record a task's plan text
+before its result, so a saved result always has its plan line saved before it. Each
+batch holds only what was recorded since the previous one.
 
-The entries' values pass through the checkpointer's serializer; a value it cannot store is
-not recorded (its task runs again after a crash). Without a checkpointer there is nothing
-to resume, and the journal does nothing. With ``durability="exit"`` LangGraph writes
-nothing before the node ends, so a crash loses the round (see the docs' Guarantees).
+Entries' values pass through the checkpointer's serializer; a value it cannot store is
+not recorded (its task runs again after a crash). Errors are redacted before they are
+written (:func:`~llmcompiler_graph.redact.redact`). Without a checkpointer, or with
+``durability="exit"`` (LangGraph then saves nothing before the node ends), the journal
+is off.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextvars
+import hashlib
+import json
 import threading
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections import deque
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.func import task
 
 from llmcompiler_graph.fetching.jobs import Outcome
+from llmcompiler_graph.redact import redact
 
 __all__ = [
-    "JOURNAL_TASK",
+    "JOURNAL_CHANNEL",
     "Entry",
     "Journal",
-    "awithout_journal",
-    "journal_entry",
     "replayed_outcomes",
-    "without_journal",
+    "task_key",
 ]
 
 Entry = dict[str, Any]
 
 _CHECKPOINTER_KEY = "__pregel_checkpointer"  # set by LangGraph in a node's configurable
 _CALL_KEY = "__pregel_call"  # present only inside a running graph task
+_TASK_ID_KEY = "__pregel_task_id"  # the node's task id: the same on every re-run of the step
 _DURABILITY_KEY = "__pregel_durability"
 
+JOURNAL_CHANNEL = "__llmcompiler_journal__"
+"""The channel the journal's entries are written to (no node reads it)."""
 
-JOURNAL_TASK = "llmcompiler_journal"
-"""The journal task's name; :func:`without_journal` keeps it out of the graph's streams."""
 
-
-@task(name=JOURNAL_TASK)  # type: ignore[arg-type]  # (its overloads confuse mypy)
-def journal_entry(entry: Entry) -> Entry:
-    """Record ``entry`` (a LangGraph task: its result is checkpointed when it returns)."""
-    return entry
+def task_key(name: str, args: object) -> str:
+    """Return a short digest of a task's tool and arguments (its identity in the journal)."""
+    text = json.dumps([name, args], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 class Journal:
-    """One node execution's journal; every method is safe to call from worker threads.
+    """One node execution's journal; :meth:`record` is safe to call from any thread.
 
-    Create it on the node's thread (it keeps a copy of the node's context, which LangGraph
-    needs to call a task from another thread).
+    Create it on the node's thread (an async node's journal writes on its event loop).
+    Call :meth:`replay` (or :meth:`areplay`) first, then :meth:`record` as work happens,
+    then :meth:`flush` (or :meth:`aflush`) before the node returns.
     """
 
     def __init__(self, config: RunnableConfig) -> None:
         """Prepare a journal for the node running with ``config``."""
         configurable = config.get("configurable", {})
-        checkpointer = configurable.get(_CHECKPOINTER_KEY)
+        self._saver: Any = configurable.get(_CHECKPOINTER_KEY)
+        self._node = configurable.get(_TASK_ID_KEY)
+        namespace = str(configurable.get("checkpoint_ns", "")).rpartition("|")[0]
+        checkpoint_id = (configurable.get("checkpoint_map") or {}).get(namespace)
         self.enabled = (
-            checkpointer is not None
+            self._saver is not None
             and _CALL_KEY in configurable
             and configurable.get(_DURABILITY_KEY) != "exit"
+            and isinstance(self._node, str)
+            and checkpoint_id is not None
         )
-        self._serde = getattr(checkpointer, "serde", None)
-        self._attempt = uuid.uuid4().hex
-        self._context = contextvars.copy_context()
-        self._lock = threading.Lock()
-        self._pending: list[concurrent.futures.Future[Any] | asyncio.Future[Any]] = []
+        self._where: RunnableConfig = {
+            "configurable": {
+                "thread_id": configurable.get("thread_id"),
+                "checkpoint_ns": namespace,
+                "checkpoint_id": checkpoint_id,
+            }
+        }
+        self._serde = getattr(self._saver, "serde", None)
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._generation = 1
+        self._seq = 0
+        self._queue: deque[Entry] = deque()
+        self._changed = threading.Condition()
+        self._writing = False
+        self._writer: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        self._closed = False
 
-    # -- reading back what an earlier attempt recorded -------------------------------------
+    # -- reading back what earlier attempts recorded -------------------------------------
 
     def replay(self) -> list[Entry]:
-        """Return the entries earlier attempts of this node recorded, in call order."""
-        entries: list[Entry] = []
-        while self.enabled:
-            got = self._call(self._probe()).result()
-            if self._mine(got):
-                break
-            entries.append(got)
-        return [e for e in entries if e.get("kind") != "probe"]
+        """Return the entries earlier attempts of this node saved, in the order recorded."""
+        if not self.enabled:
+            return []
+        return self._take_saved(self._saver.get_tuple(self._where))
 
     async def areplay(self) -> list[Entry]:
         """Do what :meth:`replay` does from the event loop."""
-        entries: list[Entry] = []
-        while self.enabled:
-            got = await self._call(self._probe())
-            if self._mine(got):
-                break
-            entries.append(got)
-        return [e for e in entries if e.get("kind") != "probe"]
+        if not self.enabled:
+            return []
+        return self._take_saved(await self._saver.aget_tuple(self._where))
+
+    def _take_saved(self, saved: Any) -> list[Entry]:
+        entries = [
+            value
+            for _, channel, value in (getattr(saved, "pending_writes", None) or ())
+            if channel == JOURNAL_CHANNEL
+            and isinstance(value, dict)
+            and value.get("node") == self._node
+        ]
+        entries.sort(key=lambda e: (e.get("generation", 0), e.get("seq", 0)))
+        self._generation = max((int(e.get("generation", 0)) for e in entries), default=0) + 1
+        return entries
 
     # -- writing -----------------------------------------------------------------------------
 
     def record(self, entry: Entry) -> None:
-        """Append ``entry``; returns at once (the write happens on LangGraph's executor).
+        """Append ``entry``; returns at once (the writer saves it a moment later).
 
-        An entry the checkpointer cannot serialize is dropped (the work it describes is
-        done again after a crash).
+        Entries are saved in the order they are recorded. An entry the checkpointer cannot
+        serialize is dropped (the work it describes is done again after a crash).
         """
-        if not self.enabled or not self._storable(entry):
+        if not self.enabled:
             return
-        entry = {**entry, "attempt": self._attempt}
-        future = self._call(entry)
-        with self._lock:
-            self._pending.append(future)
+        with self._changed:
+            if self._closed:
+                return
+            entry = {**entry, "node": self._node, "generation": self._generation}
+            entry["seq"] = self._seq
+            self._seq += 1
+            self._queue.append(entry)
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_all, name="llmcompiler-journal", daemon=True
+                )
+                self._writer.start()
+            self._changed.notify_all()
 
-        def check(done: Any) -> None:
-            # A position an earlier attempt had already used (recorded after a gap that
-            # replay stopped at) returns that old entry instead: write ours again.
-            if not done.cancelled() and done.exception() is None and not self._mine(done.result()):
-                self.record(entry)
+    def record_outcome(self, outcome: Outcome, key: str, message: object = None) -> None:
+        """Record how a task that ran in this attempt ended (and the tool's own message).
 
-        future.add_done_callback(check)
-
-    def record_outcome(self, outcome: Outcome, message: object = None) -> None:
-        """Record how a task that ran in this attempt ended (and the tool's own message)."""
-        self.record(
-            {
-                "kind": "result",
-                "index": outcome.index,
-                "name": outcome.name,
-                "status": outcome.status,
-                "value": outcome.value,
-                "error": outcome.error,
-                "message": message,
-            }
-        )
+        ``key`` is the task's :func:`task_key`: a replay gives the outcome back only to a
+        task with the same tool and arguments. The error is stored redacted.
+        """
+        entry = {
+            "kind": "result",
+            "index": outcome.index,
+            "key": key,
+            "name": outcome.name,
+            "status": outcome.status,
+            "value": outcome.value,
+            "error": None if outcome.error is None else redact(outcome.error),
+            "message": message,
+        }
+        if self._storable(entry):
+            self.record(entry)
 
     def flush(self) -> None:
-        """Wait until every entry is recorded (call before the node returns)."""
-        while True:
-            with self._lock:
-                pending, self._pending = self._pending, []
-            if not pending:
-                return
-            for future in pending:
-                if isinstance(future, concurrent.futures.Future):
-                    future.exception()  # waits; a failed write is LangGraph's to report
+        """Wait until every recorded entry is saved, then stop the writer.
+
+        Raises:
+            Exception: What the checkpointer raised when saving an entry.
+
+        """
+        with self._changed:
+            self._changed.wait_for(lambda: not self._queue and not self._writing)
+            self._closed = True
+            self._changed.notify_all()
+            failure = self._failure
+        if failure is not None:
+            raise failure
 
     async def aflush(self) -> None:
         """Do what :meth:`flush` does from the event loop."""
-        while True:
-            with self._lock:
-                pending, self._pending = self._pending, []
-            if not pending:
-                return
-            waits = [
-                asyncio.wrap_future(f) if isinstance(f, concurrent.futures.Future) else f
-                for f in pending
-            ]
-            await asyncio.gather(*waits, return_exceptions=True)
+        if self._writer is None:
+            self.flush()
+            return
+        await asyncio.to_thread(self.flush)
+
+    def close(self) -> None:
+        """Stop the writer without waiting (the node is being cancelled)."""
+        with self._changed:
+            self._closed = True
+            self._queue.clear()
+            self._changed.notify_all()
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _probe(self) -> Entry:
-        return {"kind": "probe", "attempt": self._attempt}
+    def _write_all(self) -> None:  # the writer thread
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._queue or self._closed)
+                if not self._queue:
+                    return
+                batch = list(self._queue)
+                self._queue.clear()
+                self._writing = True
+            try:
+                if self._failure is None:
+                    self._save(batch)
+            except BaseException as exc:  # reported by flush(); later entries are not saved
+                self._failure = exc
+            finally:
+                with self._changed:
+                    self._writing = False
+                    self._changed.notify_all()
 
-    def _mine(self, got: object) -> bool:
-        return isinstance(got, Mapping) and got.get("attempt") == self._attempt
-
-    def _call(self, entry: Entry) -> Any:
-        # A fresh copy each time: one Context cannot be entered by two threads at once.
-        return self._context.copy().run(journal_entry, entry)  # type: ignore[arg-type]
+    def _save(self, batch: list[Entry]) -> None:
+        writes = [(JOURNAL_CHANNEL, entry) for entry in _merged(batch)]
+        task_id = str(uuid.uuid4())  # a batch's writes are keyed by (task id, position)
+        if self._loop is None:
+            self._saver.put_writes(self._where, writes, task_id)
+            return
+        coroutine = self._saver.aput_writes(self._where, writes, task_id)
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def _storable(self, entry: Entry) -> bool:
-        if self._serde is None:
+        if self._serde is None or not self.enabled or _plain(entry):
             return True
         try:
             self._serde.dumps_typed(entry)
@@ -190,54 +246,42 @@ class Journal:
         return True
 
 
-def replayed_outcomes(entries: list[Entry]) -> dict[int, Outcome]:
-    """Return the outcomes recorded in ``entries``, by task index."""
-    outcomes: dict[int, Outcome] = {}
+def _plain(value: object, depth: int = 0) -> bool:
+    """Tell whether ``value`` is plain data every serializer stores (no need to try it)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if depth > 3:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return len(value) < 100 and all(_plain(v, depth + 1) for v in value)
+    return False
+
+
+def _merged(batch: list[Entry]) -> list[Entry]:
+    """Return ``batch`` with consecutive plan entries joined into one (fewer rows)."""
+    merged: list[Entry] = []
+    for entry in batch:
+        last = merged[-1] if merged else None
+        if entry.get("kind") == "plan" and last is not None and last.get("kind") == "plan":
+            merged[-1] = {**last, "chunks": [*last["chunks"], *entry["chunks"]]}
+        else:
+            merged.append(entry)
+    return merged
+
+
+def replayed_outcomes(entries: list[Entry]) -> dict[int, tuple[str, Outcome]]:
+    """Return the outcomes recorded in ``entries``: ``{index: (task key, outcome)}``."""
+    outcomes: dict[int, tuple[str, Outcome]] = {}
     for entry in entries:
         if entry.get("kind") == "result" and isinstance(entry.get("index"), int):
-            outcomes[entry["index"]] = Outcome(
+            outcome = Outcome(
                 entry["index"],
                 str(entry.get("name", "")),
                 entry.get("status", "error"),
                 value=entry.get("value"),
                 error=entry.get("error"),
             )
+            outcomes[entry["index"]] = (str(entry.get("key")), outcome)
     return outcomes
-
-
-def _is_journal(part: object) -> bool:
-    """Tell whether a streamed part only reports a journal task (updates, tasks, debug)."""
-    data = part[-1] if isinstance(part, tuple) and part else part
-    if isinstance(data, Mapping) and {"type", "data"} <= set(data) and len(data) <= 4:
-        data = data["data"]  # the v2 stream format: {"type", "ns", "data", ...}
-    if not isinstance(data, Mapping):
-        return False
-    if JOURNAL_TASK in data and len(data) == 1:  # updates
-        return True
-    payload = data.get("payload")
-    named = data.get("name") if "name" in data else None
-    if isinstance(payload, Mapping):  # debug
-        named = payload.get("name")
-    return named == JOURNAL_TASK and ("id" in data or isinstance(payload, Mapping))
-
-
-def without_journal(parts: Iterator[Any]) -> Iterator[Any]:
-    """Yield a graph stream's parts except those of journal tasks (see :mod:`.durable`)."""
-    try:
-        for part in parts:
-            if not _is_journal(part):
-                yield part
-    finally:
-        if isinstance(parts, Generator):
-            parts.close()
-
-
-async def awithout_journal(parts: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """Do what :func:`without_journal` does for an async stream."""
-    try:
-        async for part in parts:
-            if not _is_journal(part):
-                yield part
-    finally:
-        if isinstance(parts, AsyncGenerator):
-            await parts.aclose()

@@ -10,6 +10,7 @@ run on worker threads, so nothing blocks the loop). What it shares with an appro
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any, Literal
@@ -69,7 +70,9 @@ class PlanRound:
         self._trailing = 0
         self._tag = uuid.uuid4().hex[:8]
         self._unrecorded: list[list[Any]] = []  # chunks not yet in the journal
+        self._unrecorded_lock = threading.Lock()  # the reader's and finished calls' threads
         self.record_due = False  # some of them completed a task: see record()
+        run.before_result = self.record_all
         settings = run.settings
         self.limits = PlanLimits(
             settings.max_plan_tasks, settings.max_plan_line_chars, settings.max_plan_chars
@@ -102,8 +105,8 @@ class PlanRound:
         piece = message_text(chunk.content if isinstance(chunk, BaseMessage) else chunk)
         if isinstance(self.parser, ToolCallPlanReader):  # tool calls; the text is the thought
             calls = list(getattr(chunk, "tool_call_chunks", None) or ())
-            if record:
-                self._unrecorded.append([piece, calls])
+            if record and self.run.journal.enabled:
+                self._keep(piece, calls)
             if not self.limits.admit_calls(piece, calls):
                 return []
             self._text.append(piece)
@@ -117,8 +120,8 @@ class PlanRound:
         if self.parser.done:
             self._trailing += len(piece)
             return []
-        if record:
-            self._unrecorded.append([piece, None])
+        if record and self.run.journal.enabled:
+            self._keep(piece, None)
         piece = self.limits.admit(piece)
         self._text.append(piece)
         return self._jobs(self._note_due(self.parser.feed(piece)))
@@ -151,22 +154,33 @@ class PlanRound:
 
     def end(self) -> None:
         """Record in the journal that the plan is complete (with any stream error)."""
-        chunks, self._unrecorded, self.record_due = self._unrecorded, [], False
-        self.run.journal.record({"kind": "plan_end", "chunks": chunks, "error": self.stream_error})
+        with self._unrecorded_lock:
+            chunks, self._unrecorded, self.record_due = self._unrecorded, [], False
+            entry = {"kind": "plan_end", "chunks": chunks, "error": self.stream_error}
+            self.run.journal.record(entry)
 
     def record(self) -> None:
-        """Write the chunks kept so far to the journal, if they completed a task.
+        """Hand the chunks kept so far to the journal, if they completed a task.
 
         Called once the jobs those chunks made were submitted, when their calls have
         started (the sync reader's next thread, a callback after the async round's new
-        tasks): a journal write is handed to LangGraph's executor and lands later anyway,
-        and with a checkpointer handing it over first cost each call 0.3 to 0.5 ms before
-        its tool started. Each write takes every chunk kept so far, so the
-        recorded text stays in stream order.
+        tasks), so waking the journal's writer costs a call nothing on its way to the
+        tool. Each entry holds the chunks kept since the previous one (the journal saves
+        them in order); a task's result is recorded after them (:meth:`record_all`).
         """
         if self.record_due:
-            chunks, self._unrecorded, self.record_due = self._unrecorded, [], False
-            self.run.journal.record({"kind": "plan", "chunks": chunks})
+            self.record_all()
+
+    def record_all(self) -> None:
+        """Hand every chunk kept so far to the journal (before a task's result is recorded)."""
+        with self._unrecorded_lock:
+            if self._unrecorded:
+                chunks, self._unrecorded, self.record_due = self._unrecorded, [], False
+                self.run.journal.record({"kind": "plan", "chunks": chunks})
+
+    def _keep(self, piece: str, calls: list[Any] | None) -> None:
+        with self._unrecorded_lock:
+            self._unrecorded.append([piece, calls])
 
     def _note_due(self, tasks: Iterable[PlannedTask]) -> list[PlannedTask]:
         """Return ``tasks``; if there are any, the chunks kept so far await :meth:`record`."""
@@ -240,27 +254,31 @@ def run_round(
     """
     run = round_.run
     scope = STREAM_SCOPE.get() or CancelScope()  # cancelled if a sync stream's reader leaves
-    with run.unit(TaskFetchingUnit) as tfu:
-        forget = scope.on_cancel(tfu.cancel)
-        entries = run.journal.replay()
-        run.resume(entries)
-        jobs, recorded = round_.replay(entries)
-        for job in jobs:
-            tfu.submit(job)
-        if recorded == "none":
-            try:
-                stream = stream_plan(model, messages, run.config, stop=round_.takes_stop)
-                PlanReader(stream, round_, tfu, scope).run()  # calls start on its threads
-            except Exception as exc:  # the model's failure is an observation, not a crash
-                round_.fail(exc)
-        if recorded != "cut":  # a cut plan's last line may be incomplete: leave it out
-            for job in round_.close():
-                tfu.submit(job)  # ignored once cancelled
-        if recorded != "ended":
-            round_.end()
-        tfu.close()
-        outcomes = tfu.wait()
-        forget()
+    try:
+        with run.unit(TaskFetchingUnit) as tfu:
+            forget = scope.on_cancel(tfu.cancel)
+            entries = run.journal.replay()
+            run.resume(entries)
+            jobs, recorded = round_.replay(entries)
+            for job in jobs:
+                tfu.submit(job)
+            if recorded == "none":
+                try:
+                    stream = stream_plan(model, messages, run.config, stop=round_.takes_stop)
+                    PlanReader(stream, round_, tfu, scope).run()  # calls start on its threads
+                except Exception as exc:  # the model's failure is an observation, not a crash
+                    round_.fail(exc)
+            if recorded != "cut":  # a cut plan's last line may be incomplete: leave it out
+                for job in round_.close():
+                    tfu.submit(job)  # ignored once cancelled
+            if recorded != "ended":
+                round_.end()
+            tfu.close()
+            outcomes = tfu.wait()
+            forget()
+    except BaseException:  # a cancel or an interrupt: the writer stops
+        run.journal.close()
+        raise
     run.journal.flush()
     return round_.transcript(outcomes)
 
@@ -270,35 +288,39 @@ async def arun_round(
 ) -> list[BaseMessage]:
     """Do what :func:`run_round` does on the event loop (``model.astream``)."""
     run = round_.run
-    async with run.unit(AsyncTaskFetchingUnit) as tfu:
-        entries = await run.journal.areplay()
-        run.resume(entries)
-        jobs, recorded = round_.replay(entries)
-        for job in jobs:
-            tfu.submit(job)
-        if recorded == "none":
-            try:
-                stream = astream_plan(model, messages, run.config, stop=round_.takes_stop)
-                loop = asyncio.get_running_loop()
-                try:
-                    async for chunk in stream:
-                        for job in round_.feed(chunk):
-                            tfu.submit(job)
-                        if round_.record_due:  # after the new tasks' first steps
-                            loop.call_soon(round_.record)
-                        if round_.done:
-                            break
-                finally:
-                    if isinstance(stream, AsyncGenerator):  # stop the model's stream early
-                        await stream.aclose()
-            except Exception as exc:  # the model's failure is an observation, not a crash
-                round_.fail(exc)
-        if recorded != "cut":
-            for job in round_.close():
+    try:
+        async with run.unit(AsyncTaskFetchingUnit) as tfu:
+            entries = await run.journal.areplay()
+            run.resume(entries)
+            jobs, recorded = round_.replay(entries)
+            for job in jobs:
                 tfu.submit(job)
-        if recorded != "ended":
-            round_.end()
-        tfu.close()
-        outcomes = await tfu.wait()
+            if recorded == "none":
+                try:
+                    stream = astream_plan(model, messages, run.config, stop=round_.takes_stop)
+                    loop = asyncio.get_running_loop()
+                    try:
+                        async for chunk in stream:
+                            for job in round_.feed(chunk):
+                                tfu.submit(job)
+                            if round_.record_due:  # after the new tasks' first steps
+                                loop.call_soon(round_.record)
+                            if round_.done:
+                                break
+                    finally:
+                        if isinstance(stream, AsyncGenerator):  # stop the model's stream early
+                            await stream.aclose()
+                except Exception as exc:  # the model's failure is an observation, not a crash
+                    round_.fail(exc)
+            if recorded != "cut":
+                for job in round_.close():
+                    tfu.submit(job)
+            if recorded != "ended":
+                round_.end()
+            tfu.close()
+            outcomes = await tfu.wait()
+    except BaseException:  # a cancel or an interrupt: the writer stops
+        run.journal.close()
+        raise
     await run.journal.aflush()
     return round_.transcript(outcomes)

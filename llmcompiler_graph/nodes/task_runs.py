@@ -37,7 +37,7 @@ from llmcompiler_graph.fetching.jobs import BatchForm, Job, Outcome, TaskEvent
 from llmcompiler_graph.fetching.limits import RateLimit
 from llmcompiler_graph.fetching.threads import TaskFetchingUnit
 from llmcompiler_graph.nodes.events import EventRelay, EventSink
-from llmcompiler_graph.nodes.journal import Entry, Journal, replayed_outcomes
+from llmcompiler_graph.nodes.journal import Entry, Journal, replayed_outcomes, task_key
 from llmcompiler_graph.nodes.transcript import direct_answer, result_message
 from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.planner.tool_specs import tool_schema
@@ -136,7 +136,14 @@ class TaskRun:
         self.propagate_interrupts = args.get("propagate_interrupts", False)
         """Let a tool's interrupt end the node (else it is recorded; see :meth:`waiting`)."""
         self.journal = Journal(self.config)
-        self.replayed: dict[int, Outcome] = {}
+        self.recorded: dict[int, tuple[str, Outcome]] = {}
+        """Outcomes an earlier attempt of this node saved: ``{index: (task key, outcome)}``."""
+        self.replayed: set[int] = set()
+        """Tasks whose job replays a saved outcome instead of calling the tool."""
+        self.before_result: Callable[[], None] = _nothing
+        """Called before a result is journaled (a round first records the plan text)."""
+        self._keys: dict[int, str] = {}
+        self._saved_messages: dict[int, ToolMessage] = {}
         self.effects = tool_effects(self._tools.values(), self.settings.tool_effects)
         """Each tool's shared resources (its metadata, then ``tool_effects``)."""
         self._hazards = Hazards()
@@ -144,12 +151,12 @@ class TaskRun:
         """Per task placed with :meth:`order`, the earlier tasks it must run after."""
 
     def resume(self, entries: list[Entry]) -> None:
-        """Take the outcomes an earlier attempt of this node recorded (see :mod:`.durable`)."""
-        self.replayed = replayed_outcomes(entries)
+        """Take the outcomes an earlier attempt of this node recorded (see :mod:`.journal`)."""
+        self.recorded = replayed_outcomes(entries)
         for entry in entries:
             message = entry.get("message") if entry.get("kind") == "result" else None
-            if isinstance(message, ToolMessage) and entry.get("index") in self.replayed:
-                self.record.messages[int(entry["index"])] = message
+            if isinstance(message, ToolMessage) and entry.get("index") in self.recorded:
+                self._saved_messages[int(entry["index"])] = message
 
     def order(self, task: PlannedTask) -> tuple[int, ...]:
         """Place ``task`` next in plan order; return the earlier tasks it must run after.
@@ -177,9 +184,15 @@ class TaskRun:
         return replace(job, effects=effects) if effects and job.fn is not None else job
 
     def _job(self, task: PlannedTask, call_id: str | None) -> Job:
-        recorded = self.replayed.get(task.index)
-        if recorded is not None and task.error is None:
-            return replay_job(task, recorded)
+        key = task_key(task.name, task.args) if self.journal.enabled else ""
+        self._keys[task.index] = key
+        saved = self.recorded.get(task.index)
+        if saved is not None and saved[0] == key and task.error is None:
+            # The same task (tool and arguments) ended before a crash: replay its outcome.
+            self.replayed.add(task.index)
+            if (message := self._saved_messages.get(task.index)) is not None:
+                self.record.messages[task.index] = message
+            return replay_job(task, saved[1])
         job = tool_job(
             task,
             self._calls,
@@ -219,10 +232,16 @@ class TaskRun:
             and outcome is not None
             and outcome.started_at is not None  # it ran (not skipped, not a planning error)
             and outcome.index not in self.replayed
+            and outcome.index in self._keys
             and outcome.index not in self.record.interrupts  # it runs again after the answer
             and not self.cancel_event.is_set()  # a cancelled call did not finish: run it again
         ):
-            self.journal.record_outcome(outcome, self.record.messages.get(outcome.index))
+            self.before_result()  # its plan line is saved before its result
+            key = self._keys[outcome.index]
+            message = self.record.messages.get(outcome.index)
+            if message is not None and _plain_message(message, outcome):
+                message = None  # the value says it all: result_message rebuilds the same
+            self.journal.record_outcome(outcome, key, message)
 
     def unit(self, kind: type[Unit]) -> Unit:
         """Create a task fetching unit of ``kind`` that reports to this run's events."""
@@ -280,6 +299,20 @@ class TaskRun:
         return [*messages, direct] if direct is not None else messages
 
 
+def _nothing() -> None:
+    return None
+
+
+def _plain_message(message: ToolMessage, outcome: Outcome) -> bool:
+    """Tell whether a tool's message is only its value as text (nothing else to keep)."""
+    return (
+        message.artifact is None
+        and isinstance(message.content, str)
+        and isinstance(outcome.value, str)
+        and message.content == outcome.value
+    )
+
+
 def replay_job(task: PlannedTask, recorded: Outcome) -> Job:
     """Make a job that ends as ``recorded`` without calling the tool again."""
     if not recorded.ok:
@@ -318,21 +351,29 @@ def _rate(value: object) -> RateLimit:
 
 def run_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
     """Run jobs known up front on worker threads; return their outcomes by index."""
-    with run.unit(TaskFetchingUnit) as tfu:
-        for job in jobs:
-            tfu.submit(job)
-        tfu.close()
-        outcomes = tfu.wait()
+    try:
+        with run.unit(TaskFetchingUnit) as tfu:
+            for job in jobs:
+                tfu.submit(job)
+            tfu.close()
+            outcomes = tfu.wait()
+    except BaseException:
+        run.journal.close()
+        raise
     run.journal.flush()
     return outcomes
 
 
 async def arun_jobs(run: TaskRun, jobs: Iterable[Job]) -> dict[int, Outcome]:
     """Run jobs known up front on the event loop; return their outcomes by index."""
-    async with run.unit(AsyncTaskFetchingUnit) as tfu:
-        for job in jobs:
-            tfu.submit(job)
-        tfu.close()
-        outcomes = await tfu.wait()
+    try:
+        async with run.unit(AsyncTaskFetchingUnit) as tfu:
+            for job in jobs:
+                tfu.submit(job)
+            tfu.close()
+            outcomes = await tfu.wait()
+    except BaseException:
+        run.journal.close()
+        raise
     await run.journal.aflush()
     return outcomes

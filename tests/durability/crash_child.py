@@ -69,7 +69,7 @@ def stop_here(ready: Any) -> None:
 
 
 def _signal(writes: Any) -> None:
-    entries = [v for c, v in writes if c == "__return__" and isinstance(v, dict)]
+    entries = [v for c, v in writes if c == "__llmcompiler_journal__" and isinstance(v, dict)]
     if entries:
         with _saved:
             _journal.extend(entries)
