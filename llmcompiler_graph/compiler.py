@@ -112,6 +112,7 @@ def create_llm_compiler(
     settings["joiner_model"] = joiner_model if isinstance(joiner_model, str) else None
     defaults = Context(**settings)
     check_approval_names(defaults.interrupt_before_tools, by_name, "interrupt_before_tools")
+    check_approval_names(defaults.interrupt_on or {}, by_name, "interrupt_on")
     tool_effects(tool_list, defaults.tool_effects)  # a bad declaration fails here, not in a run
     for what, names in (
         ("tool_limits", defaults.tool_limits or {}),

@@ -41,18 +41,22 @@ from llmcompiler_graph.fetching.jobs import MAX_CONCURRENCY
 from llmcompiler_graph.planner.prompts import PLANNER_PROMPT
 
 __all__ = [
+    "ALL_DECISIONS",
+    "DECISION_TYPES",
     "DEFAULT_MAX_CONCURRENCY",
     "FUSE_MODES",
     "MIN_RATE",
     "PLAN_FORMATS",
     "Check",
     "Context",
+    "DecisionType",
     "FuseMode",
     "PlanFormat",
     "Settings",
     "at_least",
     "check_concurrency",
     "check_fuse",
+    "check_interrupt_on",
     "check_plan_format",
     "check_positive_seconds",
     "check_priority",
@@ -81,6 +85,14 @@ FUSE_MODES: tuple[FuseMode, ...] = ("waiting", "plan", "off")
 PlanFormat = Literal["text", "tool_calls"]
 PLAN_FORMATS: tuple[PlanFormat, ...] = ("text", "tool_calls")
 """How the planner writes plans: a numbered text plan, or native tool calls."""
+
+DecisionType = Literal["approve", "edit", "reject", "respond"]
+DECISION_TYPES: tuple[DecisionType, ...] = ("approve", "edit", "reject", "respond")
+"""What a reviewer may decide on a held call (LangChain's ``HumanInTheLoopMiddleware``
+decisions; ``respond``: the reviewer's text is the call's result, the tool does not run)."""
+
+ALL_DECISIONS: tuple[DecisionType, ...] = ("approve", "edit", "reject")
+"""The decisions of a tool in ``interrupt_before_tools``, or ``True`` in ``interrupt_on``."""
 
 Check = Callable[[Any], str | None]
 """Return what is wrong with a value (``"must be 1 or more"``), or ``None`` if it is fine."""
@@ -192,6 +204,35 @@ def check_tool_names(value: Any) -> str | None:
     return None if ok else "must be a list of tool names (or ['*'] for all)"
 
 
+def check_interrupt_on(value: Any) -> str | None:
+    """Check ``interrupt_on``: tool names mapped to ``True``/``False`` or allowed decisions."""
+    if value is None:
+        return None
+    shape = (
+        "must map tool names to True, False or {'allowed_decisions': [...]} (a non-empty list "
+        f"of {', '.join(DECISION_TYPES)}; an optional 'description' text)"
+    )
+    if not isinstance(value, Mapping):
+        return shape
+    for name, entry in value.items():
+        if not isinstance(name, str):
+            return shape
+        if isinstance(entry, bool):
+            continue
+        if not isinstance(entry, Mapping) or set(entry) - {"allowed_decisions", "description"}:
+            return f"{shape} (the entry for {name!r} is not)"
+        allowed = entry.get("allowed_decisions")
+        if (
+            isinstance(allowed, str)
+            or not isinstance(allowed, list | tuple)
+            or not allowed
+            or any(d not in DECISION_TYPES for d in allowed)
+            or not isinstance(entry.get("description", ""), str)
+        ):
+            return f"{shape} (the entry for {name!r} is not)"
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Context:
     """Settings of a run; every field overrides the graph's default (``None``: not set)."""
@@ -269,9 +310,17 @@ class Context:
     )
     interrupt_before_tools: Sequence[str] = setting(
         (),
-        'Tools whose calls wait for a human\'s approval (LangGraph `interrupt`); ["*"]: all. '
-        "Needs a checkpointer.",
+        "Tools whose calls wait for a human's review (LangGraph `interrupt`, LangChain's HITL "
+        'format: approve, edit or reject); ["*"]: all. Needs a checkpointer.',
         check=check_tool_names,
+    )
+    interrupt_on: Mapping[str, bool | Mapping[str, Any]] | None = setting(
+        None,
+        "Tools whose calls wait for a human, with the decisions each allows, as LangChain's "
+        '`HumanInTheLoopMiddleware` takes them: {"send_email": True, "delete": '
+        '{"allowed_decisions": ["approve", "reject"]}} (True: approve, edit, reject; '
+        '"respond" only when listed; "*": every tool). Adds to `interrupt_before_tools`.',
+        check=check_interrupt_on,
     )
     prompt_budget_chars: int = setting(
         40_000,
@@ -334,7 +383,21 @@ class Context:
 
     def needs_approval(self, tool: str) -> bool:
         """Tell whether calls of ``tool`` wait for a human's approval."""
-        return tool in self.interrupt_before_tools or "*" in self.interrupt_before_tools
+        return bool(self.allowed_decisions(tool))
+
+    def allowed_decisions(self, tool: str) -> tuple[DecisionType, ...]:
+        """Return the decisions a reviewer may make on a call of ``tool`` (``()``: none asked).
+
+        The two settings add up: a tool either names waits; its ``interrupt_on`` entry (else
+        the ``"*"`` entry) says which decisions it allows, ``True`` or a listing in
+        ``interrupt_before_tools`` meaning approve, edit and reject.
+        """
+        entries = self.interrupt_on or {}
+        entry = entries.get(tool, entries.get("*"))
+        listed = tool in self.interrupt_before_tools or "*" in self.interrupt_before_tools
+        if isinstance(entry, Mapping):
+            return tuple(entry["allowed_decisions"])
+        return ALL_DECISIONS if listed or entry is True else ()
 
     def override(self, context: Context | Mapping[str, Any] | None) -> Context:
         """Return these settings with the fields ``context`` sets applied."""

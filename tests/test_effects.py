@@ -216,7 +216,7 @@ def test_a_writer_held_for_approval_holds_what_must_follow_it() -> None:
     assert "__interrupt__" in out
     assert results(out) == {4: "sunny"}  # read and delete wait behind the held write
     assert [name for what, name in disk.log if what == "start"] == ["search"]
-    out = app.invoke(Command(resume="approve"), config)
+    out = app.invoke(Command(resume={"decisions": [{"type": "approve"}]}), config)
     assert results(out) == {1: "written", 2: "x", 3: "deleted", 4: "sunny"}
     assert disk.position("end", "write_file") < disk.position("start", "read_file")
     assert disk.position("end", "read_file") < disk.position("start", "delete_file")

@@ -206,9 +206,11 @@ def test_approval_holds_calls_like_text_plans() -> None:
     app, _, records = build(calls, checkpointer=InMemorySaver(), interrupt_before_tools=("math",))
     out = app.invoke({"messages": [("user", "q")]}, CONFIG)
     (interrupt,) = out["__interrupt__"]
-    assert [(t["index"], t["tool"]) for t in interrupt.value["tasks"]] == [(2, "math")]
+    assert [(a["name"], a["args"]) for a in interrupt.value["action_requests"]] == [
+        ("math", {"problem": "2 + 3"})
+    ]
     assert [r.tool for r in records] == ["search"]
-    out = app.invoke(Command(resume="approve"), CONFIG)
+    out = app.invoke(Command(resume={"decisions": [{"type": "approve"}]}), CONFIG)
     assert sorted(results(out["messages"])) == [1, 2]
     assert out["messages"][-1].content.endswith("| 5")
 

@@ -369,8 +369,8 @@ def test_interrupt_inside_an_approved_tool(mode: str) -> None:
     )
     config = {"configurable": {"thread_id": f"a-{mode}"}}
     out = run(app, mode, QUESTION, config)
-    assert out["__interrupt__"][0].value["type"] == "llmcompiler.approval"
-    out = run(app, mode, Command(resume="approve"), config)
+    assert out["__interrupt__"][0].value["action_requests"][0]["name"] == "ask_human"
+    out = run(app, mode, Command(resume={"decisions": [{"type": "approve"}]}), config)
     assert out["__interrupt__"][0].value == {"question": "size?", "kind": "ask"}
     out = run(app, mode, Command(resume="large"), config)
     assert results(out)[2].content == "human said large"

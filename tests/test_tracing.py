@@ -104,7 +104,7 @@ def test_approved_tool_runs_are_children_of_the_approve_node() -> None:
     handler = Runs()
     config: Any = {"callbacks": [handler], "configurable": {"thread_id": "t"}}
     app.invoke({"messages": [("user", "q")]}, config)
-    app.invoke(Command(resume="approve"), config)
+    app.invoke(Command(resume={"decisions": [{"type": "approve"}]}), config)
     nodes = {run["task"]: handler.node_of(run)[0] for run in handler.tools()}
     assert nodes == {1: "plan_and_schedule", 2: "approve", 4: "plan_and_schedule"}
 

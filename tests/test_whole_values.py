@@ -101,6 +101,6 @@ def test_an_approved_task_gets_the_whole_value(mode: str) -> None:
     config = {"configurable": {"thread_id": mode}}
     out = run(app, {"messages": [("user", "q")]}, config, mode)
     (request,) = out["__interrupt__"]
-    assert request.value["tasks"][0]["index"] == 2
-    run(app, Command(resume="approve"), config, mode)
+    assert request.value["action_requests"][0]["name"] == "take"
+    run(app, Command(resume={"decisions": [{"type": "approve"}]}), config, mode)
     assert seen[""] == BIG

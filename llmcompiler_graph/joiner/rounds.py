@@ -6,12 +6,22 @@ are clipped (:func:`clip`) and fitted fairly into a budget (:func:`fair_cap`).
 
 from __future__ import annotations
 
+import json
+
 from langchain_core.messages import ToolMessage
 
 from llmcompiler_graph.executor.toolcall import tool_text
-from llmcompiler_graph.state import Round, planned_tasks
+from llmcompiler_graph.state import KIND, Round, planned_tasks
 
-__all__ = ["FENCE", "MAX_OBSERVATION_CHARS", "clip", "fair_cap", "fence", "render_rounds"]
+__all__ = [
+    "FENCE",
+    "MAX_OBSERVATION_CHARS",
+    "clip",
+    "edited_args",
+    "fair_cap",
+    "fence",
+    "render_rounds",
+]
 
 MAX_OBSERVATION_CHARS = 8_000
 """Longest result text put in a ToolMessage; the rest is cut with a note."""
@@ -52,6 +62,8 @@ def render_rounds(rounds: list[Round], budget: int | None = None) -> str:
             if result is None:
                 lines.append("Observation: (no result)")
             else:
+                if (edited := edited_args(result)) is not None:
+                    lines.append(_Field("The reviewer edited its arguments to: ", edited))
                 prefix = "Observation: ERROR: " if result.status == "error" else "Observation: "
                 lines.append(_Field(prefix, tool_text(result.content)))
         marker = round_.plan.additional_kwargs.get("llmcompiler", {})
@@ -63,6 +75,13 @@ def render_rounds(rounds: list[Round], budget: int | None = None) -> str:
             lines.append(_Field("Feedback: ", round_.feedback))
         lines.append("")
     return _fit(lines, budget)
+
+
+def edited_args(result: ToolMessage) -> str | None:
+    """Return the arguments a reviewer edited a task's call to (as JSON), if they did."""
+    marker = result.additional_kwargs.get(KIND)
+    edited = marker.get("edited_args") if isinstance(marker, dict) else None
+    return None if edited is None else json.dumps(edited, ensure_ascii=False, default=str)
 
 
 class _Field:

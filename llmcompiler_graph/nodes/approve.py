@@ -1,7 +1,8 @@
 """Human approval of tool calls: which tasks wait, what the reviewer sees, what they answer.
 
 Design (see the docs' Approval guide). A task whose tool is listed in
-``interrupt_before_tools`` is *held*, and so is every task that needs its result:
+``interrupt_before_tools`` or ``interrupt_on`` is *held*, and so is every task that needs its
+result:
 
 1. ``plan_and_schedule`` streams the whole plan once and runs every task that is not held,
    to completion. Its plan message lists the held tasks; they get no result yet.
@@ -10,10 +11,13 @@ Design (see the docs' Approval guide). A task whose tool is listed in
    already substituted). The run pauses there and the checkpoint keeps everything done so
    far, because it was written by the earlier node.
 3. On resume LangGraph re-runs ``approve`` from its start; ``interrupt`` now returns the
-   reviewer's answer, and the node runs the approved tasks and everything that only waited
-   for them. A rejected task becomes an error observation; its dependents are skipped.
-   Tasks that needed another approved task's result are reviewed in a next ``approve``
-   pass, with their real arguments.
+   reviewer's answer, and the node runs the approved (or edited) tasks and everything that
+   only waited for them. A rejected task becomes an error observation; its dependents are
+   skipped. Tasks that needed another approved task's result are reviewed in a next
+   ``approve`` pass, with their real arguments.
+
+The request and the answer are LangChain's human-in-the-loop format (``HITLRequest``,
+``HITLResponse``; see :mod:`llmcompiler_graph.nodes.review`).
 
 A tool that calls ``interrupt()`` itself is handled the same way: the round (or pass) records
 the interrupt instead of raising it, holds the task and what needs it, and marks it
@@ -29,15 +33,18 @@ stops it after the answer, the calls that had finished are replayed from its jou
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, NoReturn
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, ToolMessage
 
 from llmcompiler_graph.errors import ApprovalAnswerError
 from llmcompiler_graph.executor.toolcall import result_text, unwrap_artifacts
 from llmcompiler_graph.fetching.jobs import Job, Outcome
+from llmcompiler_graph.joiner.rounds import clip
+from llmcompiler_graph.nodes.review import Review, Verdict, hitl_request, read_decisions
 from llmcompiler_graph.nodes.task_runs import TaskRun
 from llmcompiler_graph.nodes.transcript import jsonable
 from llmcompiler_graph.planner.references import substitute
@@ -45,73 +52,21 @@ from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.state import KIND, Turn, planned_tasks
 
 __all__ = [
-    "APPROVAL_TYPE",
     "HOW_TO_ANSWER",
     "ApprovalPass",
-    "Verdict",
     "check_approval_names",
     "normalize_resume",
-    "parse_verdicts",
     "pending_tasks",
 ]
 
-
-_YES = {"approve", "approved", "accept", "accepted", "yes", "y", "ok", "allow", "run"}
-_NO = {"reject", "rejected", "deny", "denied", "no", "n", "cancel", "skip"}
+DEPENDENCY_CHARS = 300
+"""Most characters of an earlier result quoted in a review's description."""
 
 HOW_TO_ANSWER = (
-    "Resume with Command(resume=...): 'approve' or 'reject' (or True / False) for all tasks "
-    "shown; {'action': 'approve' | 'reject', 'reason': '...'} for all; a non-empty list of "
-    "these in the order shown; or a dict from task index to one of these, e.g. "
-    "{'3': 'approve', '4': {'action': 'reject', 'reason': 'not now'}}; tasks left out are "
-    "asked again."
+    'Resume with Command(resume={"decisions": [...]}) (LangChain\'s HITLResponse), one decision '
+    'per action shown, in order: {"type": "approve"}, {"type": "edit", "edited_action": '
+    '{"name": <the tool>, "args": {...}}} or {"type": "reject", "message": "<why>"}.'
 )
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A reviewer's decision on one task."""
-
-    approved: bool
-    reason: str | None = None
-
-
-def parse_verdicts(value: object, indices: Sequence[int]) -> dict[int, Verdict]:
-    """Read a resume value into verdicts for the tasks ``indices`` (those shown).
-
-    Accepted: ``"approve"``/``True`` or ``"reject"``/``False`` for all; a dict
-    ``{"action": "approve" | "reject", "reason": ...}`` for all; a non-empty list in the order
-    shown; or a dict from task index (a string or an integer) to any of these. A task not
-    mentioned gets no verdict and is asked about again.
-
-    Raises:
-        ApprovalAnswerError: For anything else (``None``, ``[]``, ``{}``, unknown words,
-            indices not shown): the message names the accepted shapes, and the ``approve``
-            node asks again rather than deciding anything.
-
-    """
-    shown = list(indices)
-    single = _verdict(value)
-    if single is not None:
-        return dict.fromkeys(shown, single)
-    if isinstance(value, list | tuple) and value:
-        if len(value) > len(shown):
-            _refuse(value, f"it has {len(value)} items for {len(shown)} task(s) shown")
-        verdicts = {}
-        for position, item in zip(shown, value, strict=False):
-            verdicts[position] = _verdict(item) or _refuse(value, f"item {item!r} is not a verdict")
-        return verdicts
-    if isinstance(value, Mapping) and value and not _is_single(value):
-        by_index: dict[int, Verdict] = {}
-        for key, item in value.items():
-            index = _index(key)
-            if index is None or index not in shown:
-                _refuse(value, f"key {key!r} is not a task shown ({_listing(shown)})")
-            by_index[index] = _verdict(item) or _refuse(
-                value, f"the answer for task {index}, {item!r}, is not a verdict"
-            )
-        return by_index
-    return _refuse(value, "it decides nothing" if _empty(value) else "its shape is unknown")
 
 
 def check_approval_names(names: Iterable[str], tools: Iterable[str], source: str) -> None:
@@ -142,7 +97,7 @@ def normalize_resume(value: object) -> object:
 
     LangGraph itself fails on ``Command(resume=None)`` and on dict keys that are not strings,
     and reads ``{}`` as answering no interrupt; ``None`` and ``{}`` are refused with the
-    accepted shapes, integer task indices become strings.
+    accepted shape, other keys become strings (the node then says what is wrong).
 
     Raises:
         ApprovalAnswerError: For ``None`` and ``{}``.
@@ -155,54 +110,6 @@ def normalize_resume(value: object) -> object:
     if isinstance(value, Mapping) and not all(isinstance(k, str) for k in value):
         return {str(k): v for k, v in value.items()}
     return value
-
-
-def _verdict(item: object) -> Verdict | None:
-    if isinstance(item, bool):
-        return Verdict(item)
-    if isinstance(item, str) and item.strip().lower() in _YES | _NO:
-        return Verdict(item.strip().lower() in _YES)
-    if isinstance(item, Mapping) and _is_single(item):
-        action = item.get("action", item.get("type", item.get("decision")))
-        if isinstance(action, str) and action.strip().lower() in _YES | _NO:
-            reason = item.get("reason", item.get("message"))
-            return Verdict(action.strip().lower() in _YES, str(reason) if reason else None)
-    return None
-
-
-def _is_single(item: Mapping[Any, Any]) -> bool:
-    return any(key in item for key in ("action", "type", "decision"))
-
-
-def _index(key: object) -> int | None:
-    if isinstance(key, bool):
-        return None
-    if isinstance(key, int):
-        return key
-    if isinstance(key, str) and key.strip().isdigit():
-        return int(key)
-    return None
-
-
-def _empty(value: object) -> bool:
-    return value is None or (isinstance(value, list | tuple | Mapping | str) and not value)
-
-
-def _listing(shown: Sequence[int]) -> str:
-    return ", ".join(str(i) for i in shown) or "none"
-
-
-def _refuse(value: object, why: str) -> NoReturn:
-    text = repr(value)
-    if len(text) > 200:
-        text = text[:200] + "..."
-    raise ApprovalAnswerError(
-        f"the approval answer {text} was not understood: {why}. {HOW_TO_ANSWER}"
-    )
-
-
-APPROVAL_TYPE = "llmcompiler.approval"
-"""The ``type`` of the interrupt value the ``approve`` node raises."""
 
 
 def pending_tasks(turn: Turn) -> list[PlannedTask]:
@@ -253,6 +160,8 @@ class ApprovalPass:
         ]
         """Tasks whose tool asked for input (``interrupt``), ready to run again, in order."""
         self.verdicts: dict[int, Verdict] = {}
+        self.edited: dict[int, dict[str, Any]] = {}
+        """The reviewer's arguments of the tasks they edited, by task index."""
         self.review = [
             t
             for t in self.pending
@@ -260,39 +169,53 @@ class ApprovalPass:
             and all(d in self.prior and self.prior[d].ok for d in t.deps)
         ]
 
-    def request(self) -> dict[str, Any]:
-        """Return the interrupt value: the tasks to review, with their actual arguments."""
-        tasks = []
+    def reviews(self) -> list[Review]:
+        """Return the tasks to review as the reviewer sees them, arguments substituted."""
+        reviews = []
         for task in self.review:
             deps = {d: self.prior[d].value for d in task.deps}
             actual = substitute(task.args, task.deps, deps, result_text)
-            tasks.append(
-                {
-                    "index": task.index,
-                    "tool": task.name,
-                    "args": jsonable(unwrap_artifacts(actual)),
-                    "planned_args": task.args,
-                    "deps": sorted(task.deps),
-                    "thought": task.thought,
-                    "line": task.line,
-                }
+            reviews.append(
+                Review(
+                    index=task.index,
+                    name=task.name,
+                    args=jsonable(unwrap_artifacts(actual)),
+                    allowed=self.run.settings.allowed_decisions(task.name),
+                    description=self._description(task),
+                )
             )
-        names = ", ".join(f"{t['index']}. {t['tool']}" for t in tasks)
-        return {
-            "type": APPROVAL_TYPE,
-            "question": f"Approve running {names}?",
-            "tasks": tasks,
-            "how_to_answer": HOW_TO_ANSWER,
-        }
+        return reviews
+
+    def _description(self, task: PlannedTask) -> str:
+        entries = self.run.settings.interrupt_on or {}
+        entry = entries.get(task.name, entries.get("*"))
+        given = entry.get("description") if isinstance(entry, Mapping) else None
+        lines = [given] if given else []
+        call = _PLAN_NUMBER.sub("", task.line).strip() or task.name
+        lines.append(f"Task {task.index} of the plan: {_code(call)}")
+        for dep in sorted(task.deps):
+            result = clip(result_text(self.prior[dep].value), DEPENDENCY_CHARS)
+            name = self.prior[dep].name
+            lines.append(
+                f"{_code(f'${dep}')} is the result of task {dep} ({name}): {_code(result)}"
+            )
+        if task.thought:
+            lines.append(f"The planner's thought: {task.thought}")
+        return "\n\n".join(lines)
+
+    def request(self, error: str | None = None) -> dict[str, Any]:
+        """Return the interrupt value: a ``HITLRequest`` (with ``error`` when asking again)."""
+        return hitl_request(self.reviews(), error)
 
     def decide(self, value: object) -> None:
         """Record the reviewer's answer (the value ``interrupt`` returned).
 
         Raises:
-            ApprovalAnswerError: If the answer cannot be read (see :func:`parse_verdicts`).
+            ApprovalAnswerError: If the answer is not a ``HITLResponse`` for these actions
+                (see :func:`~llmcompiler_graph.review.read_decisions`).
 
         """
-        self.verdicts = parse_verdicts(value, [t.index for t in self.review])
+        self.verdicts = read_decisions(value, self.reviews(), self.run.tools)
 
     def jobs(self) -> list[Job]:
         """Return the jobs this pass runs: approved and rejected tasks, and what they unblock."""
@@ -314,18 +237,26 @@ class ApprovalPass:
             elif verdict is None:
                 held.add(task.index)
                 continue
-            elif verdict.approved:
-                job = self.job(task)
             else:
-                reason = f": {verdict.reason}" if verdict.reason else ""
-                error = (
-                    f"task {task.index} '{task.name}' was not run: the reviewer rejected it{reason}"
-                )
-                job = Job(task.index, task.name, None, frozenset(), error, task.args)
+                job = self._decided(task, verdict)
             self.run.events.deps[task.index] = sorted(task.deps)
             known.add(task.index)
             jobs.append(job)
         return jobs
+
+    def _decided(self, task: PlannedTask, verdict: Verdict) -> Job:
+        if verdict.type == "approve":
+            return self.job(task)
+        if verdict.type == "edit" and verdict.args is not None:
+            # The reviewer's arguments are the actual ones: nothing left to substitute.
+            self.edited[task.index] = verdict.args
+            return self.job(replace(task, args=dict(verdict.args), deps=frozenset()))
+        if verdict.type == "respond":
+            answer = verdict.message
+            return Job(task.index, task.name, lambda _deps: answer, frozenset(), None, task.args)
+        reason = f": {verdict.message}" if verdict.message else ""
+        error = f"task {task.index} '{task.name}' was not run: the reviewer rejected it{reason}"
+        return Job(task.index, task.name, None, frozenset(), error, task.args)
 
     def job(self, task: PlannedTask) -> Job:
         """Return the job that runs ``task`` with its plan's tool call id."""
@@ -338,10 +269,31 @@ class ApprovalPass:
         plan message (replaced by id), so the next pass runs each alone, first.
         """
         pairs = ((t, self._ids.get(t.index, f"llmc_approval_{t.index}")) for t in self.pending)
-        messages = self.run.results(pairs, outcomes)
+        messages = [self._marked(m) for m in self.run.results(pairs, outcomes)]
         if self.run.record.interrupts and self._plan is not None:
             marker = dict(self._plan.additional_kwargs.get(KIND, {}))
             marker["interrupted"] = sorted(self._interrupted | set(self.run.record.interrupts))
             kwargs = {**self._plan.additional_kwargs, KIND: marker}
             messages.insert(0, self._plan.model_copy(update={"additional_kwargs": kwargs}))
         return messages
+
+    def _marked(self, message: BaseMessage) -> BaseMessage:
+        """Mark an edited task's result with the arguments it ran with (for the joiner)."""
+        marker = message.additional_kwargs.get(KIND)
+        if not isinstance(message, ToolMessage) or not isinstance(marker, dict):
+            return message
+        edited = self.edited.get(marker.get("index", 0))
+        if edited is None:
+            return message
+        kwargs = {**message.additional_kwargs, KIND: {**marker, "edited_args": edited}}
+        return message.model_copy(update={"additional_kwargs": kwargs})
+
+
+_PLAN_NUMBER = re.compile(r"^\s*-?\d+\s*[.)]\s*")
+
+
+def _code(text: str) -> str:
+    """Return ``text`` as a Markdown code span (so ``$1`` is not read as math)."""
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"

@@ -27,7 +27,7 @@ from llmcompiler_graph.context import Settings
 from llmcompiler_graph.errors import PlanFormatError
 from llmcompiler_graph.executor.effects import tool_effects
 from llmcompiler_graph.executor.toolcall import message_text, tool_text
-from llmcompiler_graph.joiner.rounds import clip, fair_cap, render_rounds
+from llmcompiler_graph.joiner.rounds import clip, edited_args, fair_cap, render_rounds
 from llmcompiler_graph.nodes.transcript import fit_history
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.parser import END_OF_PLAN
@@ -170,6 +170,9 @@ def _labelled(index: int, result: ToolMessage | None) -> str:
     label = f"${index}" if index > 0 else "(unnumbered)"
     if result is None:
         return f"Call {label}: no result (it did not run)"
+    edited = edited_args(result)
+    if edited is not None:
+        label = f"{label} (the reviewer edited its arguments to {edited})"
     if result.status == "error":
         return f"Call {label} failed: {tool_text(result.content)}"
     return f"Call {label} returned: {tool_text(result.content)}"

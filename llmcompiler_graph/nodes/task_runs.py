@@ -150,6 +150,11 @@ class TaskRun:
         self.after: dict[int, tuple[int, ...]] = {}
         """Per task placed with :meth:`order`, the earlier tasks it must run after."""
 
+    @property
+    def tools(self) -> Mapping[str, BaseTool]:
+        """Return the tools by name."""
+        return self._tools
+
     def resume(self, entries: list[Entry]) -> None:
         """Take the outcomes an earlier attempt of this node recorded (see :mod:`.journal`)."""
         self.recorded = replayed_outcomes(entries)

@@ -149,14 +149,13 @@ class Nodes:
             # Nothing has happened in this node before this line, so re-running the node
             # on resume (which LangGraph does) repeats no work. An answer that cannot be
             # read asks again (each ask is one more interrupt of this node), naming why.
-            request = approval.request()
-            answer = interrupt(request)
+            answer = interrupt(approval.request())
             while True:
                 try:
                     approval.decide(answer)
                     break
                 except ApprovalAnswerError as exc:
-                    answer = interrupt({**request, "error": str(exc)})
+                    answer = interrupt(approval.request(error=str(exc)))
         return approval, False
 
     # -- join -------------------------------------------------------------------------------
@@ -188,6 +187,7 @@ class Nodes:
         # that tool run without asking.
         names = settings.interrupt_before_tools
         check_approval_names(names, self.by_name, "the run's interrupt_before_tools")
+        check_approval_names(settings.interrupt_on or {}, self.by_name, "the run's interrupt_on")
         return settings
 
     def _pass_args(

@@ -229,7 +229,7 @@ def payload() -> Any:
     if PHASE == "pause" or (PHASE == "crash" and SCENARIO != "approval"):
         return {"messages": [("user", "go")]}
     if PHASE == "approve" or (PHASE == "crash" and SCENARIO == "approval"):
-        return Command(resume="approve")
+        return Command(resume={"decisions": [{"type": "approve"}] * 3})  # tasks 2, 3, 4
     return None
 
 

@@ -184,7 +184,7 @@ class Phase:
         if step == "start":
             return {"messages": [("user", "go")]}
         if step == "approve":
-            return Command(resume="approve")
+            return Command(resume={"decisions": [{"type": "approve"}] * 2})  # mail b, mail c
         return None
 
     def build(self, saver: Any) -> Any:

@@ -162,29 +162,117 @@ def test_assistant_context_changes_behaviour(langgraph_dev: DevServer) -> None:
     assert events == []
 
 
-def test_approval_interrupts_and_resumes_through_the_api(langgraph_dev: DevServer) -> None:
-    client = get_sync_client(url=langgraph_dev.url)
-    assistant = client.assistants.create(GRAPH, context={"interrupt_before_tools": ["math"]})
-    thread = client.threads.create()
-    question = "What is 6 * 7, and where is Paris?"
-    client.runs.wait(thread["thread_id"], assistant["assistant_id"], input=ask(question))
-
-    state = client.threads.get_state(thread["thread_id"])
+def paused(client: Any, thread: str) -> dict[str, Any]:
+    """Return the thread's pending approval request (a LangChain HITLRequest)."""
+    state = client.threads.get_state(thread)
     assert state["next"] == ["approve"]
     (request,) = [i["value"] for task in state["tasks"] for i in task["interrupts"]]
-    assert request["type"] == "llmcompiler.approval"
-    assert [(t["index"], t["tool"], t["args"]) for t in request["tasks"]] == [
-        (1, "math", {"problem": "6 * 7"})
+    return dict(request)
+
+
+def ui_answer(client: Any, thread: str, assistant: str, *decisions: dict[str, Any]) -> Any:
+    """Resume as Agent Chat UI's buttons do: ``submit({}, {command: {resume: {decisions}}})``."""
+    command = {"resume": {"decisions": list(decisions)}}
+    return client.runs.wait(thread, assistant, input={}, command=command)
+
+
+QUESTION_6_7 = "What is 6 * 7, and where is Paris?"
+
+
+@pytest.mark.parametrize(
+    ("decisions", "math_result", "answer"),
+    [
+        ([{"type": "approve"}], "42", "42 Paris is the capital of France"),
+        (
+            [{"type": "edit", "edited_action": {"name": "math", "args": {"problem": "6 * 8"}}}],
+            "48",
+            "48 Paris is the capital of France",
+        ),
+        (
+            [{"type": "reject", "message": "No math today."}],
+            "task 1 'math' was not run: the reviewer rejected it: No math today.",
+            "Paris is the capital of France",
+        ),
+    ],
+    ids=["approve", "edit", "reject"],
+)
+def test_approval_answered_with_agent_chat_ui_payloads(
+    langgraph_dev: DevServer, decisions: list[dict[str, Any]], math_result: str, answer: str
+) -> None:
+    client = get_sync_client(url=langgraph_dev.url)
+    assistant = client.assistants.create(GRAPH, context={"interrupt_before_tools": ["math"]})
+    thread = client.threads.create()["thread_id"]
+    client.runs.wait(thread, assistant["assistant_id"], input=ask(QUESTION_6_7))
+
+    request = paused(client, thread)
+    assert request["action_requests"] == [
+        {
+            "name": "math",
+            "args": {"problem": "6 * 7"},
+            "description": 'Task 1 of the plan: `math(problem="6 * 7")`\n\n'
+            "The planner's thought: These lookups are independent, so they run in parallel.",
+        }
+    ]
+    assert request["review_configs"] == [
+        {"action_name": "math", "allowed_decisions": ["approve", "edit", "reject"]}
     ]
     # The independent search already ran while the math call waited.
-    tools = [m for m in state["values"]["messages"] if m["type"] == "tool"]
-    assert [m["name"] for m in tools] == ["search"]
+    state = client.threads.get_state(thread)
+    assert [m["name"] for m in state["values"]["messages"] if m["type"] == "tool"] == ["search"]
 
-    final = client.runs.wait(
-        thread["thread_id"], assistant["assistant_id"], command={"resume": "approve"}
-    )
+    final = ui_answer(client, thread, assistant["assistant_id"], *decisions)
     assert isinstance(final, dict)
-    assert last_text(final).startswith("42 Paris is the capital of France")
+    assert last_text(final).startswith(answer)
+    results = {m["name"]: m["content"] for m in final["messages"] if m["type"] == "tool"}
+    assert list(results) == ["search", "math"]
+    assert results["math"] == math_result
+
+
+def test_mixed_decisions_and_a_malformed_answer_through_the_api(langgraph_dev: DevServer) -> None:
+    client = get_sync_client(url=langgraph_dev.url)
+    assistant = client.assistants.create(GRAPH, context={"interrupt_on": {"*": True}})
+    thread = client.threads.create()["thread_id"]
+    client.runs.wait(thread, assistant["assistant_id"], input=ask(QUESTION_6_7))
+    request = paused(client, thread)
+    assert [(a["name"], a["args"]) for a in request["action_requests"]] == [
+        ("math", {"problem": "6 * 7"}),
+        ("search", {"query": "Paris"}),
+    ]
+
+    # An answer in the earlier format keeps the run paused, saying what to send.
+    client.runs.wait(thread, assistant["assistant_id"], command={"resume": "approve"})
+    again = paused(client, thread)
+    assert 'expected Command(resume={"decisions": [...]})' in again["error"]
+    assert again["action_requests"][0]["description"].startswith(again["error"])
+
+    # Agent Chat UI answers the first action alone; the second is asked about next.
+    ui_answer(
+        client,
+        thread,
+        assistant["assistant_id"],
+        {"type": "edit", "edited_action": {"name": "math", "args": {"problem": "6 * 9"}}},
+    )
+    request = paused(client, thread)
+    assert [(a["name"], a["args"]) for a in request["action_requests"]] == [
+        ("search", {"query": "Paris"})
+    ]
+    final = ui_answer(client, thread, assistant["assistant_id"], {"type": "reject"})
+    assert isinstance(final, dict)
+    results = {m["name"]: m for m in final["messages"] if m["type"] == "tool"}
+    assert results["math"]["content"] == "54"
+    assert results["search"]["status"] == "error"
+
+    # A create_agent client answers both actions at once.
+    thread = client.threads.create()["thread_id"]
+    client.runs.wait(thread, assistant["assistant_id"], input=ask(QUESTION_6_7))
+    both = {"decisions": [{"type": "approve"}, {"type": "reject", "message": "offline"}]}
+    final = client.runs.wait(thread, assistant["assistant_id"], command={"resume": both})
+    assert isinstance(final, dict)
+    results = {m["name"]: m for m in final["messages"] if m["type"] == "tool"}
+    assert results["math"]["content"] == "42"
+    assert results["search"]["content"] == (
+        "task 2 'search' was not run: the reviewer rejected it: offline"
+    )
 
 
 def test_two_threads_run_at_once(langgraph_dev: DevServer) -> None:
