@@ -72,3 +72,65 @@ def test_no_secret_in_the_journal_or_in_astream_events(mode: str) -> None:
     assert failed  # the redacted error did stream
     # Only the tool's own run reports its exception as raised (LangChain's on_tool_error).
     assert SECRET not in repr([e for e in seen if e["event"] != "on_tool_error"])
+
+
+BIG = 50 * 1024 * 1024
+
+
+@pytest.mark.slow
+def test_a_thread_keeps_a_bounded_preview_of_a_50_mb_result(tmp_path: Any) -> None:
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from llmcompiler_graph.nodes.transcript import KEPT_RESULT_CHARS
+
+    @tool
+    def dump(what: str) -> str:
+        """Return a very large result."""
+        return what * BIG
+
+    @tool
+    def small(what: str) -> str:
+        """Return a small result."""
+        return f"small {what}"
+
+    def reply(messages: list[Any]) -> str:
+        if "Finish(" in messages[0].text:
+            return "Thought: done.\nAction: Finish(ok)"
+        if "question 0" in messages[-1].text:
+            return '1. dump(what="x")\n2. join()<END_OF_PLAN>'
+        return '1. small(what="y")\n2. join()<END_OF_PLAN>'
+
+    path = tmp_path / "thread.sqlite"
+    config = {"configurable": {"thread_id": "big"}}
+
+    def sizes(saver: SqliteSaver) -> tuple[int, int]:
+        """Return the database's size and the latest checkpoint's size, in bytes."""
+        conn = saver.conn
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        (latest,) = conn.execute(
+            "SELECT length(checkpoint) FROM checkpoints WHERE thread_id = 'big' "
+            "ORDER BY checkpoint_id DESC LIMIT 1"
+        ).fetchone()
+        return pages * page, latest
+
+    with SqliteSaver.from_conn_string(str(path)) as saver:
+        app = create_llm_compiler(
+            ScriptedChatModel(responses=reply), [dump, small], checkpointer=saver
+        )
+        app.invoke({"messages": [("user", "question 0")]}, config)
+        database, latest = sizes(saver)
+        assert database > BIG  # the question's own steps had the whole value
+        assert latest < 4 * KEPT_RESULT_CHARS + 20_000  # its answer's checkpoint: a preview
+        for n in range(1, 5):
+            out = app.invoke({"messages": [("user", f"question {n}")]}, config)
+            assert out["messages"][-1].content == "ok"
+            grown, now = sizes(saver)
+            # Each follow-up adds a few small checkpoints, never the 50 MB value again.
+            assert grown - database < 1_000_000, (n, grown - database)
+            assert now - latest < 20_000, (n, now - latest)
+            database, latest = grown, now
+        first = next(m for m in out["messages"] if m.type == "tool")
+        assert first.artifact["value"].startswith("xxx")
+        assert first.additional_kwargs["llmcompiler"]["trimmed"] > BIG
+        assert len(first.artifact["value"]) < KEPT_RESULT_CHARS + 100

@@ -18,6 +18,7 @@ from llmcompiler_graph.redact import redact
 from llmcompiler_graph.state import KIND
 
 __all__ = [
+    "KEPT_RESULT_CHARS",
     "call_id",
     "direct_answer",
     "fit_history",
@@ -26,7 +27,19 @@ __all__ = [
     "plan_message",
     "result_message",
     "storable",
+    "trim_finished",
 ]
+
+KEPT_RESULT_CHARS = 8_000
+"""What a thread keeps of a result once its question is answered: a preview this long.
+
+A task's whole value stays in the state (for ``$N`` and approvals) while its question
+runs. When the question ends (its answer is written), each result of it whose content or
+value is longer is replaced, in the same update, by a copy whose content and value are
+previews of at most this many characters (with a note of the size left out): later
+questions never read an earlier question's tasks, and the whole value would otherwise be
+copied into every later checkpoint of the thread.
+"""
 
 _SERDE = JsonPlusSerializer()
 
@@ -184,3 +197,86 @@ def direct_answer(result: ToolMessage) -> AIMessage:
     """Return the answer made of a ``return_direct`` tool's result (the joiner is skipped)."""
     marker = {"kind": "answer", "thought": None, "return_direct": result.name}
     return AIMessage(content=result.content, name="joiner", additional_kwargs={KIND: marker})
+
+
+def trim_finished(
+    messages: Sequence[BaseMessage], update: Sequence[BaseMessage], limit: int = KEPT_RESULT_CHARS
+) -> list[BaseMessage]:
+    """Return ``update`` with the large results of finished questions cut to previews.
+
+    A question is finished once an answer follows its results: those earlier in
+    ``messages`` (the state) are replaced by id, and those in ``update`` itself are cut in
+    place when ``update`` ends with the answer. Call it with the update of a node that
+    answers, or that starts a new question (a question left without an answer counts as
+    finished once the next one starts).
+    """
+    answered = bool(update) and _is_answer(update[-1])
+    last_question = max(
+        (i for i, m in enumerate(messages) if m.type == "human"), default=len(messages)
+    )
+    finished = messages if answered else messages[:last_question]
+    replaced: list[BaseMessage] = [
+        preview
+        for message in finished
+        if isinstance(message, ToolMessage)
+        and message.id is not None
+        and (preview := _preview(message, limit)) is not None
+    ]
+    if not answered:
+        return [*update, *replaced] if replaced else list(update)
+    own = [(_preview(m, limit) or m) if isinstance(m, ToolMessage) else m for m in update[:-1]]
+    return [*replaced, *own, update[-1]]
+
+
+def _is_answer(message: BaseMessage) -> bool:
+    marker = message.additional_kwargs.get(KIND)
+    return (
+        isinstance(message, AIMessage)
+        and isinstance(marker, dict)
+        and (marker.get("kind") == "answer")
+    )
+
+
+def _preview(message: ToolMessage, limit: int) -> ToolMessage | None:
+    """Return a bounded copy of ``message`` if it is larger than ``limit``; else ``None``."""
+    marker = message.additional_kwargs.get(KIND)
+    if isinstance(marker, dict) and "trimmed" in marker:
+        return None  # already a preview
+    size = _size(message.content, limit) + _size(message.artifact, limit)
+    if size <= 2 * limit:
+        return None
+    record = message.artifact if isinstance(message.artifact, dict) else {}
+    if not ("index" in record and "status" in record) and isinstance(marker, dict):
+        record = marker  # the tool made its own artifact: the record is on the marker
+    index, status = record.get("index"), record.get("status", message.status)
+    text = message_text(message.content)
+    value = record.get("value", message.artifact)
+    value_text = value if isinstance(value, str) else result_text(value)
+    note = {"kind": "result", "index": index, "status": status, "trimmed": size}
+    artifact = {"index": index, "status": status, "value": clip(value_text, limit)}
+    return ToolMessage(
+        content=clip(text, limit),
+        tool_call_id=message.tool_call_id,
+        name=message.name,
+        status=message.status,
+        id=message.id,
+        artifact=artifact,
+        additional_kwargs={KIND: note},
+    )
+
+
+def _size(value: object, limit: int) -> int:
+    """Return about how many characters ``value`` takes, counting no further than ``limit``."""
+    if isinstance(value, str | bytes | bytearray):
+        return len(value)
+    if value is None or isinstance(value, int | float | bool):
+        return 8
+    total = 0
+    items: Any = value.items() if isinstance(value, dict) else value
+    if isinstance(value, dict | list | tuple):
+        for item in items:
+            total += _size(item, limit - total)
+            if total > limit:
+                break
+        return total
+    return len(result_text(value))

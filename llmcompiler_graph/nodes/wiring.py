@@ -30,6 +30,7 @@ from llmcompiler_graph.nodes.approve import ApprovalPass, check_approval_names, 
 from llmcompiler_graph.nodes.planner_call import PlannerModel, bind_planner, build_planner_messages
 from llmcompiler_graph.nodes.round import PlanRound, arun_round, run_round
 from llmcompiler_graph.nodes.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
+from llmcompiler_graph.nodes.transcript import trim_finished
 from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.prompt_cache import takes_cache_control
 from llmcompiler_graph.redact import redact_clipped
@@ -89,7 +90,7 @@ class Nodes:
         except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
         messages, round_ = self._round(state, config, settings, planner, asynchronous=False)
-        return {"messages": run_round(planner, messages, round_)}
+        return {"messages": trim_finished(state["messages"], run_round(planner, messages, round_))}
 
     async def aplan(self, state: State, config: RunnableConfig) -> Update:
         """Stream a plan on the event loop and run its tasks (async tools on the loop)."""
@@ -99,7 +100,8 @@ class Nodes:
         except (ModelNotConfiguredError, PlanFormatError) as exc:
             return {"messages": [_notice(str(exc))]}
         messages, round_ = self._round(state, config, settings, planner, asynchronous=True)
-        return {"messages": await arun_round(planner, messages, round_)}
+        update = await arun_round(planner, messages, round_)
+        return {"messages": trim_finished(state["messages"], update)}
 
     def _round(
         self,
@@ -123,14 +125,16 @@ class Nodes:
         # After a crash, tasks that had finished replay their recorded results.
         approval.run.resume(approval.run.journal.replay())
         jobs = _approved_jobs(approval, again)
-        return {"messages": approval.transcript(run_jobs(approval.run, jobs))}
+        update = approval.transcript(run_jobs(approval.run, jobs))
+        return {"messages": trim_finished(state["messages"], update)}
 
     async def aapprove(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`approve` does on the event loop."""
         approval, again = self._approval(state, config, asynchronous=True)
         approval.run.resume(await approval.run.journal.areplay())
         jobs = _approved_jobs(approval, again)
-        return {"messages": approval.transcript(await arun_jobs(approval.run, jobs))}
+        update = approval.transcript(await arun_jobs(approval.run, jobs))
+        return {"messages": trim_finished(state["messages"], update)}
 
     def _approval(
         self, state: State, config: RunnableConfig, *, asynchronous: bool
@@ -167,7 +171,8 @@ class Nodes:
             _, joiner = self._models(settings)
         except ModelNotConfiguredError as exc:
             return {"messages": [_notice(str(exc))]}
-        return {"messages": [decide(joiner, current_turn(state["messages"]), settings, config)]}
+        answer = decide(joiner, current_turn(state["messages"]), settings, config)
+        return {"messages": trim_finished(state["messages"], [answer])}
 
     async def ajoin(self, state: State, config: RunnableConfig) -> Update:
         """Do what :meth:`join` does, awaiting the joiner model."""
@@ -177,7 +182,8 @@ class Nodes:
         except ModelNotConfiguredError as exc:
             return {"messages": [_notice(str(exc))]}
         turn = current_turn(state["messages"])
-        return {"messages": [await adecide(joiner, turn, settings, config)]}
+        answer = await adecide(joiner, turn, settings, config)
+        return {"messages": trim_finished(state["messages"], [answer])}
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -203,8 +203,12 @@ def test_a_10_mb_result_is_clipped_in_the_transcript_but_passed_whole(kit: Kit, 
     assert by_index["1"].status == "success"
     assert len(by_index["1"].content) < MAX_OBSERVATION_CHARS + 200
     assert "more characters not shown" in by_index["1"].content
-    # Whole in the state, where a later round's or an approved task's $1 reads it.
-    assert len(by_index["1"].artifact["value"]) == 10_000_000
+    # Whole in the state while its question runs, where a later round's or an approved
+    # task's $1 reads it; once the question is answered the thread keeps a preview.
+    during = [results(d["messages"]) for k, d in events if k == "values"][:-1]
+    assert any(len(r["1"].artifact["value"]) == 10_000_000 for r in during if "1" in r)
+    assert len(by_index["1"].artifact["value"]) < MAX_OBSERVATION_CHARS + 200
+    assert by_index["1"].additional_kwargs["llmcompiler"]["trimmed"] >= 10_000_000
     assert kit.seen and len(kit.seen[0][1]) == 10_000_000  # the dependent got it whole
     assert all(len(str(d)) < 5_000 for k, d in events if k == "custom")
     assert max(len("".join(m.text for m in call)) for call in joiner.calls) < 50_000
