@@ -14,7 +14,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
 from langchain_core.tools import tool as as_tool
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import START, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 from langgraph.types import Command
@@ -23,12 +23,24 @@ from llmcompiler_graph.context import Context
 from llmcompiler_graph.errors import ConfigurationError, ModelNotConfiguredError
 from llmcompiler_graph.executor.effects import tool_effects
 from llmcompiler_graph.executor.toolbox import Toolbox
+from llmcompiler_graph.joiner.structured import (
+    ResponseFormat,
+    bind_structured,
+    check_response_format,
+)
 from llmcompiler_graph.models import resolve_model, unplannable_tools
 from llmcompiler_graph.nodes.approve import check_approval_names, normalize_resume
 from llmcompiler_graph.nodes.cancel import cancel_on_close
 from llmcompiler_graph.nodes.planner_call import bind_planner
 from llmcompiler_graph.nodes.task_runs import BatchTool
-from llmcompiler_graph.nodes.wiring import DualNode, Nodes, after_approve, after_join, after_plan
+from llmcompiler_graph.nodes.wiring import (
+    DualNode,
+    Nodes,
+    after_approve,
+    after_join,
+    after_plan,
+    structure_last,
+)
 from llmcompiler_graph.planner.lenient import uncallable_name
 from llmcompiler_graph.planner.tool_specs import tool_spec
 from llmcompiler_graph.state import State
@@ -46,6 +58,7 @@ def create_llm_compiler(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     store: BaseStore | None = None,
     batch_tools: Mapping[str, BatchTool] | None = None,
+    response_format: Any = None,
     name: str = "LLMCompiler",
     **settings: Any,
 ) -> LLMCompilerGraph:
@@ -71,6 +84,13 @@ def create_llm_compiler(
             ``tool_limits`` entry, ``max_concurrency``, a rate limit) are fused into one
             batched call; see :data:`~llmcompiler_graph.nodes.task_runs.BatchTool` for the inputs
             and the failure rule. The ``fuse`` setting turns this off per run.
+        response_format: What ``create_agent``'s ``response_format`` takes (a Pydantic
+            model, dataclass, ``TypedDict``, JSON schema dict, or a LangChain
+            ``ToolStrategy`` / ``ProviderStrategy`` / ``AutoStrategy``): the final answer then
+            also comes as a validated object in the output's ``structured_response`` (see
+            :mod:`llmcompiler_graph.joiner.structured`). A factory keyword, not a per-run
+            setting: it is a Python type, which a run's context (JSON through the server)
+            cannot carry, and it shapes the graph's output.
         name: The compiled graph's name.
         **settings: Defaults for the settings: any field of
             :class:`~llmcompiler_graph.context.Context` (``max_replans=5``,
@@ -83,8 +103,9 @@ def create_llm_compiler(
     Raises:
         ConfigurationError: For duplicate or reserved tool names, unknown tools in
             ``interrupt_before_tools`` or ``tool_effects``, a bad effects declaration,
-            out-of-range settings, or ``plan_format="tool_calls"``
-            with a model that has no tool calling.
+            out-of-range settings, ``plan_format="tool_calls"`` with a model that has no
+            tool calling, or a ``response_format`` that is not a schema (or with a model
+            that can do neither structured output nor tool calls).
         TypeError: For a tool that is neither a ``BaseTool`` nor a callable, or an unknown
             setting.
 
@@ -128,6 +149,9 @@ def create_llm_compiler(
     _check_plannable(model, by_name)
     if isinstance(model, BaseChatModel):
         bind_planner(model, tool_list, defaults)  # fail now, not on the first run
+    checked_format = None if response_format is None else check_response_format(response_format)
+    if checked_format is not None:
+        _check_structurable(joiner_model if joiner_model is not None else model, checked_format)
     nodes = Nodes(
         tools=tool_list,
         by_name=Toolbox(tool_list),
@@ -136,18 +160,43 @@ def create_llm_compiler(
         model=model if isinstance(model, BaseChatModel) else None,
         joiner_model=joiner_model if isinstance(joiner_model, BaseChatModel) else None,
         batches=dict(batch_tools or {}),
+        response_format=checked_format,
     )
     builder = StateGraph(State, context_schema=Context)
     builder.add_node("plan_and_schedule", DualNode(nodes.plan, nodes.aplan))
     builder.add_node("approve", DualNode(nodes.approve, nodes.aapprove))
     builder.add_node("join", DualNode(nodes.join, nodes.ajoin))
     builder.add_edge(START, "plan_and_schedule")
-    builder.add_conditional_edges("plan_and_schedule", after_plan)
-    builder.add_conditional_edges("approve", after_approve)
-    builder.add_conditional_edges("join", after_join)
+    if checked_format is None:
+        builder.add_conditional_edges("plan_and_schedule", after_plan)
+        builder.add_conditional_edges("approve", after_approve)
+        builder.add_conditional_edges("join", after_join)
+    else:  # every answer goes through the structured call on its way out
+        builder.add_node("structure", DualNode(nodes.structure, nodes.astructure))
+        for node, route, ends in (
+            ("plan_and_schedule", after_plan, ["join", "approve", "structure"]),
+            ("approve", after_approve, ["join", "approve", "structure"]),
+            ("join", after_join, ["plan_and_schedule", "structure"]),
+        ):
+            builder.add_conditional_edges(node, structure_last(route), ends)
+        builder.add_edge("structure", END)
     compiled = builder.compile(checkpointer=checkpointer, store=store, name=name)
     compiled.__class__ = LLMCompilerGraph  # adds only the resume check below
     return cast(LLMCompilerGraph, compiled)
+
+
+def _check_structurable(model: ModelLike, response_format: ResponseFormat) -> None:
+    """Fail now, not on the first answer, if a model object can make no structured call."""
+    if not isinstance(model, BaseChatModel):
+        return  # a name: resolved per run; a failure then is reported in the answer
+    try:
+        bind_structured(model, response_format)
+    except Exception as exc:
+        raise ConfigurationError(
+            f"response_format: the model ({type(model).__name__}) has neither structured "
+            f"output nor tool calling ({type(exc).__name__}: {exc}); pass a model that has "
+            "one, or a joiner_model that does"
+        ) from None
 
 
 def _check_plannable(model: ModelLike, tools: Mapping[str, Any]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.graph.message import add_messages
@@ -37,9 +37,14 @@ KIND = "llmcompiler"
 
 
 class State(TypedDict):
-    """The graph state: the conversation, merged by id with ``add_messages``."""
+    """The graph state: the conversation, merged by id with ``add_messages``.
+
+    With ``response_format``, ``structured_response`` holds the last answer's validated
+    object (``None`` when it could not be made; the answer says why), as in ``create_agent``.
+    """
 
     messages: Annotated[list[AnyMessage], add_messages]
+    structured_response: NotRequired[Any]
 
 
 @dataclass

@@ -25,6 +25,14 @@ from llmcompiler_graph.context import Context, Settings, effective_settings
 from llmcompiler_graph.errors import ApprovalAnswerError, ModelNotConfiguredError, PlanFormatError
 from llmcompiler_graph.fetching.jobs import MAX_ERROR_CHARS, Job
 from llmcompiler_graph.joiner.decide import adecide, decide
+from llmcompiler_graph.joiner.structured import (
+    ResponseFormat,
+    Structured,
+    structured_context,
+    with_failure,
+)
+from llmcompiler_graph.joiner.structured import astructure as amake_structured
+from llmcompiler_graph.joiner.structured import structure as make_structured
 from llmcompiler_graph.models import RUN_MODEL, resolve_model, unplannable_tools
 from llmcompiler_graph.nodes.approve import ApprovalPass, check_approval_names, pending_tasks
 from llmcompiler_graph.nodes.planner_call import PlannerModel, bind_planner, build_planner_messages
@@ -36,7 +44,7 @@ from llmcompiler_graph.prompt_cache import takes_cache_control
 from llmcompiler_graph.redact import redact_clipped
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
 
-__all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan"]
+__all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan", "structure_last"]
 
 Update = dict[str, Any]
 
@@ -79,6 +87,7 @@ class Nodes:
     model: BaseChatModel | None
     joiner_model: BaseChatModel | None
     batches: Mapping[str, BatchTool] = field(default_factory=dict)
+    response_format: ResponseFormat | None = None
 
     # -- plan_and_schedule ----------------------------------------------------------------
 
@@ -185,6 +194,48 @@ class Nodes:
         answer = await adecide(joiner, turn, settings, config)
         return {"messages": trim_finished(state["messages"], [answer])}
 
+    # -- structure (with response_format) ---------------------------------------------------
+
+    def structure(self, state: State, config: RunnableConfig) -> Update:
+        """Make the final answer's structured response (see :mod:`.joiner.structured`)."""
+        answer, context = self._to_structure(state)
+        if context is None or self.response_format is None:
+            return _structured(answer, Structured(error=_UNANSWERED))
+        settings = self._settings(config)
+        try:
+            _, joiner = self._models(settings)
+        except ModelNotConfiguredError as exc:
+            return _structured(answer, Structured(error=str(exc)))
+        made = make_structured(joiner, self.response_format, context(settings), config)
+        return _structured(answer, made)
+
+    async def astructure(self, state: State, config: RunnableConfig) -> Update:
+        """Do what :meth:`structure` does, awaiting the model."""
+        answer, context = self._to_structure(state)
+        if context is None or self.response_format is None:
+            return _structured(answer, Structured(error=_UNANSWERED))
+        settings = self._settings(config)
+        try:
+            _, joiner = await self._amodels(settings)
+        except ModelNotConfiguredError as exc:
+            return _structured(answer, Structured(error=str(exc)))
+        made = await amake_structured(joiner, self.response_format, context(settings), config)
+        return _structured(answer, made)
+
+    @staticmethod
+    def _to_structure(
+        state: State,
+    ) -> tuple[BaseMessage, Callable[[Settings], str] | None]:
+        """Return the answer, and how to build the structured call's input (``None``: none)."""
+        messages = state["messages"]
+        answer = messages[-1]
+        marker = answer.additional_kwargs.get(KIND)
+        failed = isinstance(marker, dict) and marker.get("incomplete") in _NO_ANSWER
+        if not isinstance(answer, AIMessage) or failed:
+            return answer, None
+        turn = current_turn(messages)
+        return answer, lambda settings: structured_context(turn, answer.text, settings)
+
     # -- helpers ----------------------------------------------------------------------------
 
     def _settings(self, config: RunnableConfig) -> Settings:
@@ -248,6 +299,32 @@ def _approved_jobs(approval: ApprovalPass, again: bool) -> list[Job]:
             for t in approval.pending
         ]
     return jobs
+
+
+_NO_ANSWER = ("model_not_configured", "joiner_failed")
+_UNANSWERED = "there is no answer to structure (the model failed or is not configured)"
+
+
+def _structured(answer: BaseMessage, made: Structured) -> Update:
+    if made.error is None:
+        return {"structured_response": made.value}
+    if isinstance(answer, AIMessage):  # same id: the answer is replaced, saying why
+        return {"messages": [with_failure(answer, made.error)], "structured_response": None}
+    return {"structured_response": None}
+
+
+def structure_last(
+    route: Callable[[State], str],
+) -> Callable[[State], str]:
+    """Return ``route`` with its end going through the ``structure`` node instead."""
+
+    def routed(state: State) -> str:
+        target = route(state)
+        return "structure" if target == "__end__" else target
+
+    routed.__name__ = route.__name__
+    routed.__doc__ = route.__doc__
+    return routed
 
 
 def after_plan(state: State) -> Literal["join", "approve", "__end__"]:
