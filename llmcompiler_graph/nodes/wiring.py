@@ -37,6 +37,7 @@ from llmcompiler_graph.models import RUN_MODEL, resolve_model, unplannable_tools
 from llmcompiler_graph.nodes.approve import ApprovalPass, check_approval_names, pending_tasks
 from llmcompiler_graph.nodes.planner_call import PlannerModel, bind_planner, build_planner_messages
 from llmcompiler_graph.nodes.round import PlanRound, arun_round, run_round
+from llmcompiler_graph.nodes.settle import settle_held_calls, with_settled
 from llmcompiler_graph.nodes.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
 from llmcompiler_graph.nodes.transcript import trim_finished
 from llmcompiler_graph.planner.syntax import ToolSpec
@@ -94,23 +95,28 @@ class Nodes:
     def plan(self, state: State, config: RunnableConfig) -> Update:
         """Stream a plan and run its tasks on worker threads."""
         settings = self._settings(config)
+        # Tasks an earlier question left waiting for a human end first (nodes/settle.py).
+        settled = settle_held_calls(state["messages"])
         try:
             planner = self._planner(self._models(settings)[0], settings)
         except (ModelNotConfiguredError, PlanFormatError) as exc:
-            return {"messages": [_notice(str(exc))]}
+            return {"messages": with_settled(settled, [_notice(str(exc))])}
         messages, round_ = self._round(state, config, settings, planner, asynchronous=False)
-        return {"messages": trim_finished(state["messages"], run_round(planner, messages, round_))}
+        update = trim_finished(state["messages"], run_round(planner, messages, round_))
+        return {"messages": with_settled(settled, update)}
 
     async def aplan(self, state: State, config: RunnableConfig) -> Update:
         """Stream a plan on the event loop and run its tasks (async tools on the loop)."""
         settings = self._settings(config)
+        # Tasks an earlier question left waiting for a human end first (nodes/settle.py).
+        settled = settle_held_calls(state["messages"])
         try:
             planner = self._planner((await self._amodels(settings))[0], settings)
         except (ModelNotConfiguredError, PlanFormatError) as exc:
-            return {"messages": [_notice(str(exc))]}
+            return {"messages": with_settled(settled, [_notice(str(exc))])}
         messages, round_ = self._round(state, config, settings, planner, asynchronous=True)
-        update = await arun_round(planner, messages, round_)
-        return {"messages": trim_finished(state["messages"], update)}
+        update = trim_finished(state["messages"], await arun_round(planner, messages, round_))
+        return {"messages": with_settled(settled, update)}
 
     def _round(
         self,

@@ -10,6 +10,10 @@ A responder may return a :class:`Reply` with tool calls. They stream as OpenAI a
 ``function.name`` (with empty arguments), later chunks only the ``index`` and a fragment of
 ``function.arguments``; the last chunk's ``finish_reason`` is ``"tool_calls"``. Arguments are
 sent as given (raw text), so a test can send broken JSON.
+
+Like OpenAI, it refuses (HTTP 400, OpenAI's message and error type) a history in which an
+assistant message's tool call has no ``tool`` message answering it before the next other
+message, or a ``tool`` message answers no open tool call (:func:`history_error`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,43 @@ class Reply:
 
 
 Responder = Callable[[list[dict[str, Any]]], "str | Reply"]
+
+DANGLING_TOOL_CALLS = (
+    "An assistant message with 'tool_calls' must be followed by tool messages responding to "
+    "each 'tool_call_id'. The following tool_call_ids did not have response messages:"
+)
+"""OpenAI's error message for a tool call with no result (the ids follow, comma-separated)."""
+
+ORPHAN_TOOL_MESSAGE = (
+    "Invalid parameter: messages with role 'tool' must be a response to a preceeding message "
+    "with 'tool_calls'."
+)
+"""OpenAI's error message for a tool message that answers no open tool call (sic)."""
+
+
+def history_error(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Return the error OpenAI answers a broken tool-call history with, or ``None``."""
+    open_ids: list[str] = []
+    opened_at = -1
+    for position, message in enumerate([*messages, {"role": "end"}]):
+        role = message.get("role")
+        if role == "tool":
+            if message.get("tool_call_id") not in open_ids:
+                return _invalid(ORPHAN_TOOL_MESSAGE, position)
+            open_ids.remove(message["tool_call_id"])
+            continue
+        if open_ids:
+            return _invalid(f"{DANGLING_TOOL_CALLS} {', '.join(open_ids)}", opened_at)
+        calls = (message.get("tool_calls") or []) if role == "assistant" else []
+        open_ids, opened_at = [str(c.get("id")) for c in calls], position
+    return None
+
+
+def _invalid(text: str, position: int) -> dict[str, Any]:
+    param = f"messages.[{position}].role"
+    return {
+        "error": {"message": text, "type": "invalid_request_error", "param": param, "code": None}
+    }
 
 
 @dataclass
@@ -113,6 +154,9 @@ class FakeOpenAIServer(LoopbackServer):
                 body = json.loads(self.read_body() or b"{}")
                 request = Request(body, {k.lower(): v for k, v in self.headers.items()})
                 fake._record(request)
+                if (error := history_error(request.messages)) is not None:
+                    self.send_json(400, error)
+                    return
                 reply = fake.responder(request.messages)
                 prompt_tokens = sum(len(_content(m).split()) for m in request.messages)
                 deltas = _deltas(reply)

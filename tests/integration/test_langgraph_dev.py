@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 from devserver import DevServer
+from fakes.openai_server import FakeOpenAIServer
+from langchain_core.messages import convert_to_messages
+from langchain_openai import ChatOpenAI
 from langgraph_sdk import get_client, get_sync_client
 
 pytestmark = pytest.mark.integration
@@ -273,6 +276,33 @@ def test_mixed_decisions_and_a_malformed_answer_through_the_api(langgraph_dev: D
     assert results["search"]["content"] == (
         "task 2 'search' was not run: the reviewer rejected it: offline"
     )
+
+
+def test_a_new_message_while_a_task_waits_ends_it_and_is_answered(
+    langgraph_dev: DevServer,
+) -> None:
+    client = get_sync_client(url=langgraph_dev.url)
+    assistant = client.assistants.create(GRAPH, context={"interrupt_before_tools": ["math"]})
+    thread = client.threads.create()["thread_id"]
+    client.runs.wait(thread, assistant["assistant_id"], input=ask(QUESTION_6_7))
+    paused(client, thread)
+
+    # Typing in Agent Chat UI while the run waits starts a new run with the new message.
+    final = client.runs.wait(thread, assistant["assistant_id"], input=ask("Where is Berlin?"))
+    assert isinstance(final, dict)
+    state = client.threads.get_state(thread)
+    assert state["next"] == [] and not state["tasks"]
+    assert last_text(final).startswith("Berlin is the capital of Germany")
+    (math,) = [m for m in final["messages"] if m["type"] == "tool" and m["name"] == "math"]
+    assert math["status"] == "error" and "task 1 'math' was not run" in math["content"]
+
+    # The whole thread is a valid history for OpenAI (the fake refuses an unanswered call).
+    history = convert_to_messages([*final["messages"], {"role": "user", "content": "Thanks"}])
+    with FakeOpenAIServer(lambda messages: "You're welcome.") as fake:
+        model = ChatOpenAI(model="gpt-4o-mini", base_url=fake.base_url, api_key="k", max_retries=0)
+        assert model.invoke(history).content == "You're welcome."
+    sent = fake.requests[-1].messages
+    assert sum(len(m.get("tool_calls") or ()) for m in sent) == 3  # math, search; search
 
 
 def test_two_threads_run_at_once(langgraph_dev: DevServer) -> None:
