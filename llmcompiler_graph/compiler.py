@@ -42,7 +42,8 @@ from llmcompiler_graph.nodes.wiring import (
     structure_last,
 )
 from llmcompiler_graph.planner.lenient import uncallable_name
-from llmcompiler_graph.planner.tool_specs import tool_spec
+from llmcompiler_graph.planner.tool_selection import Catalogue
+from llmcompiler_graph.planner.tool_specs import tool_schema, tool_spec
 from llmcompiler_graph.state import State
 
 __all__ = ["LLMCompilerGraph", "create_llm_compiler"]
@@ -152,8 +153,13 @@ def create_llm_compiler(
     checked_format = None if response_format is None else check_response_format(response_format)
     if checked_format is not None:
         _check_structurable(joiner_model if joiner_model is not None else model, checked_format)
+    catalogue = Catalogue(tool_list, tool_schema)
+    if isinstance(defaults.select_tools, int) and 0 < defaults.select_tools < len(tool_list):
+        if len(tool_list) > defaults.select_tools_above:
+            _ = catalogue.index  # built now, not on the first question's critical path
     nodes = Nodes(
         tools=tool_list,
+        catalogue=catalogue,
         by_name=Toolbox(tool_list),
         specs={n: tool_spec(t) for n, t in by_name.items()},
         defaults=defaults,

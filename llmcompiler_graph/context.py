@@ -39,11 +39,14 @@ from llmcompiler_graph.errors import ConfigurationError, SchedulerError
 from llmcompiler_graph.fetching.hazards import Effects
 from llmcompiler_graph.fetching.jobs import MAX_CONCURRENCY
 from llmcompiler_graph.planner.prompts import PLANNER_PROMPT
+from llmcompiler_graph.planner.tool_selection import SelectTools, ToolSelector
 
 __all__ = [
     "ALL_DECISIONS",
     "DECISION_TYPES",
     "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_SELECT_TOOLS",
+    "DEFAULT_SELECT_TOOLS_ABOVE",
     "FUSE_MODES",
     "MIN_RATE",
     "PLAN_FORMATS",
@@ -61,6 +64,7 @@ __all__ = [
     "check_positive_seconds",
     "check_priority",
     "check_rates",
+    "check_select_tools",
     "check_tool_effects",
     "check_tool_limits",
     "check_tool_names",
@@ -77,6 +81,12 @@ DEFAULT_MAX_CONCURRENCY = 8
 Tool calls wait on I/O, so this is independent of the core count (the thread pool default
 ``min(32, cores + 4)`` would be 6 on a 2-core machine and serialize an 8-search plan).
 """
+
+DEFAULT_SELECT_TOOLS = 20
+"""Tools the planner sees per question when the catalogue is large (``select_tools``)."""
+
+DEFAULT_SELECT_TOOLS_ABOVE = 40
+"""Catalogue size beyond which the planner sees a selection (``select_tools_above``)."""
 
 FuseMode = Literal["waiting", "plan", "off"]
 FUSE_MODES: tuple[FuseMode, ...] = ("waiting", "plan", "off")
@@ -195,6 +205,18 @@ def check_tool_effects(value: Any) -> str | None:
             Effects.parse(spec, where=f"[{name!r}]")
         except SchedulerError as exc:
             return f"must map tool names to {{'reads': [...], 'writes': [...]}}: {exc}"
+    return None
+
+
+def check_select_tools(value: Any) -> str | None:
+    """Check ``select_tools``: a number of tools (0: off) or a selector."""
+    if isinstance(value, bool) or not (
+        (isinstance(value, int) and value >= 0) or isinstance(value, ToolSelector)
+    ):
+        return (
+            "must be a number of tools (0: list every tool) or a selector, a callable "
+            "(question, tools) -> tool names such as StoreToolSelector"
+        )
     return None
 
 
@@ -361,6 +383,20 @@ class Context:
         "prompt and of the conversation) when the planner or joiner is an Anthropic chat model; "
         "other providers cache prefixes on their own and get their messages unchanged.",
         check=lambda v: None if isinstance(v, bool) else "must be True or False",
+    )
+    select_tools: int | SelectTools = setting(  # noqa: RUF009 - declares a field, as above
+        DEFAULT_SELECT_TOOLS,
+        "With more tools than `select_tools_above`, the planner sees only those relevant to the "
+        "question: a number k (the k best by BM25 over names, descriptions and parameters), or "
+        "a selector `(question, tools) -> names` such as `StoreToolSelector` (a LangGraph "
+        "store's semantic index); 0: every tool. Tools the thread used stay listed, a replan "
+        "widens the list, and a plan may call any tool.",
+        check=check_select_tools,
+    )
+    select_tools_above: int = setting(
+        DEFAULT_SELECT_TOOLS_ABOVE,
+        "Catalogue size beyond which `select_tools` applies; up to it the planner sees every tool.",
+        check=at_least(0),
     )
 
     def __post_init__(self) -> None:

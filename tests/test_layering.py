@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("executor",),
     ("state",),
     ("context",),
-    ("models", "prompt_cache"),
+    ("models", "prompt_cache", "store_selection"),
     ("joiner",),
     ("nodes",),
     ("compiler",),

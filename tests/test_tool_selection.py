@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import BaseTool, StructuredTool
 
+from llmcompiler_graph.context import Context
+from llmcompiler_graph.errors import ConfigurationError
+from llmcompiler_graph.nodes.tool_listing import list_tools, selection_queries, used_tools
 from llmcompiler_graph.planner.prompts import DEMO_EXAMPLES
 from llmcompiler_graph.planner.tool_search import ToolDoc, ToolIndex, terms
 from llmcompiler_graph.planner.tool_selection import (
@@ -16,6 +20,7 @@ from llmcompiler_graph.planner.tool_selection import (
     tool_doc,
 )
 from llmcompiler_graph.planner.tool_specs import describe_tools, tool_schema
+from llmcompiler_graph.state import KIND, current_turn
 
 
 def make_tool(name: str, description: str, **params: str) -> BaseTool:
@@ -178,3 +183,84 @@ def test_tool_call_examples_count_quoted_names(catalogue: Catalogue) -> None:
 def test_example_words_that_are_not_catalogue_tools_are_ignored(catalogue: Catalogue) -> None:
     examples = "Question: x?\n1. get_weather(city='Oslo')\n2. join()<END_OF_PLAN>"
     assert filter_examples(examples, ["get_weather"], catalogue) == examples
+
+
+# -- a round's listing (nodes.tool_listing) -----------------------------------------------
+
+
+def plan(*tasks: dict[str, Any], thought: str | None = None) -> AIMessage:
+    marker = {"kind": "plan", "tasks": list(tasks), "thought": thought}
+    return AIMessage(content="", name="planner", additional_kwargs={KIND: marker})
+
+
+def replan(feedback: str) -> AIMessage:
+    marker = {"kind": "replan", "feedback": feedback}
+    return AIMessage(content="", name="joiner", additional_kwargs={KIND: marker})
+
+
+def test_a_replan_queries_the_feedback_thoughts_and_invented_tools(catalogue: Catalogue) -> None:
+    messages = [
+        HumanMessage("Weather in Oslo?"),
+        plan(
+            {"index": 1, "name": "get_weather", "args": {"city": "Oslo"}},
+            {"index": 2, "name": "money_swap", "args": {"amount": 5, "to": "NOK"}},
+            {"index": 3, "name": "translate_text", "args": {}, "thought": "then in Norwegian"},
+            thought="missing tool: send an email",
+        ),
+        replan("convert the price to euros"),
+    ]
+    turn = current_turn(messages)
+    queries = selection_queries(turn, catalogue)
+    assert queries[0] == "Weather in Oslo?"
+    assert queries[1:] == [
+        "convert the price to euros missing tool: send an email money_swap NOK then in Norwegian"
+    ]
+
+
+def test_each_replan_widens_the_list_and_keeps_what_was_listed(catalogue: Catalogue) -> None:
+    settings = Context(select_tools=1, select_tools_above=5)
+    question = [HumanMessage("area of a circle or of a rectangle")]
+    first = list_tools(catalogue, settings, question, current_turn(question))
+    assert first.partial and first.names == ["circle_area"]
+    messages = [*question, plan(), replan("a tool to email the result")]
+    second = list_tools(catalogue, settings, messages, current_turn(messages))
+    assert second.names == ["send_email", "circle_area", "rectangle_area"]
+
+
+def test_tools_the_thread_called_stay_listed(catalogue: Catalogue) -> None:
+    settings = Context(select_tools=1, select_tools_above=5)
+    messages = [
+        HumanMessage("Book me a hotel"),
+        plan({"index": 1, "name": "book_hotel", "args": {}}, {"index": 2, "name": "nope"}),
+        AIMessage("Booked.", name="joiner"),
+        HumanMessage("What's the weather?"),
+    ]
+    assert used_tools(messages, catalogue) == ["book_hotel"]
+    listing = list_tools(catalogue, settings, messages, current_turn(messages))
+    assert listing.names == ["get_weather", "book_hotel"]
+
+
+def test_up_to_the_threshold_every_tool_is_listed(catalogue: Catalogue) -> None:
+    question = [HumanMessage("weather")]
+    for settings in (
+        Context(select_tools=3, select_tools_above=len(CATALOGUE)),
+        Context(select_tools=0, select_tools_above=0),
+    ):
+        listing = list_tools(catalogue, settings, question, current_turn(question))
+        assert not listing.partial and len(listing.tools) == len(CATALOGUE)
+
+
+def test_a_selector_returning_no_list_is_replaced_by_the_lexical_search(
+    catalogue: Catalogue, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Context(select_tools=lambda query, tools: "get_weather", select_tools_above=5)
+    question = [HumanMessage("weather in Rome")]
+    listing = list_tools(catalogue, settings, question, current_turn(question))
+    assert "get_weather" in listing.names
+    assert "returned str" in caplog.text
+
+
+def test_select_tools_is_checked() -> None:
+    for wrong in (-1, "ten", True, 2.5):
+        with pytest.raises(ConfigurationError, match="select_tools must be a number"):
+            Context(select_tools=wrong)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import (
@@ -28,10 +28,12 @@ from llmcompiler_graph.errors import PlanFormatError
 from llmcompiler_graph.executor.effects import tool_effects
 from llmcompiler_graph.executor.toolcall import message_text, tool_text
 from llmcompiler_graph.joiner.rounds import clip, edited_args, fair_cap, render_rounds
+from llmcompiler_graph.nodes.tool_listing import Listing
 from llmcompiler_graph.nodes.transcript import fit_history
 from llmcompiler_graph.planner import prompts
 from llmcompiler_graph.planner.parser import END_OF_PLAN
 from llmcompiler_graph.planner.shared_state import shared_state_note
+from llmcompiler_graph.planner.tool_selection import filter_examples
 from llmcompiler_graph.planner.tool_specs import describe_tools
 from llmcompiler_graph.prompt_cache import mark
 from llmcompiler_graph.state import KIND, Round, Turn, planned_tasks
@@ -74,25 +76,36 @@ def bind_planner(
 
 
 def tool_call_planner_messages(
-    turn: Turn, tools: Sequence[BaseTool], settings: Settings, *, breakpoints: bool = False
+    turn: Turn,
+    tools: Sequence[BaseTool] | Listing,
+    settings: Settings,
+    *,
+    breakpoints: bool = False,
 ) -> list[BaseMessage]:
     """Build the tool-calling planner's prompt: rules, history, question, earlier rounds.
 
     Ordered as :func:`build_planner_messages` orders a text plan's prompt.
     """
+    listing = tools if isinstance(tools, Listing) else None
+    listed = listing.tools if listing is not None else list(cast(Sequence[BaseTool], tools))
     next_index = turn.next_index
-    examples = f"\nExamples:\n{settings.examples.strip()}\n" if settings.examples else ""
+    shown = _examples(settings.examples or "", listing)
+    examples = f"\nExamples:\n{shown.strip()}\n" if shown else ""
     template = settings.planner_prompt
     if template == prompts.PLANNER_PROMPT:  # not replaced by the user: this format's default
         template = prompts.TOOL_CALLS_PLANNER_PROMPT
-    system = prompts.fill(
-        template,
-        tools=describe_tools(list(tools)),
-        num_tools=len(tools),
-        num_tools_plus_one=len(tools) + 1,
-        examples=examples,
-        next_index=next_index,
-    ) + shared_state(tools, settings)
+    system = (
+        prompts.fill(
+            template,
+            tools=describe_tools(listed),
+            num_tools=len(listed),
+            num_tools_plus_one=len(listed) + 1,
+            examples=examples,
+            next_index=next_index,
+        )
+        + shared_state(listed, settings)
+        + _selection_note(listing)
+    )
     rounds: list[BaseMessage] = []
     for number, round_ in enumerate(turn.rounds, start=1):
         rounds += replay_round(round_)
@@ -191,8 +204,27 @@ def shared_state(tools: Sequence[BaseTool], settings: Settings) -> str:
     return f"\n\n{note}" if note else ""
 
 
+def _examples(examples: str, listing: Listing | None) -> str:
+    """Return the examples to show: those whose tools are all listed, under a selection."""
+    if listing is None or not listing.partial or not examples:
+        return examples
+    return filter_examples(examples, listing.names, listing.catalogue)
+
+
+def _selection_note(listing: Listing | None) -> str:
+    """Return the note saying the tools are a selection (empty when they are all listed)."""
+    if listing is None or not listing.partial:
+        return ""
+    note = prompts.fill(prompts.SELECTION_NOTE, num_catalogue=len(listing.catalogue))
+    return f"\n{note}"
+
+
 def build_planner_messages(
-    turn: Turn, tools: list[BaseTool], settings: Settings, *, breakpoints: bool = False
+    turn: Turn,
+    tools: list[BaseTool] | Listing,
+    settings: Settings,
+    *,
+    breakpoints: bool = False,
 ) -> list[BaseMessage]:
     """Build the planner's prompt, ordered from the most stable part to the least.
 
@@ -202,21 +234,32 @@ def build_planner_messages(
     everything up to its rounds, and a thread's next question its system prompt and the
     conversation before it. With ``breakpoints`` (for Anthropic's models), the end of the
     system prompt and of the conversation carry ``cache_control``.
+
+    ``tools`` are the tools to list, or a :class:`~.tool_listing.Listing` (a selection of
+    the catalogue: the few-shot examples are filtered to its tools, and a note says that
+    tools not listed can be asked for).
     """
     if settings.plan_format == "tool_calls":
         return tool_call_planner_messages(turn, tools, settings, breakpoints=breakpoints)
+    listing = tools if isinstance(tools, Listing) else None
+    listed = listing.tools if listing is not None else cast(list[BaseTool], tools)
     next_index = turn.next_index
     given = settings.examples
-    shown = prompts.default_examples([t.name for t in tools]) if given is None else given
+    shown = prompts.default_examples([t.name for t in listed]) if given is None else given
+    shown = _examples(shown, listing)
     examples = f"\nExamples:\n{shown.strip()}\n" if shown else ""
-    system = prompts.fill(
-        settings.planner_prompt,
-        tools=describe_tools(tools),
-        num_tools=len(tools),
-        num_tools_plus_one=len(tools) + 1,
-        examples=examples,
-        next_index=next_index,
-    ) + shared_state(tools, settings)
+    system = (
+        prompts.fill(
+            settings.planner_prompt,
+            tools=describe_tools(listed),
+            num_tools=len(listed),
+            num_tools_plus_one=len(listed) + 1,
+            examples=examples,
+            next_index=next_index,
+        )
+        + shared_state(listed, settings)
+        + _selection_note(listing)
+    )
     # The rounds get the budget; the conversation its own share, whatever the rounds.
     budget = settings.prompt_budget_chars
     history = _history(turn, budget)

@@ -39,8 +39,10 @@ from llmcompiler_graph.nodes.planner_call import PlannerModel, bind_planner, bui
 from llmcompiler_graph.nodes.round import PlanRound, arun_round, run_round
 from llmcompiler_graph.nodes.settle import settle_held_calls, with_settled
 from llmcompiler_graph.nodes.task_runs import BatchTool, TaskRun, TaskRunArgs, arun_jobs, run_jobs
+from llmcompiler_graph.nodes.tool_listing import Listing, alist_tools, list_tools
 from llmcompiler_graph.nodes.transcript import trim_finished
 from llmcompiler_graph.planner.syntax import ToolSpec
+from llmcompiler_graph.planner.tool_selection import Catalogue
 from llmcompiler_graph.prompt_cache import takes_cache_control
 from llmcompiler_graph.redact import redact_clipped
 from llmcompiler_graph.state import KIND, State, current_turn, kind_of
@@ -82,6 +84,8 @@ class Nodes:
     """What the nodes need: tools, models and default settings (no per-run state)."""
 
     tools: list[BaseTool]
+    catalogue: Catalogue
+    """The same tools, with the index that selects a question's (``select_tools``)."""
     by_name: Mapping[str, BaseTool]
     specs: Mapping[str, ToolSpec]
     defaults: Settings
@@ -98,10 +102,18 @@ class Nodes:
         # Tasks an earlier question left waiting for a human end first (nodes/settle.py).
         settled = settle_held_calls(state["messages"])
         try:
-            planner = self._planner(self._models(settings)[0], settings)
-        except (ModelNotConfiguredError, PlanFormatError) as exc:
+            model = self._models(settings)[0]
+        except ModelNotConfiguredError as exc:
             return {"messages": with_settled(settled, [_notice(str(exc))])}
-        messages, round_ = self._round(state, config, settings, planner, asynchronous=False)
+        turn = current_turn(state["messages"])
+        listing = list_tools(self.catalogue, settings, state["messages"], turn)
+        try:
+            planner = self._planner(model, settings, listing)
+        except PlanFormatError as exc:
+            return {"messages": with_settled(settled, [_notice(str(exc))])}
+        messages, round_ = self._round(
+            state, config, settings, planner, listing, asynchronous=False
+        )
         update = trim_finished(state["messages"], run_round(planner, messages, round_))
         return {"messages": with_settled(settled, update)}
 
@@ -111,10 +123,16 @@ class Nodes:
         # Tasks an earlier question left waiting for a human end first (nodes/settle.py).
         settled = settle_held_calls(state["messages"])
         try:
-            planner = self._planner((await self._amodels(settings))[0], settings)
-        except (ModelNotConfiguredError, PlanFormatError) as exc:
+            model = (await self._amodels(settings))[0]
+        except ModelNotConfiguredError as exc:
             return {"messages": with_settled(settled, [_notice(str(exc))])}
-        messages, round_ = self._round(state, config, settings, planner, asynchronous=True)
+        turn = current_turn(state["messages"])
+        listing = await alist_tools(self.catalogue, settings, state["messages"], turn)
+        try:
+            planner = self._planner(model, settings, listing)
+        except PlanFormatError as exc:
+            return {"messages": with_settled(settled, [_notice(str(exc))])}
+        messages, round_ = self._round(state, config, settings, planner, listing, asynchronous=True)
         update = trim_finished(state["messages"], await arun_round(planner, messages, round_))
         return {"messages": with_settled(settled, update)}
 
@@ -124,12 +142,14 @@ class Nodes:
         config: RunnableConfig,
         settings: Settings,
         planner: PlannerModel,
+        listing: Listing,
         *,
         asynchronous: bool,
     ) -> tuple[list[BaseMessage], PlanRound]:
         args = self._pass_args(state, config, settings, asynchronous=asynchronous)
         marks = settings.cache_breakpoints and takes_cache_control(planner)
-        messages = build_planner_messages(args["turn"], self.tools, settings, breakpoints=marks)
+        messages = build_planner_messages(args["turn"], listing, settings, breakpoints=marks)
+        # Every tool's spec, not only the listed ones': a plan may call any tool.
         return messages, PlanRound(TaskRun(**args), specs=self.specs)
 
     # -- approve ----------------------------------------------------------------------------
@@ -266,9 +286,9 @@ class Nodes:
             batches=self.batches,
         )
 
-    def _planner(self, model: BaseChatModel, settings: Settings) -> PlannerModel:
+    def _planner(self, model: BaseChatModel, settings: Settings, listing: Listing) -> PlannerModel:
         RUN_MODEL.set(model)  # for tools that use the run's model, such as make_math_tool()
-        return bind_planner(model, self.tools, settings)
+        return bind_planner(model, listing.tools, settings)
 
     def _models(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
         if self.model is not None:

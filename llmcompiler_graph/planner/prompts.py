@@ -23,6 +23,7 @@ __all__ = [
     "DEMO_EXAMPLES",
     "PLANNER_PROMPT",
     "REPLAN_PROMPT",
+    "SELECTION_NOTE",
     "TOOL_CALLS_PLANNER_PROMPT",
     "TOOL_CALLS_REPLAN_PROMPT",
     "default_examples",
@@ -70,6 +71,13 @@ make calls independent whenever possible.
 Call only the tools you are given. Do not answer the question yourself: plan only. You may \
 write one short sentence of reasoning before the calls.
 {examples}"""
+
+SELECTION_NOTE = """\
+Only the tools most relevant to this question are listed, of {num_catalogue} tools. If a step \
+needs a tool that is not listed, do not invent one: plan the other steps, and say (in a \
+Thought) which tool is missing and what it must do; the next plan will list tools for it."""
+"""Appended to the planner's system prompt when it lists a selection of the tools
+(``select_tools``); ``{num_catalogue}`` is the number of tools the graph has."""
 
 TOOL_CALLS_REPLAN_PROMPT = """\
 The calls above have already run; their results are shown, labelled with their numbers. \

@@ -18,6 +18,7 @@ __all__ = [
     "QUOTED",
     "THOUGHT",
     "PlannedTask",
+    "available_tools",
     "failed_task",
     "no_call",
     "no_tasks",
@@ -115,12 +116,28 @@ def no_call(tools: Mapping[str, ToolSpec]) -> str:
     return f"expected one tool call on the line; write it as N. {example(tools)}"
 
 
+MAX_NAMES_SHOWN = 40
+"""Most tool names an unknown-tool error lists; beyond, it names the closest few."""
+
+
+def available_tools(name: str, tools: Mapping[str, ToolSpec]) -> str:
+    """Say which tools exist, for an error about a call of ``name`` that is not one of them.
+
+    Up to :data:`MAX_NAMES_SHOWN` tools, all their names; beyond, the closest names only,
+    so that a catalogue of hundreds of tools does not fill the replanner's prompt.
+    """
+    if len(tools) <= MAX_NAMES_SHOWN:
+        return f"Available tools: {', '.join(sorted(tools)) or 'none'}"
+    close = difflib.get_close_matches(name, list(tools), n=5, cutoff=0.4)
+    names = f"; the closest names: {', '.join(close)}" if close else ""
+    return f"It is none of the {len(tools)} tools{names}."
+
+
 def unknown_tool(name: str, tools: Mapping[str, ToolSpec]) -> str:
     """Describe a call of a tool that does not exist, suggesting the closest one."""
     close = difflib.get_close_matches(name, list(tools), n=1)
-    available = ", ".join(sorted(tools)) or "none"
     hint = f"; did you mean '{close[0]}'? write {tools[close[0]].example()}." if close else "."
-    return f"unknown tool '{name}'{hint} Available tools: {available}"
+    return f"unknown tool '{name}'{hint} {available_tools(name, tools)}"
 
 
 def no_tasks(seen: list[str], tools: Mapping[str, ToolSpec]) -> tuple[str, str]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from llmcompiler_graph.planner.references import ReferenceError_, dependencies
 from llmcompiler_graph.planner.syntax import ToolSpec
-from llmcompiler_graph.planner.tasks import PlannedTask, task_label
+from llmcompiler_graph.planner.tasks import PlannedTask, available_tools, task_label
 
 __all__ = [
     "JOIN_TOOL",
@@ -238,8 +238,8 @@ class ToolCallPlanReader:
         if spec is None:
             close = difflib.get_close_matches(name, list(self._tools), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else "."
-            available = ", ".join(sorted(self._tools)) or "none"
-            return error(f"unknown tool '{name}'{hint} Available tools: {available}", kept)
+            available = available_tools(name, self._tools)
+            return error(f"unknown tool '{name}'{hint} {available}", kept)
         if problem is not None:
             return error(problem)
         if not isinstance(parsed, dict):

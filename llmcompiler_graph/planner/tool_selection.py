@@ -21,6 +21,7 @@ from llmcompiler_graph.planner.tool_search import ToolDoc, ToolIndex
 __all__ = [
     "AsyncToolSelector",
     "Catalogue",
+    "SelectTools",
     "ToolSelector",
     "filter_examples",
     "merge_listing",
@@ -41,6 +42,10 @@ class ToolSelector(Protocol):
     def __call__(self, query: str, tools: Sequence[BaseTool]) -> Sequence[str]:
         """Return the names of the tools relevant to ``query``, best first."""
         ...
+
+
+SelectTools = Callable[[str, Sequence[BaseTool]], Sequence[str]]
+"""The type of a selector as a setting declares it: ``(query, tools) -> names``."""
 
 
 @runtime_checkable
