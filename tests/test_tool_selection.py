@@ -224,7 +224,8 @@ def test_each_replan_widens_the_list_and_keeps_what_was_listed(catalogue: Catalo
     assert first.partial and first.names == ["circle_area"]
     messages = [*question, plan(), replan("a tool to email the result")]
     second = list_tools(catalogue, settings, messages, current_turn(messages))
-    assert second.names == ["send_email", "circle_area", "rectangle_area"]
+    assert second.names == ["circle_area"]  # the system prompt's list stays as it was
+    assert [t.name for t in second.added] == ["send_email", "rectangle_area"]
 
 
 def test_tools_the_thread_called_stay_listed(catalogue: Catalogue) -> None:

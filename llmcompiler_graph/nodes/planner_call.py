@@ -269,8 +269,16 @@ def build_planner_messages(
     messages.append(HumanMessage(question))
     if turn.rounds:
         replan = prompts.fill(prompts.REPLAN_PROMPT, next_index=next_index)
-        messages.append(HumanMessage(f"{rounds}\n\n{replan}"))
+        messages.append(HumanMessage(f"{rounds}\n\n{_added(listing, len(listed))}{replan}"))
     return _marked(messages, history) if breakpoints else messages
+
+
+def _added(listing: Listing | None, listed: int) -> str:
+    """Return the tools a replan lists beyond the system prompt's, numbered after join()."""
+    if listing is None or not listing.added:
+        return ""
+    tools = describe_tools(listing.added, start=listed + 2)
+    return f"{prompts.fill(prompts.ADDED_TOOLS, tools=tools)}\n\n"
 
 
 def _refuses_stop(exc: Exception) -> bool:

@@ -1,14 +1,16 @@
 """The tools a round's planner sees: all of them, or a selection (``select_tools``).
 
 Selection applies when the catalogue has more than ``select_tools_above`` tools. Then the
-planner sees the union, in catalogue order, of:
+planner's system prompt lists, in catalogue order, the tools the selector picks for the
+question and every tool the thread's plans called in earlier questions. That list stays the
+same for every round of the question, so a provider's prompt cache serves a replan its
+prompt up to the rounds. A replan adds, after the rounds:
 
-* the tools the selector picks for the question;
-* on a replan, the tools it picks for what the earlier rounds said was missing (the joiner's
-  feedback, the planner's thoughts, the names of tools a plan called that do not exist),
-  and, with a number ``k``, the question's best ``k`` times the number of rounds (each replan
+* the tools the selector picks for what the earlier rounds said was missing (the joiner's
+  feedback, the planner's thoughts, the names of tools a plan called that do not exist);
+* with a number ``k``, the question's best ``k`` times the number of rounds (each replan
   widens the selection);
-* every tool the thread's plans have called, in earlier questions or earlier rounds.
+* the tools this question's plans called that the system prompt does not list.
 
 A plan may still call any tool of the catalogue (the parser knows them all), so a planner
 that knows a tool's name is never refused for it. A selector that fails (an embeddings
@@ -19,9 +21,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.tools import BaseTool
 
 from llmcompiler_graph.context import DEFAULT_SELECT_TOOLS, Settings
@@ -43,15 +45,23 @@ class Listing:
     """The tools one round's planner sees."""
 
     tools: list[BaseTool]
-    """In catalogue order."""
+    """Listed with the rules (the system prompt), in catalogue order: the same for every
+    round of a question, so a provider's cache serves a replan the prompt up to its rounds."""
     catalogue: Catalogue
     partial: bool
     """Whether these are a selection (the prompt then says so), not the whole catalogue."""
+    added: list[BaseTool] = field(default_factory=list)
+    """Found on a replan (for what was missing): listed after the rounds, in catalogue order."""
 
     @property
     def names(self) -> list[str]:
-        """Return the listed tools' names."""
+        """Return the names of the tools listed with the rules."""
         return [t.name for t in self.tools]
+
+    @property
+    def offered(self) -> list[BaseTool]:
+        """Return every tool listed this round (bound to a tool-calling planner)."""
+        return [*self.tools, *self.added]
 
 
 def selects(settings: Settings, catalogue: Catalogue) -> bool:
@@ -100,9 +110,12 @@ def selection_queries(turn: Turn, catalogue: Catalogue) -> list[str]:
 
 
 def _lexical(catalogue: Catalogue, queries: list[str], k: int) -> list[list[str]]:
-    # Each replan widens the question's selection by k more tools.
-    widened = k * len(queries)
-    return [catalogue.search(queries[0], widened), *(catalogue.search(q, k) for q in queries[1:])]
+    """Return the question's best k, then (on replans) the next ones and each query's best k.
+
+    Each replan widens the question's selection by k more tools.
+    """
+    first = catalogue.search(queries[0], k * len(queries))
+    return [first[:k], first[k:], *(catalogue.search(q, k) for q in queries[1:])]
 
 
 def _names(picked: object, selector: object) -> list[str]:
@@ -164,5 +177,10 @@ def _fallback(
 def _listing(
     catalogue: Catalogue, picks: list[list[str]], messages: Sequence[BaseMessage]
 ) -> Listing:
-    tools = merge_listing(catalogue, picks, used_tools(messages, catalogue))
-    return Listing(tools, catalogue, partial=len(tools) < len(catalogue))
+    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    tools = merge_listing(catalogue, picks[:1], used_tools(messages[:start], catalogue))
+    shown = {t.name for t in tools}
+    later = merge_listing(catalogue, picks, used_tools(messages, catalogue))
+    added = [t for t in later if t.name not in shown]
+    partial = len(tools) + len(added) < len(catalogue)
+    return Listing(tools, catalogue, partial=partial, added=added)

@@ -288,7 +288,7 @@ class Nodes:
 
     def _planner(self, model: BaseChatModel, settings: Settings, listing: Listing) -> PlannerModel:
         RUN_MODEL.set(model)  # for tools that use the run's model, such as make_math_tool()
-        return bind_planner(model, listing.tools, settings)
+        return bind_planner(model, listing.offered, settings)
 
     def _models(self, settings: Settings) -> tuple[BaseChatModel, BaseChatModel]:
         if self.model is not None:

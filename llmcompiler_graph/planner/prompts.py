@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 __all__ = [
+    "ADDED_TOOLS",
     "DEMO_EXAMPLES",
     "PLANNER_PROMPT",
     "REPLAN_PROMPT",
@@ -78,6 +79,12 @@ needs a tool that is not listed, do not invent one: plan the other steps, and sa
 Thought) which tool is missing and what it must do; the next plan will list tools for it."""
 """Appended to the planner's system prompt when it lists a selection of the tools
 (``select_tools``); ``{num_catalogue}`` is the number of tools the graph has."""
+
+ADDED_TOOLS = """\
+Tools found for what was missing, callable like those listed before:
+{tools}"""
+"""Put before the replan instructions when a replan lists more tools than the system prompt
+(``select_tools``): the system prompt stays the same for every round of a question."""
 
 TOOL_CALLS_REPLAN_PROMPT = """\
 The calls above have already run; their results are shown, labelled with their numbers. \

@@ -65,10 +65,10 @@ def _type_name(prop: dict[str, Any]) -> str:
     return _JSON_TYPES.get(str(kind), str(kind)) if kind else "any"
 
 
-def describe_tools(tools: list[BaseTool]) -> str:
+def describe_tools(tools: list[BaseTool], start: int = 1) -> str:
     """Render numbered tool signatures with descriptions for the planner prompt."""
     lines = []
-    for number, tool in enumerate(tools, start=1):
+    for number, tool in enumerate(tools, start=start):
         schema = tool_schema(tool)
         required = set(schema.get("required", ()))
         params = []
