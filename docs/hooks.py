@@ -275,6 +275,13 @@ def limits_results() -> str:
     )
 
 
+def tools_results() -> str:
+    """Return the many-tools benchmark, rendered from its recorded ``results.json``."""
+    from benchmarks.tool_selection import report
+
+    return report(_results("tools/results.json"))
+
+
 def recorded_on() -> str:
     """When the main results were recorded, with which profile and seed (from their settings)."""
     settings = _results("results.json")["settings"]
@@ -295,6 +302,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "benchmarks-cli": benchmarks_command_line,
     "benchmark-results": benchmark_results,
     "limits-results": limits_results,
+    "tools-results": tools_results,
     "recorded-on": recorded_on,
 }
 MARKER = re.compile(r"<!-- generated: ([a-z-]+) -->")
