@@ -253,10 +253,30 @@ def benchmark_results() -> str:
         settings.get("title", "LLMCompiler benchmark"),
         settings,
         data["summary"],
-        data["targets"],
+        recorded_targets(data),
         data.get("micro"),
     )
     return _demote_headings(report)
+
+
+def recorded_targets(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Check the recorded figures against the targets again, so each line reads as today's.
+
+    The figures are the recorded ones; only the wording of a note (why a target was missed)
+    follows the current code.
+    """
+    from benchmarks.report import evaluate_targets
+
+    with_dependencies = sorted(
+        {t["name"].split(":")[0] for t in data["targets"] if "vs parallel tool" in t["name"]}
+    )
+    return evaluate_targets(
+        data["summary"],
+        profile=data["settings"]["profile"]["name"],
+        with_dependencies=with_dependencies,
+        all_overheads_ms=[x for run in data["runs"] for x in run.get("overheads_ms") or ()],
+        micro=data.get("micro"),
+    )
 
 
 def limits_results() -> str:

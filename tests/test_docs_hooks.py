@@ -111,3 +111,11 @@ def test_the_benchmark_pages_render_from_the_recorded_results() -> None:
     assert "| workload | approach |" in results and "How to read the table" in results
     assert "| dispatch latency | path |" in hooks.limits_results()
     assert "--questions" in hooks.benchmarks_command_line()
+
+
+def test_the_results_page_checks_the_recorded_figures_as_they_were_checked() -> None:
+    data = hooks._results("results.json")
+    again = hooks.recorded_targets(data)
+    assert [(t["name"], t["ok"]) for t in again] == [(t["name"], t["ok"]) for t in data["targets"]]
+    for now, then in zip(again, data["targets"], strict=True):
+        assert now["value"] == pytest.approx(then["value"]), now["name"]
