@@ -179,12 +179,12 @@ def create_llm_compiler(
         builder.add_conditional_edges("join", after_join)
     else:  # every answer goes through the structured call on its way out
         builder.add_node("structure", DualNode(nodes.structure, nodes.astructure))
-        for node, route, ends in (
-            ("plan_and_schedule", after_plan, ["join", "approve", "structure"]),
-            ("approve", after_approve, ["join", "approve", "structure"]),
-            ("join", after_join, ["plan_and_schedule", "structure"]),
+        for node, route in (
+            ("plan_and_schedule", after_plan),
+            ("approve", after_approve),
+            ("join", after_join),
         ):
-            builder.add_conditional_edges(node, structure_last(route), ends)
+            builder.add_conditional_edges(node, *structure_last(route))
         builder.add_edge("structure", END)
     compiled = builder.compile(checkpointer=checkpointer, store=store, name=name)
     compiled.__class__ = LLMCompilerGraph  # adds only the resume check below

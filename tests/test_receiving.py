@@ -10,6 +10,8 @@ import pytest
 from fakes.apps import planner_then_joiner
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import StructuredTool, tool
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
@@ -222,3 +224,18 @@ def test_mcp_shaped_tools_feed_each_other(mode: str) -> None:
     joiner_prompt = next(m[-1].text for m in model.calls if "Finish(" in m[0].text)
     assert "Observation: 0\n  | 1\n  | 2" in joiner_prompt
     assert "structured_content" not in joiner_prompt
+
+
+def test_a_held_task_shows_the_arguments_its_call_gets() -> None:
+    plan = '1. shout(text="a b")\n2. word_count(text="$1")\njoin()'
+    model = ScriptedChatModel(responses=planner_then_joiner(plan))
+    app = create_llm_compiler(
+        model, mcp_like_tools(), interrupt_before_tools=["word_count"], checkpointer=InMemorySaver()
+    )
+    config = {"configurable": {"thread_id": "held"}}
+    paused = app.invoke({"messages": [("user", "Count.")]}, config)
+    (action,) = paused["__interrupt__"][0].value["action_requests"]
+    assert action["args"] == {"text": "A B"}  # the text, as the call gets it, not the artifact
+    out = app.invoke(Command(resume={"decisions": [{"type": "approve"}]}), config)
+    counted = [m for m in out["messages"] if isinstance(m, ToolMessage)][-1]
+    assert counted.content[0]["text"] == "2"

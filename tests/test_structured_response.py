@@ -12,6 +12,7 @@ from langchain.agents.structured_output import ProviderStrategy, ToolStrategy
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
@@ -258,6 +259,28 @@ def test_the_structure_node_exists_only_with_a_response_format() -> None:
     assert "structure" in with_format.get_graph().nodes
     without = create_llm_compiler(ScriptedChatModel(responses=["x"]), extractors())
     assert "structure" not in without.get_graph().nodes
+    # Every way out goes through it: no edge reaches the end but its own.
+    edges = {(e.source, e.target) for e in with_format.get_graph().edges}
+    assert {e for e in edges if e[1] == "__end__"} == {("structure", "__end__")}
+    assert {("join", "structure"), ("join", "plan_and_schedule")} <= edges
+    assert {("plan_and_schedule", "structure"), ("approve", "structure")} <= edges
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_approved_run_is_structured_after_the_resume(mode: str) -> None:
+    script = Script([PLAN], [FINISH], [call("Entities", ENTITIES)])
+    app = build(
+        script,
+        interrupt_before_tools=["extract_organizations"],
+        checkpointer=InMemorySaver(),
+        together=1,
+    )
+    config = {"configurable": {"thread_id": f"approve-{mode}"}}
+    paused = run(app, mode, config=config)
+    assert "__interrupt__" in paused and "structured_response" not in paused
+    out = run(app, mode, Command(resume={"decisions": [{"type": "approve"}]}), config)
+    assert out["structured_response"] == Entities.model_validate(ENTITIES)
+    assert script.counts["structured"] == 1
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -60,7 +60,6 @@ __all__ = [
     "result_text",
     "tool_job",
     "tool_text",
-    "unwrap_artifacts",
 ]
 
 
@@ -211,17 +210,6 @@ def resolved_arguments(
         found = schema(task.name)
         return fit_arguments(args, found if isinstance(found, Mapping) else None)
     return args
-
-
-def unwrap_artifacts(value: object) -> object:
-    """Replace each :class:`Artifact` an exact ``"$N"`` placed in ``value`` by the artifact."""
-    if isinstance(value, Artifact):
-        return value.value
-    if isinstance(value, dict):
-        return {k: unwrap_artifacts(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(unwrap_artifacts(v) for v in value)
-    return value
 
 
 def _tool_message(task: PlannedTask, output: object) -> ToolMessage:

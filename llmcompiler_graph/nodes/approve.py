@@ -41,13 +41,12 @@ from typing import Any
 from langchain_core.messages import BaseMessage, ToolMessage
 
 from llmcompiler_graph.errors import ApprovalAnswerError
-from llmcompiler_graph.executor.toolcall import result_text, unwrap_artifacts
+from llmcompiler_graph.executor.toolcall import resolved_arguments, result_text
 from llmcompiler_graph.fetching.jobs import Job, Outcome
 from llmcompiler_graph.joiner.rounds import clip
 from llmcompiler_graph.nodes.review import Review, Verdict, hitl_request, read_decisions
 from llmcompiler_graph.nodes.task_runs import TaskRun
 from llmcompiler_graph.nodes.transcript import jsonable
-from llmcompiler_graph.planner.references import substitute
 from llmcompiler_graph.planner.tasks import PlannedTask
 from llmcompiler_graph.state import KIND, Turn, planned_tasks
 
@@ -174,12 +173,12 @@ class ApprovalPass:
         reviews = []
         for task in self.review:
             deps = {d: self.prior[d].value for d in task.deps}
-            actual = substitute(task.args, task.deps, deps, result_text)
+            actual = resolved_arguments(task, deps, self.run.schema)  # as the call gets them
             reviews.append(
                 Review(
                     index=task.index,
                     name=task.name,
-                    args=jsonable(unwrap_artifacts(actual)),
+                    args=jsonable(actual),
                     allowed=self.run.settings.allowed_decisions(task.name),
                     description=self._description(task),
                 )

@@ -214,7 +214,7 @@ class TaskRun:
         call = in_run_context(asynchronous if self._asynchronous else sync, self._tool_config)
 
         def argument(deps: Mapping[int, object]) -> object:
-            args = resolved_arguments(task, deps, self._schema)
+            args = resolved_arguments(task, deps, self.schema)
             if isinstance(args, Mapping) and len(args) == 1:
                 return next(iter(args.values()))
             return args
@@ -222,7 +222,8 @@ class TaskRun:
         whole_plan = self.settings.fuse == "plan"
         return replace(job, batch=BatchForm(task.name, argument, call, whole_plan=whole_plan))
 
-    def _schema(self, name: str) -> object:
+    def schema(self, name: str) -> object:
+        """Return the JSON schema of tool ``name``'s arguments (``None``: no such tool)."""
         tool = self._tools.get(name)
         if isinstance(self._tools, Toolbox):
             return self._tools.schema(name)

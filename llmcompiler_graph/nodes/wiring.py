@@ -8,6 +8,7 @@ loop, sync tools on worker threads), so the event loop is never blocked.
 from __future__ import annotations
 
 import asyncio
+import typing
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -341,8 +342,12 @@ def _structured(answer: BaseMessage, made: Structured) -> Update:
 
 def structure_last(
     route: Callable[[State], str],
-) -> Callable[[State], str]:
-    """Return ``route`` with its end going through the ``structure`` node instead."""
+) -> tuple[Callable[[State], str], list[str]]:
+    """Return ``route`` with its end going through the ``structure`` node, and its targets.
+
+    The targets are read from ``route``'s ``Literal`` return type (what LangGraph reads to
+    draw the edges), with ``"__end__"`` replaced by ``"structure"``.
+    """
 
     def routed(state: State) -> str:
         target = route(state)
@@ -350,7 +355,8 @@ def structure_last(
 
     routed.__name__ = route.__name__
     routed.__doc__ = route.__doc__
-    return routed
+    targets = typing.get_args(typing.get_type_hints(route)["return"])
+    return routed, ["structure" if t == "__end__" else str(t) for t in targets]
 
 
 def after_plan(state: State) -> Literal["join", "approve", "__end__"]:
