@@ -27,7 +27,7 @@ from llmcompiler_graph.nodes.journal import Entry
 from llmcompiler_graph.nodes.planner_call import PlannerModel, astream_plan, stream_plan
 from llmcompiler_graph.nodes.reader import PlanReader
 from llmcompiler_graph.nodes.task_runs import TaskRun
-from llmcompiler_graph.nodes.transcript import call_id, plan_message
+from llmcompiler_graph.nodes.transcript import call_id, code_block, plan_message
 from llmcompiler_graph.planner.bounds import PlanLimits
 from llmcompiler_graph.planner.parser import PlanParser
 from llmcompiler_graph.planner.syntax import ToolSpec
@@ -206,6 +206,8 @@ class PlanRound:
         error = self.stream_error or self.limits.error
         if error is not None:
             content = f"{content}\n[{error}]"
+        if isinstance(self.parser, PlanParser):  # a tool-call plan's text is the model's prose
+            content = code_block(content)
         waiting = self.run.waiting(self.parser.tasks)
         plan = plan_message(
             self.parser.tasks,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from llmcompiler_graph.state import KIND
 __all__ = [
     "KEPT_RESULT_CHARS",
     "call_id",
+    "code_block",
     "direct_answer",
     "fit_history",
     "jsonable",
@@ -92,6 +94,20 @@ def plan_message(
     return AIMessage(
         content=content, tool_calls=calls, name="planner", additional_kwargs={KIND: marker}
     )
+
+
+def code_block(text: str) -> str:
+    """Return ``text`` as a fenced Markdown code block, shown as written.
+
+    A text plan is code: in a Markdown renderer with math (Agent Chat UI), ``$1", "$2``
+    would otherwise be read as inline math. The fence is longer than any backtick run in
+    the text, so nothing in it can close the block early.
+    """
+    if not text.strip():
+        return text
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}text\n{text.strip(chr(10))}\n{fence}"
 
 
 def call_id(tag: str, index: int) -> str:
