@@ -6,7 +6,7 @@ serves is built from it in :mod:`llmcompiler_graph.server`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import fields, replace
 from typing import Any, cast
 
@@ -19,7 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
-from llmcompiler_graph.context import Context
+from llmcompiler_graph.context import Context, safety_settings
 from llmcompiler_graph.errors import ConfigurationError, ModelNotConfiguredError
 from llmcompiler_graph.executor.effects import tool_effects
 from llmcompiler_graph.executor.toolbox import Toolbox
@@ -61,12 +61,15 @@ def create_llm_compiler(
     batch_tools: Mapping[str, BatchTool] | None = None,
     response_format: Any = None,
     name: str = "LLMCompiler",
+    caller_may_loosen: Collection[str] = (),
     **settings: Any,
 ) -> LLMCompilerGraph:
     """Build an LLMCompiler agent as a compiled LangGraph graph.
 
     Every field of :class:`~llmcompiler_graph.context.Context` is also a keyword here and sets
     the graph's default for it (a run's context overrides it; ``None`` keeps the default).
+    The safety settings (approvals, limits, timeouts, plan bounds) are the loosest a run may
+    ask for: a run's context may tighten them, not loosen them (see ``caller_may_loosen``).
 
     Args:
         model: The planner's chat model; a name (``"openai:gpt-4o-mini"``,
@@ -93,6 +96,10 @@ def create_llm_compiler(
             setting: it is a Python type, which a run's context (JSON through the server)
             cannot carry, and it shapes the graph's output.
         name: The compiled graph's name.
+        caller_may_loosen: Safety settings a run's context may also loosen (raise a limit,
+            drop an approval), e.g. ``["max_replans"]``: under ``langgraph dev`` or LangGraph
+            Platform the context comes from whoever calls the API, so by default a run may
+            only tighten what the graph was built with, and a run asking for more fails.
         **settings: Defaults for the settings: any field of
             :class:`~llmcompiler_graph.context.Context` (``max_replans=5``,
             ``task_timeout=30``, ``interrupt_before_tools=["send_email"]``,
@@ -105,8 +112,9 @@ def create_llm_compiler(
         ConfigurationError: For duplicate or reserved tool names, unknown tools in
             ``interrupt_before_tools`` or ``tool_effects``, a bad effects declaration,
             out-of-range settings, ``plan_format="tool_calls"`` with a model that has no
-            tool calling, or a ``response_format`` that is not a schema (or with a model
-            that can do neither structured output nor tool calls).
+            tool calling, a ``response_format`` that is not a schema (or with a model that
+            can do neither structured output nor tool calls), or a ``caller_may_loosen`` entry
+            that is not a safety setting.
         TypeError: For a tool that is neither a ``BaseTool`` nor a callable, or an unknown
             setting.
 
@@ -128,6 +136,7 @@ def create_llm_compiler(
             f"create_llm_compiler() got unknown setting(s) {unknown_settings}; the settings "
             f"are: {', '.join(sorted(known))} (see llmcompiler_graph.Context)"
         )
+    loosenable = _loosenable(caller_may_loosen)
     if isinstance(settings.get("interrupt_before_tools"), str):
         settings["interrupt_before_tools"] = [settings["interrupt_before_tools"]]
     settings["model"] = model if isinstance(model, str) else None
@@ -167,6 +176,7 @@ def create_llm_compiler(
         joiner_model=joiner_model if isinstance(joiner_model, BaseChatModel) else None,
         batches=dict(batch_tools or {}),
         response_format=checked_format,
+        loosenable=loosenable,
     )
     builder = StateGraph(State, context_schema=Context)
     builder.add_node("plan_and_schedule", DualNode(nodes.plan, nodes.aplan))
@@ -249,6 +259,16 @@ def _checked(input: Any) -> Any:
         if resume is not input.resume:
             return replace(input, resume=resume)
     return input
+
+
+def _loosenable(names: Collection[str]) -> frozenset[str]:
+    safety = safety_settings()
+    if isinstance(names, str) or not all(isinstance(n, str) and n in safety for n in names):
+        raise ConfigurationError(
+            f"caller_may_loosen must list safety settings, got {names!r}; they are: "
+            f"{', '.join(safety)} (the other settings are the caller's to choose anyway)"
+        )
+    return frozenset(names)
 
 
 def _as_tool(candidate: BaseTool | Callable[..., Any]) -> BaseTool:

@@ -22,6 +22,15 @@ settings are resolved (:func:`effective_settings`) and the settings' docs.
 Precedence, highest first: a field the run's context sets (``None`` means "not set"), then
 ``config["max_concurrency"]`` for ``max_concurrency`` (LangGraph's own per-run limit, where
 LangGraph users already set it), then the factory's keyword, then the default below.
+
+**The deployer's safety settings are a ceiling.** A setting declared with ``tightens=`` (the
+approvals, limits, timeouts and plan bounds) says which way is tighter; a run's context may
+move it only that way from the graph's value (the factory's keyword, else the default), and
+a run that asks for a looser value fails before anything runs, with one line naming the
+setting (:func:`effective_settings`). ``config["max_concurrency"]`` is capped at the graph's
+value instead (it is LangGraph's general knob). The deployer opens a setting to callers with
+``create_llm_compiler(..., caller_may_loosen=[...])``. Settings without ``tightens`` (the
+model, prompts, plan format, priority, fusion) are the caller's to choose.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -47,15 +56,20 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_SELECT_TOOLS",
     "DEFAULT_SELECT_TOOLS_ABOVE",
+    "EFFECTS_GROW",
     "FUSE_MODES",
     "MIN_RATE",
+    "ONLY_GROWS",
+    "ONLY_LOWER",
     "PLAN_FORMATS",
+    "REVIEW_NEVER_LOOSER",
     "Check",
     "Context",
     "DecisionType",
     "FuseMode",
     "PlanFormat",
     "Settings",
+    "Tightening",
     "at_least",
     "check_concurrency",
     "check_fuse",
@@ -68,8 +82,10 @@ __all__ = [
     "check_tool_effects",
     "check_tool_limits",
     "check_tool_names",
+    "each_lower",
     "effective_settings",
     "explicit_settings",
+    "safety_settings",
     "setting",
     "settings_table",
 ]
@@ -108,7 +124,111 @@ Check = Callable[[Any], str | None]
 """Return what is wrong with a value (``"must be 1 or more"``), or ``None`` if it is fine."""
 
 
-def setting(default: Any, description: str, *, check: Check | None = None, shown: str = "") -> Any:
+@dataclass(frozen=True)
+class Tightening:
+    """Which way a safety setting is tighter: a run's context may move it only that way."""
+
+    direction: str
+    """What a run may do with the graph's value, for the docs (``"lower it"``)."""
+    loosens: Callable[[Any, Any], str | None]
+    """``loosens(built, asked)``: how ``asked`` loosens the graph's ``built`` value, in a few
+    words for the error (``"raises it above 3"``), or ``None`` if it is as tight or tighter."""
+    joint: bool = False
+    """Whether ``loosens`` compares whole settings (the graph's, and the run's with the
+    context applied) instead of the one value: for settings that act together."""
+
+
+def _lower(built: Any, asked: Any) -> str | None:
+    # None is "no limit", the loosest value (as is inf for a timeout).
+    if asked is None and built is not None:
+        return "removes the limit"
+    if built is None or (asked is not None and asked <= built):
+        return None
+    return f"raises it above {built!r}"
+
+
+def _grow(built: Any, asked: Any) -> str | None:
+    asked = asked or ()
+    if "*" in asked:  # all of them: the tightest
+        return None
+    dropped = [name for name in built or () if name not in asked]
+    return f"drops {dropped}" if dropped else None
+
+
+def each_lower(amount: Callable[[Any], float] = float) -> Tightening:
+    """Return the rule of a mapping of names to limits: add names or lower limits, drop none.
+
+    Args:
+        amount: Reads a limit as a number (lower is tighter).
+
+    """
+
+    def loosens(built: Any, asked: Any) -> str | None:
+        asked = asked or {}
+        for name, limit in (built or {}).items():
+            if name not in asked:
+                return f"drops the limit on {name!r}"
+            if amount(asked[name]) > amount(limit):
+                return f"raises {name!r} above {amount(limit):g}"
+        return None
+
+    return Tightening("lower a limit or add one", loosens)
+
+
+ONLY_LOWER = Tightening("lower it", _lower)
+"""A number that may only shrink (``None``, no limit, is the loosest value)."""
+
+ONLY_GROWS = Tightening("add to it", _grow)
+"""A collection that may only grow: every name the graph has stays (``["*"]``, all, is the
+tightest, and stays once the graph has it)."""
+
+
+def _effects_grow(built: Any, asked: Any) -> str | None:
+    # Per tool, each resource it reads stays read or written, each it writes stays written.
+    asked = asked or {}
+    for name, spec in (built or {}).items():
+        had = Effects.parse(spec)
+        has = Effects.parse(asked.get(name, {}))
+        if not had.writes <= has.writes or not had.reads <= has.reads | has.writes:
+            return f"drops effects of {name!r}"
+    return None
+
+
+EFFECTS_GROW = Tightening("add effects (never drop one)", _effects_grow)
+"""``tool_effects``: declared resources may be added (or a read made a write), never dropped."""
+
+
+def _review_loosens(built: Context, run: Context) -> str | None:
+    # interrupt_on and interrupt_before_tools act together: compare what each tool gets.
+    names = {"*", *built.interrupt_before_tools, *run.interrupt_before_tools}
+    names |= {*(built.interrupt_on or {}), *(run.interrupt_on or {})}
+    for name in sorted(names):
+        had, has = set(built.allowed_decisions(name)), set(run.allowed_decisions(name))
+        if had and not has:
+            return f"stops asking before {name!r} runs"
+        if had and not has <= had:
+            return f"lets a reviewer of {name!r} also {' or '.join(sorted(has - had))}"
+    return None
+
+
+REVIEW_NEVER_LOOSER = Tightening(
+    "add reviews or narrow their decisions", _review_loosens, joint=True
+)
+"""``interrupt_on``: every tool the graph reviews stays reviewed, with no more decisions."""
+
+
+def _rate(value: Any) -> float:
+    return float(getattr(value, "requests_per_second", value))  # a number or a limiter
+
+
+def setting(
+    default: Any,
+    description: str,
+    *,
+    check: Check | None = None,
+    shown: str = "",
+    tightens: Tightening | None = None,
+) -> Any:
     """Declare one setting: a dataclass field with its description and check.
 
     Args:
@@ -117,9 +237,12 @@ def setting(default: Any, description: str, *, check: Check | None = None, shown
             the JSON schema Studio shows).
         check: Validates a value; returns the problem as text, or ``None``.
         shown: How the docs show the default, when its ``repr`` is too long.
+        tightens: For a safety setting (a limit, an approval): which way is tighter. A run's
+            context may then only tighten the graph's value, unless the deployer lists the
+            setting in ``caller_may_loosen``. ``None``: the caller's to choose.
 
     """
-    metadata = {"description": description, "check": check, "shown": shown}
+    metadata = {"description": description, "check": check, "shown": shown, "tightens": tightens}
     return field(default=default, metadata=metadata)
 
 
@@ -282,24 +405,28 @@ class Context:
         3,
         "Planning rounds allowed after the first; then the joiner must answer.",
         check=at_least(0),
+        tightens=ONLY_LOWER,
     )
     max_concurrency: int = setting(
         DEFAULT_MAX_CONCURRENCY,
-        "Most tool calls running at once, at most 64 (`MAX_CONCURRENCY`). A run's context wins "
-        'over `config["max_concurrency"]` (clamped to 64), which wins over the factory\'s value.',
+        "Most tool calls running at once, at most 64 (`MAX_CONCURRENCY`); a run may lower it "
+        "with its context or LangGraph's `config[\"max_concurrency\"]` (capped at the graph's).",
         check=check_concurrency,
+        tightens=ONLY_LOWER,
     )
     task_timeout: float | None = setting(
         None,
         "Seconds one tool call may take before it becomes a timeout error; None (or inf): no "
         "limit.",
         check=check_positive_seconds,
+        tightens=ONLY_LOWER,
     )
     tool_limits: Mapping[str, int] | None = setting(
         None,
         'Most calls of one tool running at once, on top of `max_concurrency`, e.g. {"search": 2}; '
         "a task waiting for its tool never holds back other tools' tasks.",
         check=check_tool_limits,
+        tightens=each_lower(),
     )
     tool_rate_limits: Mapping[str, float] | None = setting(
         None,
@@ -307,6 +434,7 @@ class Context:
         "1/3600; the factory also takes a `langchain_core` `InMemoryRateLimiter` per tool. "
         "Waiting is a timer.",
         check=check_rates,
+        tightens=each_lower(_rate),
     )
     priority: str = setting(
         "fifo",
@@ -329,12 +457,14 @@ class Context:
         "of them writing it, run in plan order; reads overlap. Per tool, replaces what its "
         '`metadata["llmcompiler_effects"]` declares.',
         check=check_tool_effects,
+        tightens=EFFECTS_GROW,
     )
     interrupt_before_tools: Sequence[str] = setting(
         (),
         "Tools whose calls wait for a human's review (LangGraph `interrupt`, LangChain's HITL "
         'format: approve, edit or reject); ["*"]: all. Needs a checkpointer.',
         check=check_tool_names,
+        tightens=ONLY_GROWS,
     )
     interrupt_on: Mapping[str, bool | Mapping[str, Any]] | None = setting(
         None,
@@ -343,6 +473,7 @@ class Context:
         '{"allowed_decisions": ["approve", "reject"]}} (True: approve, edit, reject; '
         '"respond" only when listed; "*": every tool). Adds to `interrupt_before_tools`.',
         check=check_interrupt_on,
+        tightens=REVIEW_NEVER_LOOSER,
     )
     prompt_budget_chars: int = setting(
         40_000,
@@ -350,24 +481,31 @@ class Context:
         "10,000 tokens); beyond it the largest texts are clipped first, and the prompt says so. "
         "The planner's earlier conversation gets a quarter of it on top, the same in every round.",
         check=at_least(1_000),
+        tightens=ONLY_LOWER,
     )
     fallback_answer_chars: int = setting(
         4_000,
         "Longest answer written when the joiner model fails (it stays in the thread's history).",
         check=at_least(500),
+        tightens=ONLY_LOWER,
     )
     max_plan_tasks: int = setting(
         200,
         "Most tasks one plan may run; later tasks end with an error naming this setting.",
         check=at_least(1),
+        tightens=ONLY_LOWER,
     )
     max_plan_line_chars: int = setting(
         20_000,
         "Longest line of a plan; the planner's stream is cut at a longer line.",
         check=at_least(100),
+        tightens=ONLY_LOWER,
     )
     max_plan_chars: int = setting(
-        200_000, "Longest plan; the planner's stream is cut there.", check=at_least(100)
+        200_000,
+        "Longest plan; the planner's stream is cut there.",
+        check=at_least(100),
+        tightens=ONLY_LOWER,
     )
     plan_format: Literal["text", "tool_calls"] = setting(
         "text",
@@ -460,6 +598,8 @@ _track_explicit(Context)
 Settings = Context
 """The effective settings of a run are a :class:`Context` too (the old name, kept)."""
 
+_FIELDS: dict[str, Field[Any]] = {f.name: f for f in fields(Context)}
+
 
 def explicit_settings(context: Context | Mapping[str, Any] | None) -> dict[str, Any]:
     """Return the settings ``context`` sets (non-``None`` fields given to it).
@@ -481,14 +621,49 @@ def effective_settings(
     defaults: Context,
     context: Context | Mapping[str, Any] | None,
     config: RunnableConfig | None = None,
+    *,
+    loosenable: Collection[str] = (),
 ) -> Context:
-    """Combine the graph's defaults, ``config["max_concurrency"]`` and the run's context."""
+    """Combine the graph's defaults, ``config["max_concurrency"]`` and the run's context.
+
+    The run's context may only tighten a setting declared with ``tightens``, unless its name
+    is in ``loosenable`` (the factory's ``caller_may_loosen``); ``config["max_concurrency"]``
+    is capped at the graph's value instead.
+
+    Raises:
+        ConfigurationError: For a context that loosens a deployer's setting, naming it, the
+            graph's value and how to open it to callers; or a ``config["max_concurrency"]``
+            that is not a number.
+
+    """
     changes: dict[str, Any] = {}
     limit = (config or {}).get("max_concurrency")
     if limit is not None:
-        changes["max_concurrency"] = _config_concurrency(limit)
-    changes.update(explicit_settings(context))
-    return replace(defaults, **changes) if changes else defaults
+        concurrency = _config_concurrency(limit)
+        if "max_concurrency" not in loosenable:
+            concurrency = min(concurrency, defaults.max_concurrency)
+        changes["max_concurrency"] = concurrency
+    asked = explicit_settings(context)
+    changes.update(asked)
+    run = replace(defaults, **changes) if changes else defaults
+    for name, value in asked.items():
+        rule: Tightening | None = _FIELDS[name].metadata.get("tightens")
+        if rule is None or name in loosenable:
+            continue
+        built = getattr(defaults, name)
+        why = rule.loosens(defaults, run) if rule.joint else rule.loosens(built, value)
+        if why is not None:
+            raise ConfigurationError(
+                f"the run's context sets {name}={value!r}, which {why}: this graph was built "
+                f"with {name}={built!r} and a run may only {rule.direction} (the deployer can "
+                f"allow more with create_llm_compiler(..., caller_may_loosen=[{name!r}]))"
+            )
+    return run
+
+
+def safety_settings() -> dict[str, Tightening]:
+    """Return the settings a run may only tighten, with how each tightens."""
+    return {name: f.metadata["tightens"] for name, f in _FIELDS.items() if f.metadata["tightens"]}
 
 
 def _config_concurrency(limit: object) -> int:
@@ -506,11 +681,17 @@ def _default(f: Field[Any]) -> Any:
 
 def settings_table() -> str:
     """Return the settings as a Markdown table (the docs' Settings page)."""
-    rows = ["| setting | type | default | meaning |", "|---|---|---|---|"]
+    rows = [
+        "| setting | type | default | a run may | meaning |",
+        "|---|---|---|---|---|",
+    ]
     for f in fields(Context):
         shown = f.metadata.get("shown") or repr(_default(f))
         kind = str(f.type).replace("|", "or")
-        rows.append(f"| `{f.name}` | `{kind}` | `{shown}` | {f.metadata['description']} |")
+        rule: Tightening | None = f.metadata.get("tightens")
+        may = "set it" if rule is None else f"only {rule.direction}"
+        description = f.metadata["description"]
+        rows.append(f"| `{f.name}` | `{kind}` | `{shown}` | {may} | {description} |")
     return "\n".join(rows)
 
 

@@ -83,25 +83,29 @@ def test_none_means_not_set_everywhere(seen: list[Context]) -> None:
 
 
 def test_context_overrides_factory_even_back_to_the_default(seen: list[Context]) -> None:
-    graph = app(max_replans=5, max_concurrency=2)
+    graph = app(max_replans=5, max_concurrency=2, caller_may_loosen=["max_concurrency"])
     graph.invoke(QUESTION, context={"max_replans": 3})  # 3 is the declared default
     assert (seen[-1].max_replans, seen[-1].max_concurrency) == (3, 2)
     graph.invoke(QUESTION, context=Context(max_concurrency=DEFAULT_MAX_CONCURRENCY))
     assert (seen[-1].max_replans, seen[-1].max_concurrency) == (5, DEFAULT_MAX_CONCURRENCY)
 
 
-def test_config_max_concurrency_beats_factory_and_loses_to_context(seen: list[Context]) -> None:
-    graph = app(max_concurrency=2)
+def test_config_max_concurrency_lowers_the_factory_s_and_loses_to_context(
+    seen: list[Context],
+) -> None:
+    graph = app(max_concurrency=6)
     graph.invoke(QUESTION, {"max_concurrency": 5})
     assert seen[-1].max_concurrency == 5
     graph.invoke(QUESTION, {"max_concurrency": 5}, context={"max_concurrency": 1})
     assert seen[-1].max_concurrency == 1
     asyncio.run(graph.ainvoke(QUESTION, {"max_concurrency": 4}))
     assert seen[-1].max_concurrency == 4
+    graph.invoke(QUESTION, {"max_concurrency": 50})  # capped at the graph's value
+    assert seen[-1].max_concurrency == 6
 
 
 def test_effective_settings_precedence() -> None:
-    defaults = Context(max_concurrency=2, max_replans=1)
+    defaults = Context(max_concurrency=8, max_replans=1)
     merged = effective_settings(defaults, {"max_replans": 0}, {"max_concurrency": 6})
     assert (merged.max_concurrency, merged.max_replans) == (6, 0)
     assert effective_settings(defaults, None, None) is defaults

@@ -94,6 +94,8 @@ class Nodes:
     joiner_model: BaseChatModel | None
     batches: Mapping[str, BatchTool] = field(default_factory=dict)
     response_format: ResponseFormat | None = None
+    loosenable: frozenset[str] = frozenset()
+    """Safety settings a run's context may loosen (the factory's ``caller_may_loosen``)."""
 
     # -- plan_and_schedule ----------------------------------------------------------------
 
@@ -266,7 +268,9 @@ class Nodes:
     # -- helpers ----------------------------------------------------------------------------
 
     def _settings(self, config: RunnableConfig) -> Settings:
-        settings = effective_settings(self.defaults, get_runtime(Context).context, config)
+        context = get_runtime(Context).context
+        # A run may tighten the graph's safety settings, never loosen them (unless opened).
+        settings = effective_settings(self.defaults, context, config, loosenable=self.loosenable)
         # Fail closed, before anything runs: a misspelt name in the context would let
         # that tool run without asking.
         names = settings.interrupt_before_tools
