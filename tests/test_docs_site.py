@@ -21,7 +21,9 @@ from test_notebooks import EXPECTED_FIGURES, _pinned_kernelspec
 ROOT = Path(__file__).resolve().parents[1]
 MKDOCS = Path(sys.executable).with_name("mkdocs")
 
-pytestmark = pytest.mark.integration  # runs a Jupyter kernel per notebook
+# Runs a Jupyter kernel per notebook: the module's first test waits for the whole build, which
+# takes minutes on a busy 2-core machine (the subprocess has its own 900 s limit).
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture(scope="module")
