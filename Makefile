@@ -9,7 +9,7 @@ export LANGGRAPH_CLI_NO_ANALYTICS ?= 1
 export LANGGRAPH_NO_VERSION_CHECK ?= true
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: demo test check lint typecheck unit fast docs bench bench-limits clean
+.PHONY: demo test check lint typecheck unit fast docs bench bench-limits bench-journal clean
 
 $(BIN)/python:
 	@echo ">> Creating $(VENV) with $(PYTHON) and upgrading pip in it"
@@ -39,6 +39,11 @@ bench: $(VENV)/.installed-bench
 # Regenerates benchmarks/results/limits: per-tool limits, critical path, fusion, dispatch.
 bench-limits: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks limits --out benchmarks/results/limits
+
+# An 8,000-line plan with no checkpointer, an in-memory one and SQLite (a simulation): the
+# crash journal's cost; exits 1 if a run with a checkpointer takes over 2x the run without.
+bench-journal: $(VENV)/.installed-dev
+	$(BIN)/python -m benchmarks.journal --lines 8000 --out benchmarks/results
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -66,10 +66,11 @@ def test_the_round_is_journaled_in_the_checkpoint() -> None:
     config = {"configurable": {"thread_id": "j"}}
     app.invoke({"messages": [("user", "q")]}, config, durability="sync")
     entries = [
-        w[2]
-        for _, _, pending in [(None, None, t.pending_writes) for t in saver.list(config)]
-        for w in pending or ()
-        if w[1] == JOURNAL_CHANNEL and isinstance(w[2], dict) and "kind" in w[2]
+        entry
+        for t in saver.list(config)
+        for w in t.pending_writes or ()
+        if w[1] == JOURNAL_CHANNEL
+        for entry in w[2]["entries"]
     ]
     kinds = [e["kind"] for e in entries]
     assert "plan" in kinds and "plan_end" in kinds
@@ -106,7 +107,9 @@ def test_the_plan_is_journaled_in_stream_order_as_its_tasks_start(mode: str) -> 
         (e["kind"], "".join(piece for piece, _ in e["chunks"]))
         for t in saver.list(config)
         for w in t.pending_writes or ()
-        if w[1] == JOURNAL_CHANNEL and isinstance(e := w[2], dict) and "chunks" in e
+        if w[1] == JOURNAL_CHANNEL
+        for e in w[2]["entries"]
+        if "chunks" in e
     ]
     # Writes land in any order: each holds a run of the stream, found by its place in it.
     written = sorted((t for _, t in texts if t), key=plan.index)

@@ -11,12 +11,13 @@ reads, so LangGraph ignores them.
 Why not one LangGraph ``@task`` per entry: replay matches task calls by their position
 within the node, the writes of concurrent calls land in any order (a crash between two
 leaves a gap that hides every later entry), the push machinery scans the step's pending
-writes on each call (an 8,000-line plan cost seconds) and each call streams its entry as
-events. Here one writer per node execution saves entries one batch after another, in the
-order they were recorded: a batch is saved only after the previous one returned, so what
-a crash leaves is always a prefix of what was recorded. Callers record a task's plan text
+writes on each call, and each call streams its entry as events. Here one writer per node
+execution saves entries one batch after another, in the order they were recorded: a batch
+is saved only after the previous one returned, so what a crash leaves is always a prefix
+of what was recorded. Callers record a task's plan text
 before its result, so a saved result always has its plan line saved before it. Each
-batch holds only what was recorded since the previous one.
+batch is one row holding only the entries recorded since the previous one (consecutive
+plan text merged), so the journal costs time in proportion to what it records.
 
 Entries' values pass through the checkpointer's serializer; a value it cannot store is
 not recorded (its task runs again after a crash). Errors are redacted before they are
@@ -123,16 +124,17 @@ class Journal:
         return self._take_saved(await self._saver.aget_tuple(self._where))
 
     def _take_saved(self, saved: Any) -> list[Entry]:
-        entries = [
+        rows = [
             value
             for _, channel, value in (getattr(saved, "pending_writes", None) or ())
             if channel == JOURNAL_CHANNEL
             and isinstance(value, dict)
             and value.get("node") == self._node
+            and isinstance(value.get("entries"), list)
         ]
-        entries.sort(key=lambda e: (e.get("generation", 0), e.get("seq", 0)))
-        self._generation = max((int(e.get("generation", 0)) for e in entries), default=0) + 1
-        return entries
+        rows.sort(key=lambda row: (row.get("generation", 0), row.get("seq", 0)))
+        self._generation = max((int(r.get("generation", 0)) for r in rows), default=0) + 1
+        return [entry for row in rows for entry in row["entries"] if isinstance(entry, dict)]
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -147,9 +149,6 @@ class Journal:
         with self._changed:
             if self._closed:
                 return
-            entry = {**entry, "node": self._node, "generation": self._generation}
-            entry["seq"] = self._seq
-            self._seq += 1
             self._queue.append(entry)
             if self._writer is None:
                 self._writer = threading.Thread(
@@ -228,8 +227,16 @@ class Journal:
                     self._changed.notify_all()
 
     def _save(self, batch: list[Entry]) -> None:
-        writes = [(JOURNAL_CHANNEL, entry) for entry in _merged(batch)]
-        task_id = str(uuid.uuid4())  # a batch's writes are keyed by (task id, position)
+        # One row per batch: the entries recorded since the previous one, in order.
+        row = {
+            "node": self._node,
+            "generation": self._generation,
+            "seq": self._seq,
+            "entries": _merged(batch),
+        }
+        self._seq += 1
+        writes = [(JOURNAL_CHANNEL, row)]
+        task_id = str(uuid.uuid4())  # a saver keys writes by (task id, position)
         if self._loop is None:
             self._saver.put_writes(self._where, writes, task_id)
             return
@@ -260,12 +267,14 @@ def _plain(value: object, depth: int = 0) -> bool:
 
 
 def _merged(batch: list[Entry]) -> list[Entry]:
-    """Return ``batch`` with consecutive plan entries joined into one (fewer rows)."""
+    """Return ``batch`` with consecutive plan entries joined into one (in linear time)."""
     merged: list[Entry] = []
     for entry in batch:
         last = merged[-1] if merged else None
         if entry.get("kind") == "plan" and last is not None and last.get("kind") == "plan":
-            merged[-1] = {**last, "chunks": [*last["chunks"], *entry["chunks"]]}
+            last["chunks"].extend(entry["chunks"])
+        elif entry.get("kind") == "plan":
+            merged.append({**entry, "chunks": list(entry["chunks"])})
         else:
             merged.append(entry)
     return merged

@@ -69,7 +69,7 @@ def stop_here(ready: Any) -> None:
 
 
 def _signal(writes: Any) -> None:
-    entries = [v for c, v in writes if c == "__llmcompiler_journal__" and isinstance(v, dict)]
+    entries = [e for c, v in writes if c == "__llmcompiler_journal__" for e in v["entries"]]
     if entries:
         with _saved:
             _journal.extend(entries)

@@ -261,7 +261,8 @@ def saved_journal(store: str) -> list[dict[str, Any]]:
             ).fetchall()
         except sqlite3.OperationalError:  # nothing was written: no table yet
             return []
-    return [serde.loads_typed((kind, value)) for kind, value in rows]
+    batches = [serde.loads_typed((kind, value)) for kind, value in rows]
+    return [entry for batch in batches for entry in batch["entries"]]
 
 
 # -- the sweep ----------------------------------------------------------------------------
