@@ -1,4 +1,4 @@
-"""The ``demo``, ``bench`` and ``limits`` subcommands of ``python -m benchmarks`` (simulated)."""
+"""The ``demo``, ``bench``, ``limits`` and ``hazards`` subcommands of ``python -m benchmarks``."""
 
 from __future__ import annotations
 
@@ -166,6 +166,38 @@ def add_commands(commands: Any) -> None:
         default=1.0,
         help="multiply every tool latency (default 1; e.g. 0.05 for a quick smoke run)",
     )
+    _add_hazards(commands, profiles, profile_help, keep_awake_help)
+
+
+def _add_hazards(commands: Any, profiles: list[str], profile_help: str, keep_awake: str) -> None:
+    hazards = commands.add_parser(
+        "hazards",
+        help="simulated benchmark of calls that share state: file edits and reads on shared "
+        "files beside searches, with and without tool_effects (~5 min)",
+        description="Offline, simulated: plans of file edits and reads on three shared files "
+        "mixed with independent searches, each run with tool_effects (calls that share the "
+        "files keep their plan order) and without; every run's results are compared with the "
+        "plan run step by step, its time with the ideal schedule under the same ordering edges.",
+    )
+    hazards.add_argument("--samples", type=int, default=5, help="plans (default 5)")
+    hazards.add_argument("--seed", type=int, default=0, help="seed of the first plan (default 0)")
+    hazards.add_argument("--profile", default="gpt-3.5-like", choices=profiles, help=profile_help)
+    hazards.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bench-results/hazards"),
+        help="folder for RESULTS.md and results.json (default: bench-results/hazards)",
+    )
+    hazards.add_argument(
+        "--no-unordered", action="store_true", help="skip the runs without tool_effects"
+    )
+    hazards.add_argument("--no-keep-awake", action="store_true", help=keep_awake)
+    hazards.add_argument(
+        "--timescale",
+        type=float,
+        default=1.0,
+        help="multiply every tool latency (default 1; e.g. 0.1 for a quick smoke run)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -175,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_limits(args)
     if args.command == "tools":
         return _run_tools(args)
+    if args.command == "hazards":
+        return _run_hazards(args)
     try:
         from benchmarks.suite import SessionConfig, run_session
     except ImportError as exc:
@@ -301,6 +335,33 @@ def _run_limits(args: argparse.Namespace) -> int:
     print(
         f"\nWrote {', '.join(str(f) for f in session.files[:2])} and "
         f"{len(session.files) - 2} plot(s) in {config.out / 'plots'} "
+        f"({time.perf_counter() - started:.0f} s)."
+    )
+    return 0
+
+
+def _run_hazards(args: argparse.Namespace) -> int:
+    from benchmarks.hazards.suite import HazardConfig, run_hazard_session
+
+    config = HazardConfig(
+        samples=args.samples,
+        seed=args.seed,
+        profile=args.profile,
+        out=args.out,
+        timescale=args.timescale,
+        unordered=not args.no_unordered,
+        keep_awake=not args.no_keep_awake,
+    )
+    print(
+        f"SIMULATION: scripted models with the '{config.profile}' latency profile and simulated "
+        "file and search tools; no API key, no network. Every number below is simulated time.",
+        file=sys.stderr,
+    )
+    started = time.perf_counter()
+    session = run_hazard_session(config)
+    print(session.report)
+    print(
+        f"\nWrote {', '.join(str(f) for f in session.files)} "
         f"({time.perf_counter() - started:.0f} s)."
     )
     return 0

@@ -302,6 +302,26 @@ def tools_results() -> str:
     return report(_results("tools/results.json"))
 
 
+def hazards_results() -> str:
+    """Return the hazard benchmark, rendered from its recorded ``results.json``."""
+    from benchmarks.hazards.suite import summary_table, targets_text
+
+    data = _results("hazards/results.json")
+    settings = data["settings"]
+    return "\n".join(
+        [
+            f"Recorded {settings['date_utc'][:10]}, profile `{settings['profile']}`, seed "
+            f"{settings['seed']}, {settings['samples']} plans.",
+            "",
+            summary_table(data["summary"]),
+            "",
+            "Targets (printed, not asserted):",
+            "",
+            targets_text(data["targets"]),
+        ]
+    )
+
+
 def recorded_on() -> str:
     """When the main results were recorded, with which profile and seed (from their settings)."""
     settings = _results("results.json")["settings"]
@@ -323,6 +343,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "benchmark-results": benchmark_results,
     "limits-results": limits_results,
     "tools-results": tools_results,
+    "hazards-results": hazards_results,
     "recorded-on": recorded_on,
 }
 MARKER = re.compile(r"<!-- generated: ([a-z-]+) -->")

@@ -14,15 +14,19 @@ from typing import Any
 
 import pytest
 from fakes.apps import is_joiner
-from langchain_core.messages import BaseMessage, ToolMessage
+from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, interrupt
 
-from llmcompiler_graph import ConfigurationError, create_llm_compiler
+from llmcompiler_graph import ConfigurationError, Context, create_llm_compiler
 from llmcompiler_graph.executor.effects import EFFECTS_METADATA_KEY
+from llmcompiler_graph.executor.toolbox import Toolbox
+from llmcompiler_graph.nodes.round import PlanRound
+from llmcompiler_graph.nodes.task_runs import TaskRun
+from llmcompiler_graph.planner.tool_specs import tool_spec
 from llmcompiler_graph.sim import ScriptedChatModel
-from llmcompiler_graph.state import planned_tasks
+from llmcompiler_graph.state import current_turn, planned_tasks
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -247,3 +251,31 @@ def test_the_plan_picture_draws_ordering_edges_dashed() -> None:
     assert len(dashed) == 3  # 1 -> 2, 1 -> 3, 2 -> 3
     legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     assert "runs after (shared resource)" in legend
+
+
+def test_a_journal_replay_gives_the_same_edges() -> None:
+    # After a crash the round is rebuilt from the chunks its journal recorded: the same
+    # tasks in the same order, so the same ordering edges (events, plan record, holding).
+    tools = Disk().tools()
+    by_name = Toolbox(tools)
+    settings = Context(tool_effects=EFFECTS)
+
+    def round_() -> PlanRound:
+        run = TaskRun(
+            turn=current_turn([HumanMessage("q")]),
+            settings=settings,
+            tools=by_name,
+            config={},
+            emit=lambda data: None,
+        )
+        return PlanRound(run, specs={n: tool_spec(t) for n, t in by_name.items()})
+
+    first = round_()
+    jobs = [job for i in range(0, len(PLAN), 7) for job in first.feed(PLAN[i : i + 7])]
+    jobs += first.close()
+    chunks = first._unrecorded
+    again = round_()
+    replayed, state = again.replay([{"kind": "plan_end", "chunks": chunks, "error": None}])
+    assert state == "ended"
+    assert first.run.after == again.run.after == {2: (1,), 3: (1, 2)}
+    assert [j.effects for j in jobs] == [j.effects for j in replayed]
