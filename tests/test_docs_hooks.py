@@ -119,3 +119,12 @@ def test_the_results_page_checks_the_recorded_figures_as_they_were_checked() -> 
     assert [(t["name"], t["ok"]) for t in again] == [(t["name"], t["ok"]) for t in data["targets"]]
     for now, then in zip(again, data["targets"], strict=True):
         assert now["value"] == pytest.approx(then["value"]), now["name"]
+
+
+def test_the_nav_lists_each_page_once() -> None:
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:\n", 1)[1]
+    pages = re.findall(r":\s*(\S+\.(?:md|ipynb))\s*$", nav, flags=re.MULTILINE)
+    duplicated = sorted({page for page in pages if pages.count(page) > 1})
+    assert pages and not duplicated, duplicated
+    for page in pages:
+        assert (DOCS / page).exists() or (ROOT / page).exists(), page
