@@ -194,7 +194,9 @@ def test_mixed_decisions_in_action_order() -> None:
     done = results(out["messages"])
     assert [done[i].status for i in (1, 2, 3, 4)] == ["success", "success", "error", "success"]
     assert done[3].content == "task 3 'search' was not run: the reviewer rejected it: not b"
-    assert [c.args.get("query") or c.args["problem"] for c in calls] == ["a", "3 * 4", "12 + 1"]
+    made = [c.args.get("query") or c.args["problem"] for c in calls]
+    # The approved search and the edited math run at the same time: either may start first.
+    assert sorted(made[:2]) == ["3 * 4", "a"] and made[2:] == ["12 + 1"]
 
 
 def test_fewer_decisions_decide_the_first_actions_and_the_rest_are_asked_again() -> None:
