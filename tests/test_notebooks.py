@@ -27,6 +27,7 @@ EXPECTED_FIGURES = {
     "03_bring_your_own_tools_and_model.ipynb": 2,
     "04_why_it_is_faster.ipynb": 4,
     "05_tool_calling_planner.ipynb": 3,
+    "06_structured_extraction.ipynb": 2,
 }
 
 # Notebooks import the package's public API only: these modules (and the benchmark suite's
