@@ -153,3 +153,26 @@ def test_journal_tasks_stay_out_of_the_streams(mode: str) -> None:
     assert "llmcompiler_journal" not in repr(parts)
     updates = [next(iter(d)) for m, d in parts if m == "updates"]
     assert updates == ["plan_and_schedule", "join"]
+
+
+def test_a_sync_run_inside_a_running_event_loop_finishes() -> None:
+    """As in Jupyter: a cell runs inside the kernel's event loop and blocks it with invoke."""
+
+    @tool
+    def search(query: str) -> str:
+        """Search."""
+        return f"about {query}"
+
+    model = ScriptedChatModel(responses=['1. search("a")\n2. search("b")', "Action: Finish(ok)"])
+    app = create_llm_compiler(model, [search], checkpointer=InMemorySaver())
+    answers: list[str] = []
+
+    async def cell() -> None:
+        config: Any = {"configurable": {"thread_id": "jupyter"}}
+        out = app.invoke({"messages": [("user", "q")]}, config)  # blocks this loop
+        answers.append(str(out["messages"][-1].content))
+
+    runner = threading.Thread(target=asyncio.run, args=(cell(),), daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert answers == ["ok"], "the sync run waited for the blocked loop"

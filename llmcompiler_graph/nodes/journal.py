@@ -69,13 +69,16 @@ def task_key(name: str, args: object) -> str:
 class Journal:
     """One node execution's journal; :meth:`record` is safe to call from any thread.
 
-    Create it on the node's thread (an async node's journal writes on its event loop).
+    Create it on the node's thread; an async node's journal (``asynchronous=True``) writes on
+    its event loop. A sync node's journal never uses a loop, even when the thread that runs the
+    graph has one running (Jupyter runs cells inside its kernel's loop, which a sync
+    ``invoke`` blocks).
     Call :meth:`replay` (or :meth:`areplay`) first, then :meth:`record` as work happens,
     then :meth:`flush` (or :meth:`aflush`) before the node returns.
     """
 
-    def __init__(self, config: RunnableConfig) -> None:
-        """Prepare a journal for the node running with ``config``."""
+    def __init__(self, config: RunnableConfig, *, asynchronous: bool = False) -> None:
+        """Prepare a journal for the node running with ``config`` (async: on this loop)."""
         configurable = config.get("configurable", {})
         self._saver: Any = configurable.get(_CHECKPOINTER_KEY)
         self._node = configurable.get(_TASK_ID_KEY)
@@ -96,10 +99,7 @@ class Journal:
             }
         }
         self._serde = getattr(self._saver, "serde", None)
-        try:
-            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop = None
+        self._loop = asyncio.get_running_loop() if asynchronous else None
         self._generation = 1
         self._seq = 0
         self._queue: deque[Entry] = deque()

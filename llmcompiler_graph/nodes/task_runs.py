@@ -135,7 +135,7 @@ class TaskRun:
         self.record = CallRecord()
         self.propagate_interrupts = args.get("propagate_interrupts", False)
         """Let a tool's interrupt end the node (else it is recorded; see :meth:`waiting`)."""
-        self.journal = Journal(self.config)
+        self.journal = Journal(self.config, asynchronous=self._asynchronous)
         self.recorded: dict[int, tuple[str, Outcome]] = {}
         """Outcomes an earlier attempt of this node saved: ``{index: (task key, outcome)}``."""
         self.replayed: set[int] = set()
