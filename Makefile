@@ -9,7 +9,7 @@ export LANGGRAPH_CLI_NO_ANALYTICS ?= 1
 export LANGGRAPH_NO_VERSION_CHECK ?= true
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: demo test check lint typecheck unit fast docs bench bench-limits bench-journal clean
+.PHONY: demo test check lint typecheck unit fast docs bench bench-limits bench-journal bench-cache clean
 
 $(BIN)/python:
 	@echo ">> Creating $(VENV) with $(PYTHON) and upgrading pip in it"
@@ -44,6 +44,11 @@ bench-limits: $(VENV)/.installed-bench
 # crash journal's cost; exits 1 if a run with a checkpointer takes over 2x the run without.
 bench-journal: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.journal --lines 8000 --out benchmarks/results
+# Regenerates benchmarks/results/cache and cache-vllm: every approach with and without a
+# simulated provider prompt cache (OpenAI's rules, then a self-hosted server's).
+bench-cache: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks cache --out benchmarks/results/cache
+	$(BIN)/python -m benchmarks cache --rules vllm --out benchmarks/results/cache-vllm
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""``python -m benchmarks demo|bench|limits|tools``: the benchmark suite (offline, simulated)."""
+"""``python -m benchmarks demo|bench|limits|tools|cache``: the benchmarks (offline, simulated)."""
 
 from __future__ import annotations
 

@@ -190,7 +190,7 @@ def command_line() -> str:
 
 
 def benchmarks_command_line() -> str:
-    """Return the options of ``python -m benchmarks demo|bench|limits``, from its parser."""
+    """Return the options of ``python -m benchmarks demo|bench|limits|cache``, from its parser."""
     import argparse
 
     from benchmarks import cli
@@ -322,6 +322,14 @@ def hazards_results() -> str:
     )
 
 
+def cache_results(folder: str = "cache") -> str:
+    """Return the prompt-caching benchmark, rendered from its recorded ``results.json``."""
+    from benchmarks.caching import render_cache_report
+
+    data = _results(f"{folder}/results.json")
+    return _demote_headings(render_cache_report(data["settings"], data["summary"], data["targets"]))
+
+
 def recorded_on() -> str:
     """When the main results were recorded, with which profile and seed (from their settings)."""
     settings = _results("results.json")["settings"]
@@ -344,6 +352,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "limits-results": limits_results,
     "tools-results": tools_results,
     "hazards-results": hazards_results,
+    "cache-results": cache_results,
+    "cache-results-vllm": lambda: cache_results("cache-vllm"),
     "recorded-on": recorded_on,
 }
 MARKER = re.compile(r"<!-- generated: ([a-z-]+) -->")

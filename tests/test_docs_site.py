@@ -104,6 +104,8 @@ def test_the_results_pages_are_rendered_from_the_recorded_files(site: Path) -> N
     assert "measured/ideal" in text and "LLMCompiler (async)" in text
     limits = _text(site / "benchmarks" / "limits" / "index.html")
     assert "critical path" in limits and "dispatch latency" in limits
+    caching = _text(site / "benchmarks" / "caching" / "index.html")
+    assert "planner input tokens from cache" in caching and "both cached" in caching
     assert (site / "benchmarks" / "recorded" / "plots" / "overview.png").exists()
 
 
