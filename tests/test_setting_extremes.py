@@ -145,3 +145,19 @@ def test_config_max_concurrency_extremes_are_clamped(value: Any) -> None:
 def test_config_max_concurrency_that_is_no_number_is_refused(value: Any) -> None:
     with pytest.raises(ValueError, match="max_concurrency"):
         build().invoke({"messages": [("user", "q")]}, {"max_concurrency": value})
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_huge_replan_limit_ends_with_an_answer_not_the_recursion_limit(mode: str) -> None:
+    def always_replan(messages: list[BaseMessage]) -> str:
+        if "Finish(" in messages[0].text:
+            return "Thought: not yet\nAction: Replan(look again)"
+        return PLAN
+
+    app = create_llm_compiler(
+        ScriptedChatModel(responses=always_replan), [search], max_replans=10**18
+    )
+    out = finishes(app, mode)
+    answer = out["messages"][-1]
+    assert answer.additional_kwargs["llmcompiler"]["incomplete"] == "replan_limit"
+    assert "Best answer from the results" in answer.content

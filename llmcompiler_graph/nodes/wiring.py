@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import typing
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -46,7 +46,7 @@ from llmcompiler_graph.planner.syntax import ToolSpec
 from llmcompiler_graph.planner.tool_selection import Catalogue
 from llmcompiler_graph.prompt_cache import takes_cache_control
 from llmcompiler_graph.redact import redact_clipped
-from llmcompiler_graph.state import KIND, State, current_turn, kind_of
+from llmcompiler_graph.state import KIND, State, Turn, current_turn, kind_of
 
 __all__ = ["DualNode", "Nodes", "after_approve", "after_join", "after_plan", "structure_last"]
 
@@ -209,7 +209,8 @@ class Nodes:
             _, joiner = self._models(settings)
         except ModelNotConfiguredError as exc:
             return {"messages": [_notice(str(exc))]}
-        answer = decide(joiner, current_turn(state["messages"]), settings, config)
+        turn = current_turn(state["messages"])
+        answer = decide(joiner, turn, _last_round_if_no_room(settings, turn, config), config)
         return {"messages": trim_finished(state["messages"], [answer])}
 
     async def ajoin(self, state: State, config: RunnableConfig) -> Update:
@@ -220,7 +221,7 @@ class Nodes:
         except ModelNotConfiguredError as exc:
             return {"messages": [_notice(str(exc))]}
         turn = current_turn(state["messages"])
-        answer = await adecide(joiner, turn, settings, config)
+        answer = await adecide(joiner, turn, _last_round_if_no_room(settings, turn, config), config)
         return {"messages": trim_finished(state["messages"], [answer])}
 
     # -- structure (with response_format) ---------------------------------------------------
@@ -387,3 +388,21 @@ def _notice(text: str) -> AIMessage:
     # A model's construction error may quote its endpoint: no credentials into the state.
     content = redact_clipped(text, MAX_ERROR_CHARS)
     return AIMessage(content=content, name="joiner", additional_kwargs={KIND: marker})
+
+
+_STEPS_PER_ROUND = 4
+"""Supersteps another round may take: plan_and_schedule, approve, join, structure."""
+
+
+def _last_round_if_no_room(settings: Settings, turn: Turn, config: RunnableConfig) -> Settings:
+    """Make this the last round when LangGraph's recursion limit leaves no room for another.
+
+    A large ``max_replans`` then ends with the joiner's best answer, not ``GraphRecursionError``.
+    """
+    limit = config.get("recursion_limit")
+    step = (config.get("metadata") or {}).get("langgraph_step")
+    if not isinstance(limit, int) or not isinstance(step, int):
+        return settings
+    if limit - step >= _STEPS_PER_ROUND or turn.replans >= settings.max_replans:
+        return settings
+    return replace(settings, max_replans=turn.replans)
