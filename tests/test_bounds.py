@@ -51,7 +51,7 @@ def prompt_text(messages: list[BaseMessage]) -> str:
 
 
 def test_500_results_of_8kb_fit_the_default_budget_in_joiner_and_replanner_prompts() -> None:
-    # Issue 13: this made a 4 MB joiner prompt.
+    # Unbounded, this made a 4 MB joiner prompt.
     turn = make_turn(["x" * 8_000] * 500)
     settings = Settings()
     joiner = build_joiner_messages(turn, settings, must_finish=False)
@@ -116,7 +116,7 @@ def test_even_thousands_of_tasks_stay_within_the_budget() -> None:
 
 
 def test_the_planner_history_is_bounded_too() -> None:
-    # Issue 13: a 4 MB answer in the thread's history broke every later question.
+    # Unbounded, a 4 MB answer in the history broke every later question.
     history: list[BaseMessage] = [HumanMessage("old question"), AIMessage("z" * 4_000_000)]
     turn = Turn(HumanMessage("new question"), history, [])
     settings = Settings(prompt_budget_chars=10_000)

@@ -1,4 +1,4 @@
-"""Issue 15 in the core and the drivers: per-tool limits, rate limits, priority, fusion."""
+"""Limits in the core and the drivers: per-tool limits, rate limits, priority, fusion."""
 
 from __future__ import annotations
 
