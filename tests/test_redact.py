@@ -134,3 +134,48 @@ def test_a_model_notice_is_redacted() -> None:
     notice = _notice("model 'openai:x' could not be created: bad URL https://bob:hunter2@llm.test")
     clean(str(notice.content))
     assert "https://***@llm.test" in str(notice.content)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_tools_own_error_reaches_langchains_callbacks_redacted(mode: str) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.tools import tool
+
+    class Errors(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def on_tool_error(self, error: BaseException, **kwargs: Any) -> None:
+            self.seen.append(repr(error))
+
+    @tool
+    def fetch(url: str) -> str:
+        """Fetch a page."""
+        raise ConnectionError(f"GET {url} failed: connection reset")
+
+    @tool
+    async def afetch(url: str) -> str:
+        """Fetch a page."""
+        raise ConnectionError(f"GET {url} failed: connection reset")
+
+    plan = '1. fetch("https://bob:hunter2@wiki.example/w?token=abc")\n2. join()'
+    model = ScriptedChatModel(responses=[plan, "Action: Finish(no)"])
+    chosen = fetch if mode == "sync" else afetch
+    chosen.name = "fetch"
+    app = create_llm_compiler(model, [chosen])
+    errors = Errors()
+    config: Any = {"callbacks": [errors]}
+    question = {"messages": [("user", "q")]}
+    if mode == "sync":
+        app.invoke(question, config)
+    else:
+        import asyncio
+
+        async def events() -> list[dict[str, Any]]:
+            return [e async for e in app.astream_events(question, config, version="v2")]
+
+        tool_errors = [e for e in asyncio.run(events()) if e["event"] == "on_tool_error"]
+        # The tool's input is the plan's argument, as the tool received it; its error is ours.
+        assert tool_errors and all("hunter2" not in repr(e["data"]["error"]) for e in tool_errors)
+    assert errors.seen and all("hunter2" not in seen for seen in errors.seen)
+    assert all("abc" not in seen and "connection reset" in seen for seen in errors.seen)

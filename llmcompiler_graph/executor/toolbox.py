@@ -33,6 +33,7 @@ from langgraph.prebuilt import ToolNode, ToolRuntime
 from langgraph.runtime import Runtime, get_runtime
 
 from llmcompiler_graph.planner.tool_specs import tool_schema
+from llmcompiler_graph.redact import redact
 
 __all__ = ["RAW", "NodeTools", "Toolbox"]
 
@@ -267,10 +268,29 @@ def _keep(value: object) -> None:
         holder.append(value)
 
 
+def _redact_in_place(exc: Exception) -> None:
+    """Hide credentials in a tool's exception before LangChain's callbacks see it.
+
+    ``BaseTool.run`` hands the exception to every callback (``on_tool_error`` in
+    ``astream_events``, tracers, logs) before the task's observation is made: its text
+    arguments are redacted in place, so its type and any other attribute stay as raised.
+    """
+    text_args = [a for a in exc.args if isinstance(a, str)]
+    if not text_args:
+        return
+    redacted = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
+    if redacted != exc.args:
+        exc.args = redacted
+
+
 def _capture(func: Callable[..., object]) -> Callable[..., object]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> object:
-        value = func(*args, **kwargs)
+        try:
+            value = func(*args, **kwargs)
+        except Exception as exc:
+            _redact_in_place(exc)
+            raise
         _keep(value)
         return value
 
@@ -280,7 +300,11 @@ def _capture(func: Callable[..., object]) -> Callable[..., object]:
 def _acapture(func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> object:
-        value = await func(*args, **kwargs)
+        try:
+            value = await func(*args, **kwargs)
+        except Exception as exc:
+            _redact_in_place(exc)
+            raise
         _keep(value)
         return value
 
