@@ -93,8 +93,10 @@ def test_the_plan_is_journaled_in_stream_order_as_its_tasks_start(mode: str) -> 
 
     plan = '1. echo(text="a")\n2. echo(text="b")\n3. echo(text="$1 $2")\n4. join()<END_OF_PLAN>'
     saver = InMemorySaver()
+    # 20 tokens/s: the stream's last lines leave the journal's writer most of a second to
+    # record b's line while the plan still streams (at 500 it lost that race under load).
     model = ScriptedChatModel(
-        responses=answer_or(plan), latency=LatencyProfile("quick", 0.0, 500.0, 0.0, 0.0)
+        responses=answer_or(plan), latency=LatencyProfile("paced", 0.0, 20.0, 0.0, 0.0)
     )
     app = create_llm_compiler(model, [echo], checkpointer=saver)
     config = {"configurable": {"thread_id": mode}}
