@@ -44,7 +44,7 @@ from benchmarks.steady import cpus_kept_awake, heap_settled
 from benchmarks.synthetic import synthetic_cases
 from benchmarks.workloads import PAPER_WORKLOADS, Case
 from llmcompiler_graph import create_llm_compiler
-from llmcompiler_graph.sim import CACHE_RULES, LatencyProfile, cost_with_cache, get_profile
+from llmcompiler_graph.sim import CACHE_RULES, LatencyProfile, get_profile
 from llmcompiler_graph.sim.cache import common_prefix_tokens, prompt_token_count, servable
 
 __all__ = [
@@ -120,18 +120,7 @@ def _ttft(model: BenchChatModel, index: int) -> float | None:
 def _span(model: BenchChatModel, first: int, last: int) -> tuple[int, int, float]:
     """Return input tokens, cached tokens and cost of ``model``'s calls ``first..last-1``."""
     events = [e for e in model.events if first <= e.index < last]
-    rules = model.prompt_cache.rules if model.prompt_cache is not None else None
-    cost = sum(
-        cost_with_cache(
-            model.latency,
-            e.input_tokens,
-            e.output_tokens,
-            cached_tokens=e.cached_tokens,
-            written_tokens=e.cache_write_tokens,
-            rules=rules,
-        )
-        for e in events
-    )
+    cost = model.events_cost(events)
     return sum(e.input_tokens for e in events), sum(e.cached_tokens for e in events), cost
 
 

@@ -14,7 +14,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,6 +165,11 @@ class ScriptedChatModel(BaseChatModel):
             )
         with self._lock:
             events = list(self.events)
+        return self.events_cost(events)
+
+    def events_cost(self, events: Iterable[CallRecord]) -> float:
+        """Return the cost of ``events``, some of this model's completed calls."""
+        rules = self.prompt_cache.rules if self.prompt_cache is not None else None
         return sum(
             cost_with_cache(
                 self.latency,
